@@ -1,0 +1,444 @@
+"""The autodiff transforms users call: grad, grad_and_value, vjp, jvp,
+linearize, jacrev, jacfwd, hessian.
+
+Reverse mode is JVP + partial evaluation + transpose: the function runs under
+a JVP trace whose tangents are variables of a graph trace; primal work has no
+graph variable in it and is computed right away, so the graph holds only the
+linear tangent computation, which ``backward_pass`` walks backwards with the
+transpose rules.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from . import ops
+from .errors import TransformError
+from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
+from .interpreters.jvp import JVPTrace, JVPTracer
+from .ops.structural import LinearArg
+from .primitive import transpose_rules
+from .trace import Tracer, current_trace, get_aval, set_trace
+from .tree import flatten, unflatten
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
+           "stop_gradient", "backward_pass"]
+
+
+# ------------------------------------------------------------------ helpers
+def _argnums(argnums, nargs: int, transform: str) -> tuple[tuple[int, ...], bool]:
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums) if isinstance(argnums, (tuple, list)) else None
+    if nums is None or not all(isinstance(a, int) for a in nums):
+        raise TransformError(f"{transform}: argnums must be an int or a tuple of ints, got {argnums!r}.")
+    if not nums:
+        raise TransformError(f"{transform}: argnums is empty; name at least one argument to differentiate, "
+                             f"e.g. argnums=0.")
+    norm = []
+    for a in nums:
+        if not -nargs <= a < nargs:
+            raise TransformError(f"{transform}: argnums={argnums!r} names argument {a}, but the function was "
+                                 f"called with {nargs} positional argument(s). Use an index in "
+                                 f"[{-nargs}, {nargs}).")
+        norm.append(a % nargs)
+    if len(set(norm)) != len(norm):
+        raise TransformError(f"{transform}: argnums={argnums!r} repeats an argument; list each one once.")
+    return tuple(norm), single
+
+
+def _is_float(dtype) -> bool:
+    return dtype.kind in "fc"
+
+
+def _check_diff_leaves(leaves, transform: str, what: str = "argument") -> None:
+    for x in leaves:
+        a = get_aval(x)
+        if not _is_float(a.dtype):
+            raise TransformError(
+                f"{transform}: only floating-point inputs can be differentiated, but a differentiated "
+                f"{what} has dtype {a.dtype}{' (a Python ' + type(x).__name__ + ')' if a.weak else ''}. "
+                f"Convert it with .astype(float) (or polyfunc.numpy.asarray(x, dtype='float32')), or leave "
+                f"it out of argnums.")
+
+
+def _split_aux(out, has_aux: bool, transform: str):
+    if not has_aux:
+        return out, None
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TransformError(f"{transform}: has_aux=True needs the function to return a pair (output, aux), "
+                             f"but it returned {type(out).__name__}"
+                             f"{' of length ' + str(len(out)) if isinstance(out, (tuple, list)) else ''}.")
+    return out[0], out[1]
+
+
+def _lower(tree, trace):
+    """Strip this trace's tracers from ``tree`` (aux outputs are not differentiated)."""
+    lv, spec = flatten(tree)
+    return unflatten(spec, [x.primal if isinstance(x, JVPTracer) and x._trace is trace else x for x in lv])
+
+
+def _zeros_like(x):
+    a = get_aval(x)
+    if a.weak:
+        return type(x)(0)
+    return ops.full_like(x, 0, a.shape, a.dtype)
+
+
+def _with_args(args, nums, replaced):
+    new = list(args)
+    for i, v in zip(nums, replaced):
+        new[i] = v
+    return new
+
+
+# ------------------------------------------------------------------ linearize + transpose
+def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool = False):
+    """Run ``fun(list_of_leaves)`` under jvp with graph-variable tangents.
+
+    Returns (out leaves, out spec, linear Graph from input tangents to output tangents, aux).
+    """
+    from .backends import backend_of
+    parent = current_trace()
+    g = GraphTrace(parent, backend=backend_of(*primals) if primals else None, transform=transform)
+    j = JVPTrace(g, transform)
+    tvars = [g.new_var(get_aval(p)) for p in primals]
+    with set_trace(j):
+        out = fun([JVPTracer(j, p, t) for p, t in zip(primals, tvars)])
+    out, aux = _split_aux(out, has_aux, transform)
+    lv, spec = flatten(out)
+    primal_out, tangent_out = [], []
+    for o in lv:
+        if isinstance(o, JVPTracer) and o._trace is j:
+            primal_out.append(o.primal)
+            tangent_out.append(o.tangent)
+        else:
+            primal_out.append(o)
+            tangent_out.append(None)
+    if has_aux:
+        aux = _lower(aux, j)
+    return primal_out, spec, Graph(tvars, g.eqns, tangent_out, backend=g.backend), aux
+
+
+def backward_pass(graph: Graph, cts_out: Sequence) -> list:
+    """Transpose the linear ``graph``: output cotangents in, input cotangents out (None = zero)."""
+    linear = {id(v) for v in graph.invars}
+    for e in graph.eqns:
+        if e.prim.multiple_results:
+            linear.update(id(o) for o in e.out)
+        else:
+            linear.add(id(e.out))
+    env: dict[int, Any] = {}
+
+    def accum(v, ct):
+        k = id(v)
+        prev = env.get(k)
+        env[k] = ct if prev is None else ops.add(prev, ct)
+
+    for v, ct in zip(graph.outvars, cts_out):
+        if ct is not None and isinstance(v, GraphTracer) and id(v) in linear:
+            accum(v, ct)
+    for e in reversed(graph.eqns):
+        if e.prim.multiple_results:
+            ct = [env.pop(id(o), None) for o in e.out]
+            if all(c is None for c in ct):
+                continue
+        else:
+            ct = env.pop(id(e.out), None)
+            if ct is None:
+                continue
+        args = [LinearArg(a.aval) if isinstance(a, GraphTracer) and id(a) in linear else a for a in e.inputs]
+        rule = transpose_rules.get(e.prim)
+        if rule is None:
+            raise NotImplementedError(f"reverse-mode differentiation met primitive {e.prim.name!r}, which has "
+                                      f"no transpose rule; it is not linear in its tangent input.")
+        cts_in = rule(ct, *args, **e.params)
+        for a, orig, c in zip(args, e.inputs, cts_in):
+            if c is not None and isinstance(a, LinearArg):
+                accum(orig, c)
+    return [env.get(id(v)) for v in graph.invars]
+
+
+# ------------------------------------------------------------------ vjp / grad
+def vjp(func: Callable, *primals: Any, has_aux: bool = False):
+    """``(out, vjp_fn[, aux])``; ``vjp_fn(cotangents)`` returns a tuple with one entry per primal.
+
+    >>> import polyfunc as pf, polyfunc.numpy as pnp
+    >>> out, vjp_fn = pf.vjp(pnp.sin, pnp.asarray([0.0, 1.0]))
+    >>> vjp_fn(pnp.ones(2))[0].round(3).tolist()
+    [1.0, 0.54]
+    """
+    leaves, spec = flatten(primals)
+    _check_diff_leaves(leaves, "vjp", "primal")
+
+    def fun(xs):
+        return func(*unflatten(spec, xs))
+    outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "vjp", has_aux)
+    out_tree = unflatten(out_spec, outs)
+
+    def vjp_fn(*cotangents):
+        ct = cotangents[0] if len(cotangents) == 1 else cotangents
+        ct_leaves, ct_spec = flatten(ct)
+        if ct_spec != out_spec:
+            raise TransformError(f"vjp_fn: the cotangent has structure {ct_spec}, but the function's output has "
+                                 f"structure {out_spec}; pass one cotangent per output, shaped like it.")
+        for c, o in zip(ct_leaves, outs):
+            ca, oa = get_aval(c), get_aval(o)
+            if ca.shape != oa.shape or (not ca.weak and not oa.weak and ca.dtype != oa.dtype):
+                raise TransformError(f"vjp_fn: a cotangent has shape {ca.shape} and dtype {ca.dtype}, but the "
+                                     f"matching output has shape {oa.shape} and dtype {oa.dtype}; they must match.")
+        cts = backward_pass(graph, ct_leaves)
+        grads = [c if c is not None else _zeros_like(p) for c, p in zip(cts, leaves)]
+        return tuple(unflatten(spec, grads))
+
+    return (out_tree, vjp_fn, aux) if has_aux else (out_tree, vjp_fn)
+
+
+def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """Like ``grad`` but also returns the value: ``(grad, value)`` or ``(grad, (value, aux))``.
+
+    >>> import polyfunc as pf, polyfunc.numpy as pnp
+    >>> g, v = pf.grad_and_value(lambda x: (x ** 2).sum())(pnp.asarray([1.0, 2.0]))
+    >>> g.tolist(), float(v)
+    ([2.0, 4.0], 5.0)
+    """
+    def wrapped(*args, **kwargs):
+        nums, single = _argnums(argnums, len(args), "grad")
+        leaves, spec = flatten([args[i] for i in nums])
+        _check_diff_leaves(leaves, "grad")
+
+        def fun(xs):
+            return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
+        outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "grad", has_aux)
+        if len(outs) != 1 or out_spec.num_nodes != 1:
+            raise TransformError(f"grad: the function must return a single scalar, but it returned "
+                                 f"{unflatten(out_spec, [get_aval(o) for o in outs])}. Use vjp or jacrev "
+                                 f"for non-scalar outputs, or reduce the output (e.g. .sum()).")
+        oa = get_aval(outs[0])
+        if oa.shape != ():
+            raise TransformError(f"grad: the function must return a scalar (a 0-d array), but it returned an "
+                                 f"array of shape {oa.shape}. Use vjp or jacrev for non-scalar outputs, or "
+                                 f"reduce the output first (e.g. .sum() or .mean()).")
+        if not _is_float(oa.dtype):
+            raise TransformError(f"grad: the function's output has dtype {oa.dtype}; grad needs a "
+                                 f"floating-point scalar output.")
+        one = 1.0 if oa.weak else ops.full_like(outs[0], 1, (), oa.dtype)
+        cts = backward_pass(graph, [one])
+        g = unflatten(spec, [c if c is not None else _zeros_like(p) for c, p in zip(cts, leaves)])
+        g = g[0] if single else tuple(g)
+        return (g, (outs[0], aux)) if has_aux else (g, outs[0])
+    _name(wrapped, func, "grad_and_value")
+    return wrapped
+
+
+def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """The gradient of a scalar function with respect to argument(s) ``argnums``.
+
+    >>> import polyfunc as pf, polyfunc.numpy as pnp
+    >>> float(pf.grad(pnp.sin)(pnp.asarray(0.0)))
+    1.0
+    """
+    gv = grad_and_value(func, argnums, has_aux)
+
+    def wrapped(*args, **kwargs):
+        g, v = gv(*args, **kwargs)
+        return (g, v[1]) if has_aux else g
+    _name(wrapped, func, "grad")
+    return wrapped
+
+
+def _name(wrapped, func, prefix):
+    wrapped.__name__ = f"{prefix}({getattr(func, '__name__', 'f')})"
+    wrapped.__doc__ = getattr(func, "__doc__", None)
+    wrapped.__wrapped__ = func
+
+
+# ------------------------------------------------------------------ jvp / linearize
+def _check_tangents(primals, tangents, transform):
+    if not isinstance(primals, (tuple, list)):
+        raise TransformError(f"{transform}: primals must be a tuple of the function's arguments, got "
+                             f"{type(primals).__name__}; write {transform}(f, (x,), (t,)).")
+    if not isinstance(tangents, (tuple, list)):
+        raise TransformError(f"{transform}: tangents must be a tuple shaped like primals, got "
+                             f"{type(tangents).__name__}.")
+    pl, ps = flatten(tuple(primals))
+    tl, ts = flatten(tuple(tangents))
+    if ps != ts:
+        raise TransformError(f"{transform}: tangents have structure {ts} but primals have structure {ps}; "
+                             f"give one tangent per primal, shaped like it.")
+    for p, t in zip(pl, tl):
+        pa, ta = get_aval(p), get_aval(t)
+        if pa.shape != ta.shape:
+            raise TransformError(f"{transform}: a tangent has shape {ta.shape} but its primal has shape "
+                                 f"{pa.shape}; they must match.")
+        if not ta.weak and not pa.weak and pa.dtype != ta.dtype:
+            raise TransformError(f"{transform}: a tangent has dtype {ta.dtype} but its primal has dtype "
+                                 f"{pa.dtype}; they must match (cast the tangent with .astype).")
+    return pl, ps, tl
+
+
+def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: bool = False):
+    """Forward mode: ``(func(*primals), J @ tangents[, aux])``.
+
+    >>> import polyfunc as pf, polyfunc.numpy as pnp
+    >>> x = pnp.asarray([1.0, 2.0])
+    >>> pf.jvp(lambda x: x * x, (x,), (pnp.ones(2),))[1].tolist()
+    [2.0, 4.0]
+    """
+    pl, ps, tl = _check_tangents(primals, tangents, "jvp")
+    _check_diff_leaves(pl, "jvp", "primal")
+    j = JVPTrace(current_trace(), "jvp")
+    with set_trace(j):
+        out = func(*unflatten(ps, [JVPTracer(j, p, t) for p, t in zip(pl, tl)]))
+    out, aux = _split_aux(out, has_aux, "jvp")
+    lv, spec = flatten(out)
+    po, to = [], []
+    for o in lv:
+        if isinstance(o, JVPTracer) and o._trace is j:
+            po.append(o.primal)
+            to.append(o.tangent)
+        else:
+            po.append(o)
+            to.append(_zeros_like(o))
+    res = (unflatten(spec, po), unflatten(spec, to))
+    return res + (_lower(aux, j),) if has_aux else res
+
+
+def linearize(func: Callable, *primals: Any):
+    """``(out, jvp_fn)``: ``jvp_fn(*tangents)`` evaluates the linearised function
+    without re-running the primal computation.
+
+    >>> import polyfunc as pf, polyfunc.numpy as pnp
+    >>> out, f_jvp = pf.linearize(pnp.sin, pnp.asarray([0.0]))
+    >>> f_jvp(pnp.asarray([2.0])).tolist()
+    [2.0]
+    """
+    leaves, spec = flatten(primals)
+    _check_diff_leaves(leaves, "linearize", "primal")
+
+    def fun(xs):
+        return func(*unflatten(spec, xs))
+    outs, out_spec, graph, _ = _linearize_flat(fun, leaves, "linearize")
+
+    def jvp_fn(*tangents):
+        _, _, tl = _check_tangents(primals, tangents, "linearize's jvp_fn")
+        res = eval_graph(graph, *tl)
+        return unflatten(out_spec, [r if r is not None else _zeros_like(o) for r, o in zip(res, outs)])
+    return unflatten(out_spec, outs), jvp_fn
+
+
+def stop_gradient(x):
+    """``x`` with no derivative flowing through it (works on pytrees)."""
+    lv, spec = flatten(x)
+    return unflatten(spec, [ops.stop_gradient(v) if not isinstance(v, (int, float)) else v for v in lv])
+
+
+# ------------------------------------------------------------------ Jacobians
+def _eye_like(x, n: int, dtype):
+    rows = ops.cumsum(ops.full_like(x, 1, (n, n), "int64"), 0)
+    return ops.convert_element_type(ops.eq(rows, ops.transpose(rows, (1, 0))), dtype)
+
+
+def _split_rows(v, sizes, shapes, axis=0):
+    """Cut ``v`` along ``axis`` into pieces of ``sizes`` and reshape each to shape (in place of that axis)."""
+    out, start = [], 0
+    vs = ops.shape_of(v)
+    for n, s in zip(sizes, shapes):
+        lo, hi = [0] * len(vs), list(vs)
+        lo[axis], hi[axis] = start, start + n
+        piece = ops.slice(v, lo, hi)
+        out.append(ops.reshape(piece, vs[:axis] + tuple(s) + vs[axis + 1:]))
+        start += n
+    return out
+
+
+def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int | None = None) -> Callable:
+    """The Jacobian by reverse mode (vmap of vjp over the output basis): shape ``out.shape + in.shape``.
+
+    ``chunk_size=k`` computes k rows at a time to bound memory; 1 is a plain loop.
+
+    >>> import polyfunc as pf, polyfunc.numpy as pnp
+    >>> pf.jacrev(pnp.sin)(pnp.zeros(2)).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    from .vmap import vmap
+
+    def wrapped(*args, **kwargs):
+        nums, single = _argnums(argnums, len(args), "jacrev")
+        leaves, spec = flatten([args[i] for i in nums])
+        _check_diff_leaves(leaves, "jacrev")
+
+        def fun(xs):
+            return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
+        outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "jacrev", has_aux)
+        oavals = [get_aval(o) for o in outs]
+        sizes = [a.size for a in oavals]
+        m = sum(sizes)
+        ref = next((o for o in outs if not get_aval(o).weak), None)
+        if ref is None:
+            raise TransformError("jacrev: the function returned no array output.")
+        basis = _eye_like(ref, m, oavals[0].dtype)
+
+        def pull(row):
+            cts = _split_rows(row, sizes, [a.shape for a in oavals])
+            cts = [ops.convert_element_type(c, a.dtype) if ops.dtype_of(c) != a.dtype else c
+                   for c, a in zip(cts, oavals)]
+            res = backward_pass(graph, cts)
+            return [r if r is not None else _zeros_like(p) for r, p in zip(res, leaves)]
+        rows = vmap(pull, chunk_size=chunk_size)(basis)           # per input: (m,) + in.shape
+        blocks = [_split_rows(r, sizes, [a.shape for a in oavals]) for r in rows]  # [input][output]
+        per_out = [unflatten(spec, [blocks[j][i] for j in range(len(leaves))]) for i in range(len(outs))]
+        per_out = [p[0] if single else tuple(p) for p in per_out]
+        jac = unflatten(out_spec, per_out)
+        return (jac, aux) if has_aux else jac
+    _name(wrapped, func, "jacrev")
+    return wrapped
+
+
+def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str = "error") -> Callable:
+    """The Jacobian by forward mode (vmap of jvp over the input basis): shape ``out.shape + in.shape``.
+
+    >>> import polyfunc as pf, polyfunc.numpy as pnp
+    >>> pf.jacfwd(pnp.sin)(pnp.zeros(2)).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    from .vmap import vmap
+
+    def wrapped(*args, **kwargs):
+        nums, single = _argnums(argnums, len(args), "jacfwd")
+        leaves, spec = flatten([args[i] for i in nums])
+        _check_diff_leaves(leaves, "jacfwd")
+        avals = [get_aval(x) for x in leaves]
+        sizes = [a.size for a in avals]
+        basis = _eye_like(leaves[0], sum(sizes), avals[0].dtype)
+
+        def fun(*xs):
+            return func(*_with_args(args, nums, unflatten(spec, list(xs))), **kwargs)
+
+        def push(row):
+            ts = _split_rows(row, sizes, [a.shape for a in avals])
+            ts = [ops.convert_element_type(t, a.dtype) if ops.dtype_of(t) != a.dtype else t
+                  for t, a in zip(ts, avals)]
+            res = jvp(fun, tuple(leaves), tuple(ts), has_aux=has_aux)
+            return (res[1], res[2]) if has_aux else (res[1], None)
+        tans, aux = vmap(push, out_dims=(-1, None), randomness=randomness)(basis)
+        t_leaves, out_spec = flatten(tans)
+        per_out = []
+        for t in t_leaves:
+            blocks = _split_rows(t, sizes, [a.shape for a in avals], axis=len(ops.shape_of(t)) - 1)
+            p = unflatten(spec, blocks)
+            per_out.append(p[0] if single else tuple(p))
+        jac = unflatten(out_spec, per_out)
+        return (jac, aux) if has_aux else jac
+    _name(wrapped, func, "jacfwd")
+    return wrapped
+
+
+def hessian(func: Callable, argnums=0) -> Callable:
+    """``jacfwd(jacrev(func))``: second derivatives, shape ``out.shape + in.shape + in.shape``.
+
+    >>> import polyfunc as pf, polyfunc.numpy as pnp
+    >>> pf.hessian(lambda x: (x ** 3).sum())(pnp.asarray([1.0, 2.0])).tolist()
+    [[6.0, 0.0], [0.0, 12.0]]
+    """
+    h = jacfwd(jacrev(func, argnums), argnums)
+    _name(h, func, "hessian")
+    return h

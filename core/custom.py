@@ -1,0 +1,117 @@
+"""User-defined derivative rules: ``custom_jvp`` and ``custom_vjp``."""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from .errors import TransformError
+from .ops.custom import custom_jvp_call_p, custom_vjp_call_p
+from .tree import flatten, unflatten
+
+__all__ = ["custom_jvp", "custom_vjp"]
+
+
+class custom_jvp:
+    """A function with its own forward-mode rule (reverse mode follows from it).
+
+    >>> import polyfunc as pf, polyfunc.numpy as pnp
+    >>> @pf.custom_jvp
+    ... def f(x):
+    ...     return pnp.sin(x)
+    >>> @f.defjvp
+    ... def f_jvp(primals, tangents):
+    ...     (x,), (t,) = primals, tangents
+    ...     return f(x), 2.0 * t          # a deliberately different rule
+    >>> float(pf.grad(f)(pnp.asarray(0.3)))
+    2.0
+    """
+
+    def __init__(self, fun: Callable):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.jvp: Callable | None = None
+
+    def defjvp(self, jvp: Callable) -> Callable:
+        """Set the rule ``jvp(primals, tangents) -> (out, tangent_out)``; returns it."""
+        self.jvp = jvp
+        return jvp
+
+    def __call__(self, *args: Any) -> Any:
+        if self.jvp is None:
+            raise TransformError(f"custom_jvp function {self.__name__!r} has no rule; define one with "
+                                 f"@{self.__name__}.defjvp.")
+        leaves, spec = flatten(args)
+        out_spec = []
+
+        def fun(*xs):
+            out = self.fun(*unflatten(spec, list(xs)))
+            lv, s = flatten(out)
+            out_spec[:] = [s]
+            return lv
+
+        def jvp(primals, tangents):
+            out, tout = self.jvp(tuple(unflatten(spec, list(primals))), tuple(unflatten(spec, list(tangents))))
+            lv, s = flatten(out)
+            out_spec[:] = [s]
+            return lv, flatten(tout)[0]
+        outs = custom_jvp_call_p.bind(*leaves, fun=fun, jvp=jvp)
+        return unflatten(out_spec[0], outs)
+
+
+class custom_vjp:
+    """A function with its own reverse-mode rule.
+
+    ``defvjp(fwd, bwd)``: ``fwd(*args) -> (out, residuals)``,
+    ``bwd(residuals, cotangent) -> tuple with one cotangent per argument``.
+
+    >>> import polyfunc as pf, polyfunc.numpy as pnp
+    >>> @pf.custom_vjp
+    ... def clip_grad(x):
+    ...     return x
+    >>> clip_grad.defvjp(lambda x: (x, None), lambda res, g: (pnp.clip(g, -1.0, 1.0),))
+    >>> float(pf.grad(lambda x: 5.0 * clip_grad(x))(pnp.asarray(2.0)))
+    1.0
+    """
+
+    def __init__(self, fun: Callable):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.fwd: Callable | None = None
+        self.bwd: Callable | None = None
+
+    def defvjp(self, fwd: Callable, bwd: Callable) -> None:
+        """Set the forward pass ``fwd(*args) -> (out, residuals)`` and ``bwd(residuals, ct) -> cts``."""
+        self.fwd, self.bwd = fwd, bwd
+
+    def __call__(self, *args: Any) -> Any:
+        if self.fwd is None:
+            raise TransformError(f"custom_vjp function {self.__name__!r} has no rule; define one with "
+                                 f"{self.__name__}.defvjp(fwd, bwd).")
+        leaves, spec = flatten(args)
+        out_spec = []
+
+        def fun(*xs):
+            out = self.fun(*unflatten(spec, list(xs)))
+            lv, s = flatten(out)
+            out_spec[:] = [s]
+            return lv
+
+        def fwd(*xs):
+            out, res = self.fwd(*unflatten(spec, list(xs)))
+            lv, s = flatten(out)
+            out_spec[:] = [s]
+            return lv, res
+
+        def bwd(res, cts):
+            ct = unflatten(out_spec[0], list(cts))
+            grads = self.bwd(res, ct)
+            if not isinstance(grads, (tuple, list)):
+                raise TransformError(f"custom_vjp {self.__name__!r}: bwd must return a tuple with one "
+                                     f"cotangent per argument, got {type(grads).__name__}.")
+            gl = []
+            for g, a in zip(grads, unflatten(spec, leaves)):
+                sub, s = flatten(a)
+                gl.extend(flatten(g)[0] if g is not None else [None] * len(sub))
+            return gl
+        outs = custom_vjp_call_p.bind(*leaves, fun=fun, fwd=fwd, bwd=bwd)
+        return unflatten(out_spec[0], outs)

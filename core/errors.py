@@ -1,0 +1,37 @@
+"""Exceptions.  Every message names what was wrong and how to fix it."""
+
+
+class PolyfuncError(Exception):
+    """Base class of every error polyfunc raises on purpose."""
+
+
+class BackendError(PolyfuncError, ValueError):
+    """An unknown, unavailable or mixed backend."""
+
+
+class MissingKernelError(PolyfuncError, NotImplementedError):
+    """The active backend has no kernel for a primitive."""
+
+
+class TransformError(PolyfuncError, ValueError):
+    """Bad arguments to a transform (argnums, in_dims, has_aux, ...)."""
+
+
+class EscapedTracerError(PolyfuncError, RuntimeError):
+    """A traced value was used after the transform that made it returned."""
+
+
+class ConcretizationError(PolyfuncError, TypeError):
+    """Python control flow needed a concrete value but got a traced one."""
+
+
+class ShapeError(PolyfuncError, ValueError):
+    """Shapes that do not fit together."""
+
+
+class DTypeError(PolyfuncError, TypeError):
+    """A dtype that is not supported or does not fit."""
+
+
+class MissingBatchRuleError(PolyfuncError, NotImplementedError):
+    """vmap met a primitive without a batching rule while the loop fallback is off."""

@@ -1,0 +1,1 @@
+"""The transform interpreters: jvp, batching, graph capture, reverse mode."""

@@ -1,0 +1,152 @@
+"""vmap's interpreter.  A BatchTracer holds a value and the position of its
+batch dimension; a value without one is never wrapped.  A primitive whose
+inputs carry no batch dimension of this trace goes to the parent untouched.
+Random primitives are the exception: ``randomness`` decides what they do."""
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from contextvars import ContextVar
+
+from ..errors import ConcretizationError, MissingBatchRuleError, TransformError
+from ..primitive import batch_rules
+from ..trace import ShapedArray, Trace, Tracer, _current, get_aval
+
+
+class BatchTracer(Tracer):
+    __slots__ = ("val", "bdim")
+
+    def __init__(self, trace, val, bdim: int):
+        self._trace = trace
+        self.val = val
+        self.bdim = bdim
+
+    @property
+    def aval(self):
+        a = get_aval(self.val)
+        s = a.shape
+        return ShapedArray(s[:self.bdim] + s[self.bdim + 1:], a.dtype)
+
+    def concrete(self):
+        raise ConcretizationError(
+            f"this value is batched by `{self._trace.transform}` (one value per batch element), "
+            f"so Python control flow (if/while, bool(), float(), int(), .item()) cannot use it. "
+            f"Use polyfunc.numpy.where(cond, a, b) to select per element instead.")
+
+    def _backend(self):
+        from ..backends import backend_of
+        return backend_of(self.val)
+
+
+_fallback_mode: ContextVar[str | None] = ContextVar("polyfunc_vmap_fallback", default=None)
+_warned: set = set()
+
+
+@contextlib.contextmanager
+def vmap_fallback(mode: str):
+    """``with vmap_fallback("error"):`` makes a missing batching rule an error ('warn' to loop)."""
+    if mode not in ("warn", "error"):
+        raise ValueError(f"vmap_fallback mode must be 'warn' or 'error', not {mode!r}")
+    token = _fallback_mode.set(mode)
+    try:
+        yield
+    finally:
+        _fallback_mode.reset(token)
+
+
+def _fallback_is_error() -> bool:
+    mode = _fallback_mode.get() or os.environ.get("POLYFUNC_VMAP_FALLBACK", "warn")
+    return mode == "error"
+
+
+class BatchTrace(Trace):
+    transform = "vmap"
+
+    def __init__(self, parent, axis_size: int, randomness: str = "error", transform="vmap"):
+        self.parent = parent
+        self.axis_size = axis_size
+        self.randomness = randomness
+        self.transform = transform
+
+    def process(self, prim, args, params):
+        vals = []
+        dims = []
+        own = False
+        for a in args:
+            if a.__class__ is BatchTracer and a._trace is self:
+                vals.append(a.val)
+                dims.append(a.bdim)
+                own = True
+            else:
+                vals.append(a)
+                dims.append(None)
+        if prim.random:
+            return self._random(prim, vals, dims, params)
+        if not own:
+            return self.parent.process(prim, args, params)
+        rule = _backend_rule(prim, vals) or batch_rules.get(prim)
+        token = _current.set(self.parent)
+        try:
+            if rule is None:
+                out, d = self._loop(prim, vals, dims, params)
+            else:
+                out, d = rule(vals, dims, **params)
+        finally:
+            _current.reset(token)
+        if prim.multiple_results:
+            return [o if k is None else BatchTracer(self, o, k) for o, k in zip(out, d)]
+        if d is None:
+            return out
+        return BatchTracer(self, out, d)
+
+    def _random(self, prim, vals, dims, params):
+        if self.randomness == "error":
+            raise TransformError(
+                f"`{self.transform}`: random primitive {prim.name!r} was called under vmap with "
+                f"randomness='error'. Pass randomness='different' (each batch element draws its own "
+                f"numbers) or randomness='same' (one draw shared by the batch).")
+        token = _current.set(self.parent)
+        try:
+            rule = batch_rules[prim]
+            out, d = rule(vals, dims, axis_size=self.axis_size,
+                          different=self.randomness == "different", **params)
+        finally:
+            _current.reset(token)
+        return out if d is None else BatchTracer(self, out, d)
+
+    def _loop(self, prim, vals, dims, params):
+        if _fallback_is_error():
+            raise MissingBatchRuleError(
+                f"`{self.transform}`: primitive {prim.name!r} has no batching rule and the loop "
+                f"fallback is off (POLYFUNC_VMAP_FALLBACK=error). Add a batching rule for it, or "
+                f"allow the slow loop with polyfunc.vmap_fallback('warn').")
+        if prim.name not in _warned:
+            _warned.add(prim.name)
+            warnings.warn(
+                f"vmap: primitive {prim.name!r} has no batching rule; falling back to a Python "
+                f"loop over the batch ({self.axis_size} calls), which is slow. Register a batching "
+                f"rule for it (set POLYFUNC_VMAP_FALLBACK=error to make this an error).",
+                RuntimeWarning, stacklevel=4)
+        from ..ops.structural import index_in_dim, stack
+        outs = []
+        for i in range(self.axis_size):
+            args_i = [v if d is None else index_in_dim(v, i, d) for v, d in zip(vals, dims)]
+            outs.append(_current.get().process(prim, args_i, params))
+        return stack(outs, 0), 0
+
+
+def _backend_rule(prim, vals):
+    """A backend's own batching rule, used when every input is a concrete array of it."""
+    import sys
+    bmod = sys.modules["polyfunc.backends"]
+    owner = None
+    for v in vals:
+        if isinstance(v, Tracer):
+            return None
+        b = bmod.type_owner.get(v.__class__)
+        if b is not None:
+            owner = b
+    if owner is None or not owner.batch_rules:
+        return None
+    return owner.batch_rules.get(prim.name)

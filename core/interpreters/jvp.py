@@ -1,0 +1,66 @@
+"""Forward mode.  A JVPTracer carries a primal and a tangent; a tangent of
+``None`` is a symbolic zero and is never materialised.  A primitive none of
+whose inputs carries a tangent of this trace is handed to the parent as is."""
+from __future__ import annotations
+
+from ..primitive import jvp_rules
+from ..trace import Trace, Tracer, _current, get_aval
+
+
+class JVPTracer(Tracer):
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, trace, primal, tangent):
+        self._trace = trace
+        self.primal = primal
+        self.tangent = tangent
+
+    @property
+    def aval(self):
+        return get_aval(self.primal)
+
+    def concrete(self):
+        p = self.primal
+        return p.concrete() if isinstance(p, Tracer) else p
+
+    def _backend(self):
+        from ..backends import backend_of
+        return backend_of(self.primal)
+
+
+class JVPTrace(Trace):
+    transform = "jvp"
+
+    def __init__(self, parent, transform="jvp"):
+        self.parent = parent
+        self.transform = transform
+
+    def process(self, prim, args, params):
+        primals = []
+        tangents = []
+        own = False
+        for a in args:
+            if a.__class__ is JVPTracer and a._trace is self:
+                primals.append(a.primal)
+                tangents.append(a.tangent)
+                own = True
+            else:
+                primals.append(a)
+                tangents.append(None)
+        if not own:
+            return self.parent.process(prim, args, params)
+        rule = jvp_rules.get(prim)
+        if rule is None:
+            raise NotImplementedError(
+                f"`{self.transform}`: primitive {prim.name!r} has no differentiation (jvp) rule; "
+                f"wrap the computation in polyfunc.custom_jvp or add a rule to its ops module.")
+        token = _current.set(self.parent)
+        try:
+            out, tout = rule(primals, tangents, **params)
+        finally:
+            _current.reset(token)
+        if prim.multiple_results:
+            return [o if t is None else JVPTracer(self, o, t) for o, t in zip(out, tout)]
+        if tout is None:
+            return out
+        return JVPTracer(self, out, tout)

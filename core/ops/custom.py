@@ -1,0 +1,108 @@
+"""Call-like primitives for user-defined derivative rules.
+
+``custom_jvp_call`` and ``custom_vjp_call`` hold the user's function and
+rules as parameters.  Where no transform needs the rule they are inlined
+(``Primitive.impl``).  Under vmap they stay calls, with the function and the
+rules vmapped, so an enclosing grad still sees the user's rule.
+``custom_lin`` is the linear stand-in a custom_vjp leaves in a linearised
+graph: transposing it runs the user's backward function.
+"""
+from __future__ import annotations
+
+from ..errors import TransformError
+from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
+from .structural import instantiate, moveaxis, shape_of
+
+__all__ = ["custom_jvp_call_p", "custom_vjp_call_p", "custom_lin_p"]
+
+
+def _inline(*args, fun, **_):
+    return list(fun(*args))
+
+
+custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True, impl=_inline)
+custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True, impl=_inline)
+
+
+def _custom_jvp_jvp(primals, tangents, *, fun, jvp):
+    tangents = [instantiate(t, p) for p, t in zip(primals, tangents)]
+    outs, touts = jvp(list(primals), tangents)
+    return list(outs), list(touts)
+
+
+def _vmapped(f, in_dims, out_dims=0):
+    from ..vmap import vmap
+    return vmap(lambda *a: list(f(*a)), in_dims=tuple(in_dims), out_dims=out_dims)
+
+
+def _custom_jvp_batch(vals, dims, *, fun, jvp):
+    bfun = _vmapped(fun, dims)
+
+    def bjvp(primals, tangents):
+        from ..vmap import vmap
+        return vmap(lambda p, t: tuple(map(list, jvp(p, t))), in_dims=(list(dims), list(dims)))(
+            list(primals), list(tangents))
+    outs = custom_jvp_call_p.bind(*vals, fun=bfun, jvp=bjvp)
+    return outs, [0] * len(outs)
+
+
+JR[custom_jvp_call_p] = _custom_jvp_jvp
+BR[custom_jvp_call_p] = _custom_jvp_batch
+
+# ------------------------------------------------------------------ custom_vjp
+custom_lin_p = Primitive("custom_lin", multiple_results=True)
+
+
+def _custom_vjp_jvp(primals, tangents, *, fun, fwd, bwd):
+    outs, res = fwd(*primals)
+    outs = list(outs)
+    tangents = [instantiate(t, p) for p, t in zip(primals, tangents)]
+    from ..trace import get_aval
+    touts = custom_lin_p.bind(*tangents, bwd=bwd, res=res, out_avals=tuple(get_aval(o) for o in outs),
+                              in_avals=tuple(get_aval(p) for p in primals))
+    return outs, touts
+
+
+def _custom_lin_transpose(cts, *args, bwd, res, out_avals, in_avals):
+    from ..ops.structural import full_like
+    ref = next(c for c in cts if c is not None)
+    cts = [c if c is not None else full_like(ref, 0, a.shape, a.dtype) for c, a in zip(cts, out_avals)]
+    grads = bwd(res, cts)
+    if len(grads) != len(args):
+        raise TransformError(f"custom_vjp: the backward function returned {len(grads)} cotangent(s) but the "
+                             f"function has {len(args)} input(s); return one per input (None for zero).")
+    return list(grads)
+
+
+def _custom_lin_no_forward(*args, **params):
+    raise TransformError("custom_vjp: a function with a custom_vjp rule supports reverse mode only (grad, vjp, "
+                         "jacrev); forward mode (jvp, jacfwd, linearize's jvp_fn) needs a custom_jvp rule.")
+
+
+def _custom_vjp_batch(vals, dims, *, fun, fwd, bwd):
+    from ..vmap import vmap
+    bfun = _vmapped(fun, dims)
+    bfwd = vmap(lambda *a: (lambda o, r: (list(o), r))(*fwd(*a)), in_dims=tuple(dims), out_dims=0)
+
+    def bbwd(res, cts):
+        grads = vmap(lambda r, c: list(bwd(r, c)), in_dims=(0, 0))(res, list(cts))
+        out = []
+        for g, d in zip(grads, dims):
+            if g is None:
+                out.append(None)
+            elif d is None:
+                from .reductions import reduce_sum
+                out.append(reduce_sum(g, (0,)))   # an unbatched input collects every element's cotangent
+            else:
+                out.append(moveaxis(g, 0, d))
+        return out
+    outs = custom_vjp_call_p.bind(*vals, fun=bfun, fwd=bfwd, bwd=bbwd)
+    return outs, [0] * len(outs)
+
+
+JR[custom_vjp_call_p] = _custom_vjp_jvp
+BR[custom_vjp_call_p] = _custom_vjp_batch
+AE[custom_lin_p] = lambda *avals, out_avals, **kw: list(out_avals)
+TR[custom_lin_p] = _custom_lin_transpose
+custom_lin_p.impl = _custom_lin_no_forward
+JR[custom_lin_p] = lambda p, t, **kw: _custom_lin_no_forward()

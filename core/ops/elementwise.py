@@ -1,0 +1,322 @@
+"""Elementwise primitives.  Binary ones broadcast like NumPy; their array
+operands share one dtype (polyfunc.numpy promotes first) and a Python scalar
+operand takes the array's dtype.  Families come from three factories."""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np  # dtypes only
+
+from ..errors import DTypeError
+from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
+from ..trace import ShapedArray
+from .structural import (LinearArg, broadcast_shapes, broadcast_to, full_like, instantiate, moveaxis, reshape,
+                         shape_of, unbroadcast, zeros)
+
+__all__ = [
+    "neg", "add", "sub", "mul", "div", "pow", "integer_pow", "max", "min", "exp", "log", "log1p", "expm1",
+    "sin", "cos", "tan", "tanh", "logistic", "sqrt", "rsqrt", "abs", "sign", "floor", "ceil", "round",
+    "asin", "acos", "atan", "sinh", "cosh", "atan2", "floor_div", "rem",
+    "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not", "logical_xor",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isnan",
+    "select", "convert_element_type", "stop_gradient", "unary_prims", "binary_prims",
+]
+
+BOOL = np.dtype(bool)
+
+
+# ------------------------------------------------------------------ factories
+def _batch_elementwise(prim):
+    """Batching for a broadcasting n-ary op: line the batch dims up in front."""
+    def rule(vals, dims, **params):
+        first = next(d for d in dims if d is not None)
+        ranks = [len(shape_of(v)) - (d is not None) for v, d in zip(vals, dims)]
+        r = builtins.max(ranks)
+        if all(d == first for d in dims) and all(k == r for k in ranks):
+            return prim.bind(*vals, **params), first
+        b = next(shape_of(v)[d] for v, d in zip(vals, dims) if d is not None)
+        new = []
+        for v, d, k in zip(vals, dims, ranks):
+            if d is not None:
+                v = moveaxis(v, d, 0)
+                if k < r:
+                    v = reshape(v, (b,) + (1,) * (r - k) + shape_of(v)[1:])
+            new.append(v)
+        return prim.bind(*new, **params), 0
+    return rule
+
+
+def _ae_elementwise(name, out_bool=False, int_ok=True):
+    def rule(*avals, **params):
+        shape = broadcast_shapes(*[a.shape for a in avals], what=f"operands of {name}") if len(avals) > 1 \
+            else avals[0].shape
+        strong = [a.dtype for a in avals if not a.weak]
+        dt = strong[0] if strong else avals[0].dtype
+        for d in strong[1:]:
+            if d != dt:
+                raise DTypeError(f"{name}: operands have dtypes {dt} and {d}; promote them to one dtype first "
+                                 f"(polyfunc.numpy functions do this for you).")
+        return ShapedArray(shape, BOOL if out_bool else dt)
+    return rule
+
+
+unary_prims: dict[str, Primitive] = {}
+binary_prims: dict[str, Primitive] = {}
+
+
+def unary(name, deriv=None, *, linear=False, out_bool=False):
+    """An elementwise one-input primitive.  ``deriv(x, out)`` is its derivative;
+    None means piecewise constant (no tangent)."""
+    p = Primitive(name)
+    unary_prims[name] = p
+    AE[p] = _ae_elementwise(name, out_bool)
+    BR[p] = lambda v, d, **kw: (p.bind(v[0], **kw), d[0])
+    if linear:
+        JR[p] = lambda pr, t, **kw: (p.bind(pr[0], **kw), p.bind(t[0], **kw))
+        TR[p] = lambda ct, x, **kw: [p.bind(ct, **kw)]
+    elif deriv is not None:
+        def jvp(pr, t, **kw):
+            out = p.bind(pr[0], **kw)
+            return out, mul(t[0], deriv(pr[0], out))
+        JR[p] = jvp
+    else:
+        JR[p] = lambda pr, t, **kw: (p.bind(pr[0], **kw), None)
+    return p, (lambda x: p.bind(x))
+
+
+def binary(name, jvp=None, transpose=None, *, out_bool=False):
+    """A broadcasting two-input primitive.  ``jvp(x, y, out, tx, ty)`` returns the
+    output tangent (tx/ty may be None); no jvp means no tangent."""
+    p = Primitive(name)
+    binary_prims[name] = p
+    AE[p] = _ae_elementwise(name, out_bool)
+    BR[p] = _batch_elementwise(p)
+    if jvp is not None:
+        def jrule(pr, t, **kw):
+            x, y = pr
+            out = p.bind(x, y, **kw)
+            tout = jvp(x, y, out, t[0], t[1])
+            if tout is not None and shape_of(tout) != shape_of(out):
+                tout = broadcast_to(tout, shape_of(out))
+            return out, tout
+        JR[p] = jrule
+    else:
+        JR[p] = lambda pr, t, **kw: (p.bind(*pr, **kw), None)
+    if transpose is not None:
+        TR[p] = transpose
+    return p, (lambda x, y: p.bind(x, y))
+
+
+def _sum_tangents(*ts):
+    ts = [t for t in ts if t is not None]
+    if not ts:
+        return None
+    out = ts[0]
+    for t in ts[1:]:
+        out = add(out, t)
+    return out
+
+
+def _lin(ct, x):
+    """Reduce a cotangent to the shape of the linear operand ``x`` (None if x is not linear)."""
+    return unbroadcast(ct, x.aval) if isinstance(x, LinearArg) else None
+
+
+# ------------------------------------------------------------------ arithmetic
+neg_p, neg = unary("neg", linear=True)
+add_p, add = binary("add", lambda x, y, o, tx, ty: _sum_tangents(tx, ty),
+                    lambda ct, x, y: [_lin(ct, x), _lin(ct, y)])
+sub_p, sub = binary("sub", lambda x, y, o, tx, ty: _sum_tangents(tx, None if ty is None else neg(ty)),
+                    lambda ct, x, y: [_lin(ct, x), None if not isinstance(y, LinearArg) else _lin(neg(ct), y)])
+
+
+def _mul_transpose(ct, x, y):
+    if isinstance(x, LinearArg) and isinstance(y, LinearArg):
+        raise TypeError("mul of two linear values cannot be transposed (the function is not linear)")
+    return [_lin(mul(ct, y), x) if isinstance(x, LinearArg) else None,
+            _lin(mul(x, ct), y) if isinstance(y, LinearArg) else None]
+
+
+mul_p, mul = binary("mul", lambda x, y, o, tx, ty: _sum_tangents(
+    None if tx is None else mul(tx, y), None if ty is None else mul(x, ty)), _mul_transpose)
+
+
+def _div_transpose(ct, x, y):
+    if isinstance(y, LinearArg):
+        raise TypeError("div is not linear in its denominator and cannot be transposed with respect to it")
+    return [_lin(div(ct, y), x), None]
+
+
+div_p, div = binary("div", lambda x, y, o, tx, ty: _sum_tangents(
+    None if tx is None else div(tx, y), None if ty is None else mul(ty, neg(div(o, y)))), _div_transpose)
+
+
+def _pow_jvp(x, y, out, tx, ty):
+    tangents = []
+    if tx is not None:
+        ym1 = y - 1 if isinstance(y, (int, float)) else sub(y, 1)
+        tangents.append(mul(tx, mul(pow(x, ym1), y)))
+    if ty is not None:
+        # d/dy x**y = log(x) * x**y, taken as 0 where x == 0 (the limit for y > 0)
+        safe_log = select(eq(x, 0), zeros(out), log(select(eq(x, 0), full_like(out, 1, shape_of(out), out_dtype(out)), broadcast_to(x, shape_of(out)))))
+        tangents.append(mul(ty, mul(out, safe_log)))
+    return _sum_tangents(*tangents)
+
+
+def out_dtype(x):
+    from .structural import dtype_of
+    return dtype_of(x)
+
+
+pow_p, pow = binary("pow", _pow_jvp)
+floor_div_p, floor_div = binary("floor_div")
+rem_p, rem = binary("rem", lambda x, y, o, tx, ty: _sum_tangents(
+    tx, None if ty is None else mul(ty, neg(floor(div(x, y))))))
+atan2_p, atan2 = binary("atan2", lambda x, y, o, tx, ty: _sum_tangents(
+    None if tx is None else mul(tx, div(y, add(mul(x, x), mul(y, y)))),
+    None if ty is None else mul(ty, neg(div(x, add(mul(x, x), mul(y, y)))))))
+
+
+def _minmax_jvp(pick):
+    # ties split the tangent evenly between the two operands, as JAX does
+    def jvp(x, y, out, tx, ty):
+        shp = shape_of(out)
+        dt = out_dtype(out)
+        one = full_like(out, 1, shp, dt)
+        half = full_like(out, 0.5, shp, dt)
+        zero = zeros(out)
+        wx = select(pick(x, y), one, select(eq(x, y), half, zero))
+        wy = sub(one, wx)
+        return _sum_tangents(None if tx is None else mul(tx, wx), None if ty is None else mul(ty, wy))
+    return jvp
+
+
+max_p, max = binary("max", _minmax_jvp(lambda x, y: gt(x, y)))
+min_p, min = binary("min", _minmax_jvp(lambda x, y: lt(x, y)))
+
+integer_pow_p = Primitive("integer_pow")
+
+
+def integer_pow(x, y: int):
+    return integer_pow_p.bind(x, y=int(y))
+
+
+AE[integer_pow_p] = lambda x, *, y: ShapedArray(x.shape, x.dtype)
+BR[integer_pow_p] = lambda v, d, *, y: (integer_pow(v[0], y), d[0])
+
+
+def _integer_pow_jvp(p, t, *, y):
+    x = p[0]
+    out = integer_pow(x, y)
+    if y == 0:
+        return out, None
+    d = full_like(x, 1, shape_of(x), out_dtype(x)) if y == 1 else mul(integer_pow(x, y - 1), y)
+    return out, mul(t[0], d)
+
+
+JR[integer_pow_p] = _integer_pow_jvp
+
+# ------------------------------------------------------------------ transcendental
+exp_p, exp = unary("exp", lambda x, o: o)
+log_p, log = unary("log", lambda x, o: div(1, x))
+log1p_p, log1p = unary("log1p", lambda x, o: div(1, add(x, 1)))
+expm1_p, expm1 = unary("expm1", lambda x, o: add(o, 1))
+sin_p, sin = unary("sin", lambda x, o: cos(x))
+cos_p, cos = unary("cos", lambda x, o: neg(sin(x)))
+tan_p, tan = unary("tan", lambda x, o: add(mul(o, o), 1))
+tanh_p, tanh = unary("tanh", lambda x, o: sub(1, mul(o, o)))
+logistic_p, logistic = unary("logistic", lambda x, o: mul(o, sub(1, o)))
+sqrt_p, sqrt = unary("sqrt", lambda x, o: div(0.5, o))
+rsqrt_p, rsqrt = unary("rsqrt", lambda x, o: mul(div(o, x), -0.5))
+asin_p, asin = unary("asin", lambda x, o: rsqrt(sub(1, mul(x, x))))
+acos_p, acos = unary("acos", lambda x, o: neg(rsqrt(sub(1, mul(x, x)))))
+atan_p, atan = unary("atan", lambda x, o: div(1, add(mul(x, x), 1)))
+sinh_p, sinh = unary("sinh", lambda x, o: cosh(x))
+cosh_p, cosh = unary("cosh", lambda x, o: sinh(x))
+abs_p, abs = unary("abs", lambda x, o: sign(x))
+sign_p, sign = unary("sign")
+floor_p, floor = unary("floor")
+ceil_p, ceil = unary("ceil")
+round_p, round = unary("round")
+isnan_p, isnan = unary("isnan", out_bool=True)
+stop_gradient_p, stop_gradient = unary("stop_gradient")
+
+# ------------------------------------------------------------------ comparisons and logic
+eq_p, eq = binary("eq", out_bool=True)
+ne_p, ne = binary("ne", out_bool=True)
+lt_p, lt = binary("lt", out_bool=True)
+le_p, le = binary("le", out_bool=True)
+gt_p, gt = binary("gt", out_bool=True)
+ge_p, ge = binary("ge", out_bool=True)
+logical_and_p, logical_and = binary("logical_and", out_bool=True)
+logical_or_p, logical_or = binary("logical_or", out_bool=True)
+logical_xor_p, logical_xor = binary("logical_xor", out_bool=True)
+logical_not_p, logical_not = unary("logical_not", out_bool=True)
+bitwise_and_p, bitwise_and = binary("bitwise_and")
+bitwise_or_p, bitwise_or = binary("bitwise_or")
+bitwise_xor_p, bitwise_xor = binary("bitwise_xor")
+bitwise_not_p, bitwise_not = unary("bitwise_not")
+
+# ------------------------------------------------------------------ select
+select_p = Primitive("select")
+
+
+def select(pred, on_true, on_false):
+    """``where(pred, on_true, on_false)`` with NumPy broadcasting."""
+    return select_p.bind(pred, on_true, on_false)
+
+
+def _select_ae(p, x, y):
+    if p.dtype != BOOL:
+        raise DTypeError(f"select: the condition must be boolean, got {p.dtype}")
+    out = _ae_elementwise("select")(x, y)
+    return ShapedArray(broadcast_shapes(p.shape, out.shape, what="operands of select"), out.dtype)
+
+
+def _select_jvp(pr, t):
+    p, x, y = pr
+    out = select(p, x, y)
+    if t[1] is None and t[2] is None:
+        return out, None
+    return out, select(p, instantiate(t[1], x), instantiate(t[2], y))
+
+
+def _select_transpose(ct, p, x, y):
+    if isinstance(p, LinearArg):
+        raise TypeError("select is not linear in its condition")
+    z = zeros(ct)
+    # the branch not taken gets an exact zero, so a NaN there never reaches the gradient
+    return [None, _lin(select(p, ct, z), x) if isinstance(x, LinearArg) else None,
+            _lin(select(p, z, ct), y) if isinstance(y, LinearArg) else None]
+
+
+AE[select_p] = _select_ae
+JR[select_p] = _select_jvp
+TR[select_p] = _select_transpose
+BR[select_p] = _batch_elementwise(select_p)
+
+# ------------------------------------------------------------------ convert_element_type
+convert_element_type_p = Primitive("convert_element_type")
+
+
+def convert_element_type(x, new_dtype):
+    new_dtype = np.dtype(new_dtype)
+    return convert_element_type_p.bind(x, new_dtype=new_dtype)
+
+
+def _is_float(dt):
+    return dt.kind in "fc"
+
+
+def _convert_jvp(p, t, *, new_dtype):
+    x = p[0]
+    out = convert_element_type(x, new_dtype)
+    if t[0] is None or not _is_float(new_dtype) or not _is_float(out_dtype(x)):
+        return out, None
+    return out, convert_element_type(t[0], new_dtype)
+
+
+AE[convert_element_type_p] = lambda x, *, new_dtype: ShapedArray(x.shape, new_dtype)
+JR[convert_element_type_p] = _convert_jvp
+TR[convert_element_type_p] = lambda ct, x, *, new_dtype: [convert_element_type(ct, x.aval.dtype)]
+BR[convert_element_type_p] = lambda v, d, **kw: (convert_element_type_p.bind(v[0], **kw), d[0])

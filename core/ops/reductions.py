@@ -1,0 +1,157 @@
+"""Reductions and scans: reduce_sum/max/min/prod, argmax/argmin, cumsum.
+Axes are given in the input's coordinates; batching shifts them past the
+batch dimension."""
+from __future__ import annotations
+
+import numpy as np  # dtypes only
+
+from ..errors import ShapeError
+from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
+from ..trace import ShapedArray
+from .structural import (broadcast_in_dim, broadcast_to, dtype_of, full_like, iota, reshape, shape_of, transpose)
+
+__all__ = ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin", "cumsum", "reduce_prims"]
+
+
+def _check_axes(name, x, axes):
+    for a in axes:
+        if not 0 <= a < x.ndim:
+            raise ShapeError(f"{name}: axis {a} is out of range for an array of shape {x.shape}")
+
+
+def _phys(axes, bd):
+    return tuple(a + (a >= bd) for a in axes)
+
+
+def _reduce_batch(prim):
+    def rule(v, d, *, axes):
+        bd = d[0]
+        ph = _phys(axes, bd)
+        return prim.bind(v[0], axes=ph), bd - sum(1 for a in ph if a < bd)
+    return rule
+
+
+def _keep_shape(x_shape, axes):
+    return tuple(n for i, n in enumerate(x_shape) if i not in axes)
+
+
+def _expand_back(y, x_shape, axes):
+    """Broadcast a reduced value back to the input's shape."""
+    kept = tuple(i for i in range(len(x_shape)) if i not in axes)
+    return broadcast_in_dim(y, x_shape, kept)
+
+
+reduce_prims: dict = {}
+
+
+def reduction(name, jvp):
+    p = Primitive(name)
+    reduce_prims[name] = p
+
+    def ae(x, *, axes):
+        _check_axes(name, x, axes)
+        return ShapedArray(_keep_shape(x.shape, axes), x.dtype)
+    AE[p] = ae
+    BR[p] = _reduce_batch(p)
+    JR[p] = jvp
+
+    def f(x, axes):
+        return p.bind(x, axes=tuple(sorted(axes)))
+    return p, f
+
+
+def _sum_jvp(pr, t, *, axes):
+    return reduce_sum(pr[0], axes), reduce_sum(t[0], axes)
+
+
+reduce_sum_p, reduce_sum = reduction("reduce_sum", _sum_jvp)
+TR[reduce_sum_p] = lambda ct, x, *, axes: [_expand_back(ct, x.aval.shape, axes)]
+
+
+def _extremum_jvp(prim):
+    def jvp(pr, t, *, axes):
+        x = pr[0]
+        out = prim.bind(x, axes=axes)
+        mask = convert_element_type(eq(x, _expand_back(out, shape_of(x), axes)), dtype_of(x))
+        count = reduce_sum(mask, axes)
+        # ties share the tangent evenly
+        return out, div(reduce_sum(mul(t[0], mask), axes), count)
+    return jvp
+
+
+reduce_max_p, reduce_max = reduction("reduce_max", None)
+reduce_min_p, reduce_min = reduction("reduce_min", None)
+JR[reduce_max_p] = _extremum_jvp(reduce_max_p)
+JR[reduce_min_p] = _extremum_jvp(reduce_min_p)
+
+
+def _prod_jvp(pr, t, *, axes):
+    # d prod = sum_i t_i * prod_{j != i} x_j.  The product of the others is taken
+    # directly (not prod / x_i) so zeros in x give the right answer.
+    x = pr[0]
+    out = reduce_prod(x, axes)
+    xs = shape_of(x)
+    kept = [i for i in range(len(xs)) if i not in axes]
+    n = 1
+    for a in axes:
+        n *= xs[a]
+    perm = kept + list(axes)
+    ks = tuple(xs[i] for i in kept)
+
+    def flat(v):
+        return reshape(transpose(v, perm), ks + (n,))
+    x2 = flat(x)
+    big = broadcast_in_dim(x2, ks + (n, n), tuple(range(len(ks))) + (len(ks) + 1,))
+    eye = eq(iota(np.int64, (n, n), 0), iota(np.int64, (n, n), 1))
+    one = full_like(x, 1, ks + (n, n), dtype_of(x))
+    others = reduce_prod(select(broadcast_to(eye, ks + (n, n)), one, big), (len(ks) + 1,))
+    return out, reduce_sum(mul(flat(t[0]), others), (len(ks),))
+
+
+reduce_prod_p, reduce_prod = reduction("reduce_prod", _prod_jvp)
+
+
+# ------------------------------------------------------------------ argmax / argmin
+def _arg(name):
+    p = Primitive(name)
+    reduce_prims[name] = p
+
+    def ae(x, *, axis, index_dtype):
+        _check_axes(name, x, (axis,))
+        return ShapedArray(_keep_shape(x.shape, (axis,)), np.dtype(index_dtype))
+    AE[p] = ae
+    JR[p] = lambda pr, t, **kw: (p.bind(pr[0], **kw), None)
+
+    def batch(v, d, *, axis, index_dtype):
+        bd = d[0]
+        a = axis + (axis >= bd)
+        return p.bind(v[0], axis=a, index_dtype=index_dtype), bd - (a < bd)
+    BR[p] = batch
+
+    def f(x, axis, index_dtype=np.int64):
+        return p.bind(x, axis=axis, index_dtype=np.dtype(index_dtype))
+    return p, f
+
+
+argmax_p, argmax = _arg("argmax")
+argmin_p, argmin = _arg("argmin")
+
+# ------------------------------------------------------------------ cumsum
+cumsum_p = Primitive("cumsum")
+
+
+def cumsum(x, axis, reverse=False):
+    return cumsum_p.bind(x, axis=axis, reverse=reverse)
+
+
+def _cumsum_ae(x, *, axis, reverse):
+    _check_axes("cumsum", x, (axis,))
+    return ShapedArray(x.shape, x.dtype)
+
+
+AE[cumsum_p] = _cumsum_ae
+JR[cumsum_p] = lambda pr, t, **kw: (cumsum_p.bind(pr[0], **kw), cumsum_p.bind(t[0], **kw))
+TR[cumsum_p] = lambda ct, x, *, axis, reverse: [cumsum(ct, axis, not reverse)]
+BR[cumsum_p] = lambda v, d, *, axis, reverse: (cumsum(v[0], axis + (axis >= d[0]), reverse), d[0])
+
+from .elementwise import convert_element_type, div, eq, mul, select  # noqa: E402

@@ -1,0 +1,559 @@
+"""Creation and shape primitives: full_like, iota, broadcast_in_dim, reshape,
+transpose, squeeze, expand_dims, slice, pad, concatenate, rev, gather,
+scatter_add; plus the small helpers other rules are written with."""
+from __future__ import annotations
+
+import numpy as np  # dtypes and shape arithmetic only
+
+from ..errors import ShapeError
+from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
+from ..trace import ShapedArray, get_aval
+
+__all__ = [
+    "full_like", "iota", "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
+    "slice_p", "slice", "pad", "concatenate", "rev", "gather", "scatter_add",
+    "shape_of", "dtype_of", "zeros", "instantiate", "moveaxis", "broadcast_to", "unbroadcast",
+    "index_in_dim", "stack", "LinearArg", "broadcast_shapes",
+]
+
+
+class LinearArg:
+    """Marks the linear input of a primitive being transposed (its value is unknown)."""
+    __slots__ = ("aval",)
+
+    def __init__(self, aval):
+        self.aval = aval
+
+
+def shape_of(x) -> tuple:
+    return x.aval.shape if isinstance(x, LinearArg) else get_aval(x).shape
+
+
+def dtype_of(x):
+    return x.aval.dtype if isinstance(x, LinearArg) else get_aval(x).dtype
+
+
+def broadcast_shapes(*shapes, what="operands") -> tuple:
+    nd = max(len(s) for s in shapes)
+    out = []
+    for i in range(nd):
+        d = 1
+        for s in shapes:
+            k = i - (nd - len(s))
+            if k < 0:
+                continue
+            e = s[k]
+            if e != 1:
+                if d != 1 and d != e:
+                    raise ShapeError(f"shapes {' and '.join(str(tuple(s)) for s in shapes)} of the {what} "
+                                     f"do not broadcast (dimension {i} is {d} in one, {e} in another). "
+                                     f"Reshape or expand one of them so each dimension matches or is 1.")
+                d = e
+        out.append(d)
+    return tuple(out)
+
+
+# ------------------------------------------------------------------ full_like
+full_like_p = Primitive("full_like")
+
+
+def full_like(like, fill_value, shape, dtype):
+    """An array of ``shape``/``dtype`` filled with ``fill_value`` on ``like``'s backend and device."""
+    return full_like_p.bind(like, fill_value=fill_value, shape=tuple(shape), dtype=np.dtype(dtype))
+
+
+AE[full_like_p] = lambda like, *, fill_value, shape, dtype: ShapedArray(shape, dtype)
+JR[full_like_p] = lambda p, t, **kw: (full_like_p.bind(*p, **kw), None)
+TR[full_like_p] = lambda ct, like, **kw: [None]
+BR[full_like_p] = lambda v, d, **kw: (full_like_p.bind(v[0] if d[0] is None else index_in_dim(v[0], 0, d[0]), **kw), None)
+
+
+def zeros(like, shape=None, dtype=None):
+    a = get_aval(like)
+    return full_like(like, 0, a.shape if shape is None else shape, a.dtype if dtype is None else dtype)
+
+
+def instantiate(t, primal):
+    """A tangent that may be a symbolic zero (None), made concrete with ``primal``'s shape."""
+    return zeros(primal) if t is None else t
+
+
+# ------------------------------------------------------------------ iota
+iota_p = Primitive("iota")
+
+
+def iota(dtype, shape, dimension=0):
+    """Indices counting along ``dimension`` of an array of ``shape`` (on the current backend)."""
+    return iota_p.bind(dtype=np.dtype(dtype), shape=tuple(shape), dimension=dimension)
+
+
+AE[iota_p] = lambda *, dtype, shape, dimension: ShapedArray(shape, dtype)
+
+
+# ------------------------------------------------------------------ broadcast_in_dim
+broadcast_in_dim_p = Primitive("broadcast_in_dim")
+
+
+def broadcast_in_dim(x, shape, broadcast_dimensions):
+    shape = tuple(shape)
+    if shape_of(x) == shape:
+        return x
+    return broadcast_in_dim_p.bind(x, shape=shape, broadcast_dimensions=tuple(broadcast_dimensions))
+
+
+def _bid_ae(x, *, shape, broadcast_dimensions):
+    if len(broadcast_dimensions) != x.ndim or any(
+            x.shape[i] not in (1, shape[d]) for i, d in enumerate(broadcast_dimensions)):
+        raise ShapeError(f"cannot broadcast an array of shape {x.shape} to {shape}")
+    return ShapedArray(shape, x.dtype)
+
+
+AE[broadcast_in_dim_p] = _bid_ae
+JR[broadcast_in_dim_p] = lambda p, t, **kw: (broadcast_in_dim_p.bind(p[0], **kw), broadcast_in_dim_p.bind(t[0], **kw))
+
+
+def _bid_transpose(ct, x, *, shape, broadcast_dimensions):
+    xs = x.aval.shape
+    bd = broadcast_dimensions
+    new_axes = tuple(i for i in range(len(shape)) if i not in bd)
+    stretched = tuple(d for i, d in enumerate(bd) if xs[i] == 1 and shape[d] != 1)
+    s = reduce_sum(ct, axes=tuple(sorted(new_axes + stretched)))
+    return [reshape(s, xs)]
+
+
+def _bid_batch(v, d, *, shape, broadcast_dimensions):
+    x = moveaxis(v[0], d[0], 0)
+    b = shape_of(x)[0]
+    return broadcast_in_dim_p.bind(x, shape=(b,) + shape, broadcast_dimensions=(0,) + tuple(
+        i + 1 for i in broadcast_dimensions)), 0
+
+
+TR[broadcast_in_dim_p] = _bid_transpose
+BR[broadcast_in_dim_p] = _bid_batch
+
+
+def broadcast_to(x, shape):
+    """NumPy-style broadcast of ``x`` to ``shape`` (trailing dimensions aligned)."""
+    shape = tuple(shape)
+    xs = shape_of(x)
+    if xs == shape:
+        return x
+    broadcast_shapes(xs, shape)
+    if len(xs) > len(shape) or any(a not in (1, b) for a, b in zip(xs, shape[len(shape) - len(xs):])):
+        raise ShapeError(f"cannot broadcast an array of shape {xs} to shape {shape}")
+    lead = len(shape) - len(xs)
+    return broadcast_in_dim(x, shape, tuple(range(lead, len(shape))))
+
+
+def unbroadcast(ct, aval):
+    """Sum a cotangent of a broadcast result back down to ``aval``'s shape."""
+    cs = shape_of(ct)
+    s = aval.shape
+    if cs == s:
+        return ct
+    lead = len(cs) - len(s)
+    axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(s) if d == 1 and cs[i + lead] != 1)
+    if axes:
+        ct = reduce_sum(ct, axes=axes)
+    return reshape(ct, s) if shape_of(ct) != s else ct
+
+
+# ------------------------------------------------------------------ reshape
+reshape_p = Primitive("reshape")
+
+
+def reshape(x, new_sizes):
+    new_sizes = tuple(int(d) for d in new_sizes)
+    if shape_of(x) == new_sizes:
+        return x
+    return reshape_p.bind(x, new_sizes=new_sizes)
+
+
+def _reshape_ae(x, *, new_sizes):
+    if int(np.prod(new_sizes, dtype=np.int64)) != x.size:
+        raise ShapeError(f"cannot reshape an array of shape {x.shape} (size {x.size}) into shape {new_sizes}")
+    return ShapedArray(new_sizes, x.dtype)
+
+
+AE[reshape_p] = _reshape_ae
+JR[reshape_p] = lambda p, t, **kw: (reshape_p.bind(p[0], **kw), reshape_p.bind(t[0], **kw))
+TR[reshape_p] = lambda ct, x, **kw: [reshape(ct, x.aval.shape)]
+BR[reshape_p] = lambda v, d, *, new_sizes: (
+    reshape(moveaxis(v[0], d[0], 0), (shape_of(v[0])[d[0]],) + new_sizes), 0)
+
+
+# ------------------------------------------------------------------ transpose
+transpose_p = Primitive("transpose")
+
+
+def transpose(x, permutation):
+    permutation = tuple(permutation)
+    if permutation == tuple(range(len(permutation))):
+        return x
+    return transpose_p.bind(x, permutation=permutation)
+
+
+def _transpose_ae(x, *, permutation):
+    if sorted(permutation) != list(range(x.ndim)):
+        raise ShapeError(f"axes {permutation} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+    return ShapedArray(tuple(x.shape[i] for i in permutation), x.dtype)
+
+
+AE[transpose_p] = _transpose_ae
+JR[transpose_p] = lambda p, t, **kw: (transpose_p.bind(p[0], **kw), transpose_p.bind(t[0], **kw))
+TR[transpose_p] = lambda ct, x, *, permutation: [transpose(ct, tuple(np.argsort(permutation)))]
+BR[transpose_p] = lambda v, d, *, permutation: (
+    transpose(v[0], _perm_with_batch(permutation, d[0])), d[0])
+
+
+def _perm_with_batch(perm, bd):
+    # keep the batch dim where it is; permute the others around it
+    phys = [p + (p >= bd) for p in perm]
+    return tuple(phys[:bd] + [bd] + phys[bd:])
+
+
+def moveaxis(x, src, dst):
+    nd = len(shape_of(x))
+    src %= nd
+    dst %= nd
+    if src == dst:
+        return x
+    perm = [i for i in range(nd) if i != src]
+    perm.insert(dst, src)
+    return transpose(x, perm)
+
+
+# ------------------------------------------------------------------ squeeze / expand_dims
+squeeze_p = Primitive("squeeze")
+expand_dims_p = Primitive("expand_dims")
+
+
+def squeeze(x, dimensions):
+    if not dimensions:
+        return x
+    return squeeze_p.bind(x, dimensions=tuple(sorted(dimensions)))
+
+
+def expand_dims(x, dimensions):
+    if not dimensions:
+        return x
+    return expand_dims_p.bind(x, dimensions=tuple(sorted(dimensions)))
+
+
+def _squeeze_ae(x, *, dimensions):
+    for d in dimensions:
+        if not 0 <= d < x.ndim or x.shape[d] != 1:
+            raise ShapeError(f"cannot squeeze axis {d} of shape {x.shape}: it must exist and have size 1")
+    return ShapedArray(tuple(s for i, s in enumerate(x.shape) if i not in dimensions), x.dtype)
+
+
+def _expand_ae(x, *, dimensions):
+    nd = x.ndim + len(dimensions)
+    it = iter(x.shape)
+    return ShapedArray(tuple(1 if i in dimensions else next(it) for i in range(nd)), x.dtype)
+
+
+def _squeeze_batch(v, d, *, dimensions):
+    x = moveaxis(v[0], d[0], 0)
+    return squeeze_p.bind(x, dimensions=tuple(i + 1 for i in dimensions)), 0
+
+
+def _expand_batch(v, d, *, dimensions):
+    x = moveaxis(v[0], d[0], 0)
+    return expand_dims_p.bind(x, dimensions=tuple(i + 1 for i in dimensions)), 0
+
+
+AE[squeeze_p] = _squeeze_ae
+JR[squeeze_p] = lambda p, t, **kw: (squeeze_p.bind(p[0], **kw), squeeze_p.bind(t[0], **kw))
+TR[squeeze_p] = lambda ct, x, **kw: [reshape(ct, x.aval.shape)]
+BR[squeeze_p] = _squeeze_batch
+AE[expand_dims_p] = _expand_ae
+JR[expand_dims_p] = lambda p, t, **kw: (expand_dims_p.bind(p[0], **kw), expand_dims_p.bind(t[0], **kw))
+TR[expand_dims_p] = lambda ct, x, **kw: [reshape(ct, x.aval.shape)]
+BR[expand_dims_p] = _expand_batch
+
+
+# ------------------------------------------------------------------ slice
+slice_p = Primitive("slice")
+
+
+def slice(x, start_indices, limit_indices, strides=None):
+    strides = tuple(strides) if strides is not None else (1,) * len(start_indices)
+    return slice_p.bind(x, start_indices=tuple(start_indices), limit_indices=tuple(limit_indices),
+                        strides=strides)
+
+
+def _slice_ae(x, *, start_indices, limit_indices, strides):
+    if not (len(start_indices) == len(limit_indices) == len(strides) == x.ndim) or any(
+            not 0 <= s <= l <= n or st < 1 for s, l, n, st in zip(start_indices, limit_indices, x.shape, strides)):
+        raise ShapeError(f"slice {start_indices}:{limit_indices}:{strides} does not fit shape {x.shape}")
+    return ShapedArray(tuple(-(-(l - s) // st) for s, l, st in zip(start_indices, limit_indices, strides)),
+                       x.dtype)
+
+
+def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
+    cfg = []
+    for s, l, st, n, m in zip(start_indices, limit_indices, strides, x.aval.shape, shape_of(ct)):
+        used = s + (m - 1) * st + 1 if m else s
+        cfg.append((s, n - used, st - 1) if m else (0, n, 0))
+    if any(m == 0 for m in shape_of(ct)):
+        return [zeros(ct, x.aval.shape)]
+    return [pad(ct, 0, cfg)]
+
+
+def _slice_batch(v, d, *, start_indices, limit_indices, strides):
+    b = d[0]
+    n = shape_of(v[0])[b]
+    return slice_p.bind(v[0], start_indices=start_indices[:b] + (0,) + start_indices[b:],
+                        limit_indices=limit_indices[:b] + (n,) + limit_indices[b:],
+                        strides=strides[:b] + (1,) + strides[b:]), b
+
+
+AE[slice_p] = _slice_ae
+JR[slice_p] = lambda p, t, **kw: (slice_p.bind(p[0], **kw), slice_p.bind(t[0], **kw))
+TR[slice_p] = _slice_transpose
+BR[slice_p] = _slice_batch
+
+
+def index_in_dim(x, i, axis):
+    """``x`` indexed at ``i`` along ``axis`` (the axis removed)."""
+    s = shape_of(x)
+    start = [0] * len(s)
+    lim = list(s)
+    start[axis], lim[axis] = i, i + 1
+    return squeeze(slice(x, start, lim), (axis,))
+
+
+# ------------------------------------------------------------------ pad
+pad_p = Primitive("pad")
+
+
+def pad(x, padding_value, padding_config):
+    """Pad with (low, high, interior) per axis, all >= 0, filling with the scalar ``padding_value``."""
+    return pad_p.bind(x, padding_value=padding_value, padding_config=tuple(tuple(c) for c in padding_config))
+
+
+def _pad_ae(x, *, padding_value, padding_config):
+    if len(padding_config) != x.ndim or any(min(c) < 0 for c in padding_config):
+        raise ShapeError(f"padding {padding_config} does not fit shape {x.shape} (one non-negative "
+                         f"(low, high, interior) per axis)")
+    return ShapedArray(tuple(lo + hi + n + max(n - 1, 0) * it for (lo, hi, it), n in zip(padding_config, x.shape)),
+                       x.dtype)
+
+
+def _pad_jvp(p, t, *, padding_value, padding_config):
+    return pad_p.bind(p[0], padding_value=padding_value, padding_config=padding_config), \
+        pad_p.bind(t[0], padding_value=0, padding_config=padding_config)
+
+
+def _pad_transpose(ct, x, *, padding_value, padding_config):
+    s = shape_of(ct)
+    return [slice(ct, [lo for lo, _, _ in padding_config], [n - hi for (_, hi, _), n in zip(padding_config, s)],
+                  [it + 1 for _, _, it in padding_config])]
+
+
+AE[pad_p] = _pad_ae
+JR[pad_p] = _pad_jvp
+TR[pad_p] = _pad_transpose
+BR[pad_p] = lambda v, d, *, padding_value, padding_config: (pad_p.bind(
+    v[0], padding_value=padding_value,
+    padding_config=padding_config[:d[0]] + ((0, 0, 0),) + padding_config[d[0]:]), d[0])
+
+
+# ------------------------------------------------------------------ concatenate
+concatenate_p = Primitive("concatenate")
+
+
+def concatenate(xs, dimension):
+    xs = list(xs)
+    if len(xs) == 1:
+        return xs[0]
+    return concatenate_p.bind(*xs, dimension=dimension)
+
+
+def _concat_ae(*xs, dimension):
+    s0 = xs[0].shape
+    for x in xs:
+        if x.ndim != len(s0) or any(a != b for i, (a, b) in enumerate(zip(x.shape, s0)) if i != dimension):
+            raise ShapeError(f"cannot concatenate shapes {[tuple(y.shape) for y in xs]} along axis {dimension}: "
+                             f"all other dimensions must match")
+        if x.dtype != xs[0].dtype:
+            raise ShapeError(f"concatenate needs one dtype, got {[str(y.dtype) for y in xs]}")
+    return ShapedArray(s0[:dimension] + (sum(x.shape[dimension] for x in xs),) + s0[dimension + 1:], xs[0].dtype)
+
+
+def _concat_jvp(p, t, *, dimension):
+    return concatenate_p.bind(*p, dimension=dimension), concatenate_p.bind(
+        *[instantiate(ti, pi) for pi, ti in zip(p, t)], dimension=dimension)
+
+
+def _concat_transpose(ct, *xs, dimension):
+    out, start = [], 0
+    s = shape_of(ct)
+    for x in xs:
+        n = shape_of(x)[dimension]
+        if isinstance(x, LinearArg):
+            lo = [0] * len(s)
+            hi = list(s)
+            lo[dimension], hi[dimension] = start, start + n
+            out.append(slice(ct, lo, hi))
+        else:
+            out.append(None)
+        start += n
+    return out
+
+
+def _concat_batch(v, d, *, dimension):
+    b = next(shape_of(x)[k] for x, k in zip(v, d) if k is not None)
+    xs = [moveaxis(x, k, 0) if k is not None else broadcast_in_dim(
+        x, (b,) + shape_of(x), tuple(range(1, len(shape_of(x)) + 1))) for x, k in zip(v, d)]
+    return concatenate_p.bind(*xs, dimension=dimension + 1), 0
+
+
+AE[concatenate_p] = _concat_ae
+JR[concatenate_p] = _concat_jvp
+TR[concatenate_p] = _concat_transpose
+BR[concatenate_p] = _concat_batch
+
+
+def stack(xs, axis=0):
+    xs = [expand_dims(x, (axis,)) for x in xs]
+    return concatenate(xs, axis)
+
+
+# ------------------------------------------------------------------ rev
+rev_p = Primitive("rev")
+
+
+def rev(x, dimensions):
+    if not dimensions:
+        return x
+    return rev_p.bind(x, dimensions=tuple(sorted(dimensions)))
+
+
+AE[rev_p] = lambda x, *, dimensions: ShapedArray(x.shape, x.dtype)
+JR[rev_p] = lambda p, t, **kw: (rev_p.bind(p[0], **kw), rev_p.bind(t[0], **kw))
+TR[rev_p] = lambda ct, x, **kw: [rev_p.bind(ct, **kw)]
+BR[rev_p] = lambda v, d, *, dimensions: (rev_p.bind(v[0], dimensions=tuple(
+    k + (k >= d[0]) for k in dimensions)), d[0])
+
+
+# ------------------------------------------------------------------ gather / scatter_add
+gather_p = Primitive("gather")
+scatter_add_p = Primitive("scatter_add")
+
+
+def gather(x, idx, axis):
+    """``take(x, idx, axis)``: result shape ``x.shape[:axis] + idx.shape + x.shape[axis+1:]``.
+    Indices must be in range (callers normalise negative ones)."""
+    return gather_p.bind(x, idx, axis=axis)
+
+
+def scatter_add(x, idx, updates, axis):
+    """``x`` with ``updates`` added at ``idx`` along ``axis`` (repeated indices accumulate)."""
+    return scatter_add_p.bind(x, idx, updates, axis=axis)
+
+
+def _gather_ae(x, idx, *, axis):
+    if not 0 <= axis < x.ndim:
+        raise ShapeError(f"gather axis {axis} is out of range for shape {x.shape}")
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"gather indices must be integers, got {idx.dtype}")
+    return ShapedArray(x.shape[:axis] + idx.shape + x.shape[axis + 1:], x.dtype)
+
+
+def _scatter_ae(x, idx, upd, *, axis):
+    want = x.shape[:axis] + idx.shape + x.shape[axis + 1:]
+    if upd.shape != want:
+        raise ShapeError(f"scatter_add updates have shape {upd.shape}, expected {want}")
+    return ShapedArray(x.shape, x.dtype)
+
+
+def _gather_transpose(ct, x, idx, *, axis):
+    return [scatter_add(zeros(ct, x.aval.shape), idx, ct, axis), None]
+
+
+def _scatter_jvp(p, t, *, axis):
+    x, idx, u = p
+    tx, _, tu = t
+    out = scatter_add(x, idx, u, axis)
+    if tx is None and tu is None:
+        return out, None
+    return out, scatter_add(instantiate(tx, x), idx, instantiate(tu, u), axis)
+
+
+def _scatter_transpose(ct, x, idx, upd, *, axis):
+    return [ct if isinstance(x, LinearArg) else None, None,
+            gather(ct, idx, axis) if isinstance(upd, LinearArg) else None]
+
+
+def _flat_batch_index(x, idx, axis, b):
+    """x (B, ...) with indexed axis ``axis+1`` -> (B*N, rest) and idx (B, I..) -> offset idx."""
+    x2 = moveaxis(x, axis + 1, 1)
+    s = shape_of(x2)
+    n = s[1]
+    x2 = reshape(x2, (b * n,) + s[2:])
+    ishape = shape_of(idx)
+    offs = mul(iota_like(idx, (b,) + (1,) * (len(ishape) - 1)), n)
+    return x2, add(idx, offs), s
+
+
+def iota_like(x, shape):
+    """iota along axis 0 of ``shape`` with x's dtype and backend."""
+    from .reductions import cumsum
+    ones = full_like(x, 1, shape, dtype_of(x))
+    return sub(cumsum(ones, axis=0), 1)
+
+
+def _gather_batch(v, d, *, axis):
+    x, idx = v
+    dx, di = d
+    if di is None:
+        return gather(moveaxis(x, dx, 0), idx, axis + 1), 0
+    if dx is None:
+        return gather(x, idx, axis), axis + di
+    x = moveaxis(x, dx, 0)
+    idx = moveaxis(idx, di, 0)
+    b = shape_of(x)[0]
+    x2, idx2, s = _flat_batch_index(x, idx, axis, b)
+    out = gather(x2, idx2, 0)                     # (B, I.., pre.., post..)
+    k = len(shape_of(idx)) - 1
+    m = len(s) - 2 - axis
+    perm = [0] + [k + 1 + j for j in range(axis)] + [1 + j for j in range(k)] + [k + axis + 1 + j for j in range(m)]
+    return transpose(out, perm), 0
+
+
+def _scatter_batch(v, d, *, axis):
+    x, idx, u = v
+    dx, di, du = d
+    b = next(shape_of(a)[k] for a, k in zip(v, d) if k is not None)
+
+    def front(a, k):
+        return moveaxis(a, k, 0) if k is not None else broadcast_in_dim(
+            a, (b,) + shape_of(a), tuple(range(1, len(shape_of(a)) + 1)))
+
+    x, u = front(x, dx), front(u, du)
+    if di is None:
+        return scatter_add(x, idx, u, axis + 1), 0
+    idx = moveaxis(idx, di, 0)
+    x2, idx2, s = _flat_batch_index(x, idx, axis, b)
+    k = len(shape_of(idx)) - 1
+    m = len(s) - 2 - axis
+    # updates (B, pre, I, post) -> (B, I, pre, post)
+    perm = [0] + [axis + 1 + j for j in range(k)] + [1 + j for j in range(axis)] + [axis + k + 1 + j for j in range(m)]
+    out = scatter_add(x2, idx2, transpose(u, perm), 0)
+    return moveaxis(reshape(out, s), 1, axis + 1), 0
+
+
+AE[gather_p] = _gather_ae
+JR[gather_p] = lambda p, t, *, axis: (gather(p[0], p[1], axis), None if t[0] is None else gather(t[0], p[1], axis))
+TR[gather_p] = _gather_transpose
+BR[gather_p] = _gather_batch
+AE[scatter_add_p] = _scatter_ae
+JR[scatter_add_p] = _scatter_jvp
+TR[scatter_add_p] = _scatter_transpose
+BR[scatter_add_p] = _scatter_batch
+
+
+from .elementwise import add, mul, sub  # noqa: E402
+from .reductions import reduce_sum  # noqa: E402

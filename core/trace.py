@@ -1,0 +1,308 @@
+"""Traces, tracers and the current-trace context (stackless, as in JAX).
+
+The current trace lives in a context variable.  A transform makes a trace
+whose parent is the trace that was current, and runs the user's function with
+its own trace current.  A tracer belongs to exactly one trace; a tracer of any
+other trace is an opaque constant there.  When a trace handles a primitive it
+makes its parent current while the rule runs, so the rule's own ``bind`` calls
+land one level up.  That is all it takes for ``grad(grad(f))`` and
+``vmap(grad(f))`` to keep their perturbations apart.
+"""
+from __future__ import annotations
+
+import contextlib
+from contextvars import ContextVar
+from typing import Any, Iterator
+
+from .errors import BackendError, ConcretizationError, EscapedTracerError, MissingKernelError
+
+__all__ = ["ShapedArray", "Trace", "Tracer", "EvalTrace", "get_aval", "current_trace", "set_trace"]
+
+
+class ShapedArray:
+    """The abstract value of an array: shape and (numpy) dtype.
+
+    ``weak`` marks a Python scalar, whose dtype yields to the array it meets.
+    """
+
+    __slots__ = ("shape", "dtype", "weak")
+
+    def __init__(self, shape: tuple, dtype: Any, weak: bool = False):
+        self.shape = shape
+        self.dtype = dtype
+        self.weak = weak
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, ShapedArray) and self.shape == other.shape
+                and self.dtype == other.dtype)
+
+    def __hash__(self) -> int:
+        return hash((self.shape, self.dtype))
+
+    def __repr__(self) -> str:
+        return f"{self.dtype}{list(self.shape)}"
+
+    def str_short(self) -> str:
+        return f"{self.dtype}{list(self.shape)}"
+
+
+class Trace:
+    """A transform's interpreter.  Subclasses implement ``process``."""
+
+    transform = "trace"
+
+    def __init__(self, parent: "Trace"):
+        self.parent = parent
+
+    def process(self, prim, args: tuple, params: dict) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+
+_backends = None  # the backends module, bound lazily to keep imports acyclic
+
+
+def _backends_mod():
+    global _backends
+    if _backends is None:
+        import importlib
+        _b = importlib.import_module(__package__ + ".backends")
+        _backends = _b
+    return _backends
+
+
+class EvalTrace(Trace):
+    """The root trace: runs the kernel of the backend that owns the arguments."""
+
+    transform = "eval"
+
+    def __init__(self):
+        self.parent = None
+
+    def process(self, prim, args, params):
+        bmod = _backends
+        if bmod is None:
+            bmod = _backends_mod()
+        owner = None
+        lookup = bmod.type_owner
+        for a in args:
+            b = lookup.get(a.__class__, bmod.UNKNOWN)
+            if b is bmod.UNKNOWN:
+                b = bmod.owner_of(a, prim)
+            if b is not None and b is not owner:
+                if owner is None:
+                    owner = b
+                else:
+                    raise BackendError(
+                        f"{prim.name}: arrays of two backends meet in one operation: "
+                        f"{owner.name!r} and {b.name!r}. polyfunc never copies between "
+                        f"backends silently; convert one side first, e.g. "
+                        f"polyfunc.numpy.asarray(x, backend={owner.name!r}).")
+        if owner is None:
+            owner = bmod.current_backend()
+        kernel = owner.kernels.get(prim.name)
+        if kernel is None:
+            if prim.impl is not None:
+                return prim.impl(*args, **params)
+            raise MissingKernelError(
+                f"backend {owner.name!r} has no kernel for primitive {prim.name!r}. "
+                f"Use another backend (polyfunc.use_backend(...)) or register a kernel "
+                f"for it in the backend plugin.")
+        return kernel(*args, **params)
+
+
+EVAL = EvalTrace()
+_current: ContextVar[Trace] = ContextVar("polyfunc_current_trace", default=EVAL)
+
+
+def current_trace() -> Trace:
+    return _current.get()
+
+
+@contextlib.contextmanager
+def set_trace(trace: Trace) -> Iterator[Trace]:
+    token = _current.set(trace)
+    try:
+        yield trace
+    finally:
+        _current.reset(token)
+
+
+_PY_SCALAR_DTYPES: dict = {}
+
+
+def get_aval(x: Any) -> ShapedArray:
+    """Shape and dtype of an array, tracer or Python scalar."""
+    if isinstance(x, Tracer):
+        return x.aval
+    cls = x.__class__
+    dt = _PY_SCALAR_DTYPES.get(cls)
+    if dt is not None:
+        return ShapedArray((), dt, weak=True)
+    bmod = _backends_mod()
+    b = bmod.type_owner.get(cls, bmod.UNKNOWN)
+    if b is bmod.UNKNOWN or b is None:
+        b = bmod.owner_of(x, None)
+    if b is None:
+        raise TypeError(f"{x!r} of type {cls.__name__} is not an array any installed backend owns; "
+                        f"convert it with polyfunc.numpy.asarray first.")
+    return b.aval(x)
+
+
+def _init_scalar_dtypes() -> None:
+    import numpy as np  # dtypes only
+    _PY_SCALAR_DTYPES.update({bool: np.dtype(bool), int: np.dtype(np.int64),
+                              float: np.dtype(np.float64), complex: np.dtype(np.complex128)})
+
+
+_init_scalar_dtypes()
+
+
+def _pnp():
+    from . import numpy as pnp
+    return pnp
+
+
+class Tracer:
+    """A value under a transform.  Behaves like an array: operators, indexing,
+    ``.shape``/``.dtype``, the common methods, and NumPy's and torch's
+    function-override protocols."""
+
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+
+    @property
+    def aval(self) -> ShapedArray:  # pragma: no cover
+        raise NotImplementedError
+
+    def concrete(self) -> Any:
+        """The concrete value behind this tracer, for Python control flow."""
+        raise ConcretizationError(
+            f"a value traced by `{self._trace.transform}` has no concrete value here, so "
+            f"Python control flow (if/while, bool(), float(), int(), .item()) cannot use it. "
+            f"Use polyfunc.numpy.where(cond, a, b) to choose between values instead.")
+
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+    ndim = property(lambda self: len(self.aval.shape))
+    size = property(lambda self: self.aval.size)
+    T = property(lambda self: _pnp().transpose(self))
+    mT = property(lambda self: _pnp().swapaxes(self, -1, -2))
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d array")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __bool__(self): return bool(self.concrete())
+    def __float__(self): return float(self.concrete())
+    def __int__(self): return int(self.concrete())
+    def __index__(self): return int(self.concrete())
+    def __complex__(self): return complex(self.concrete())
+    def item(self): return self.concrete().item()
+    def tolist(self): return self.concrete().tolist()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}<{self._trace.transform}>({self.aval})"
+
+    # operators
+    def __neg__(self): return _pnp().negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return _pnp().abs(self)
+    def __invert__(self): return _pnp().invert(self)
+    def __add__(self, o): return _pnp().add(self, o)
+    def __radd__(self, o): return _pnp().add(o, self)
+    def __sub__(self, o): return _pnp().subtract(self, o)
+    def __rsub__(self, o): return _pnp().subtract(o, self)
+    def __mul__(self, o): return _pnp().multiply(self, o)
+    def __rmul__(self, o): return _pnp().multiply(o, self)
+    def __truediv__(self, o): return _pnp().divide(self, o)
+    def __rtruediv__(self, o): return _pnp().divide(o, self)
+    def __floordiv__(self, o): return _pnp().floor_divide(self, o)
+    def __rfloordiv__(self, o): return _pnp().floor_divide(o, self)
+    def __mod__(self, o): return _pnp().remainder(self, o)
+    def __rmod__(self, o): return _pnp().remainder(o, self)
+    def __pow__(self, o): return _pnp().power(self, o)
+    def __rpow__(self, o): return _pnp().power(o, self)
+    def __matmul__(self, o): return _pnp().matmul(self, o)
+    def __rmatmul__(self, o): return _pnp().matmul(o, self)
+    def __and__(self, o): return _pnp().bitwise_and(self, o)
+    def __rand__(self, o): return _pnp().bitwise_and(o, self)
+    def __or__(self, o): return _pnp().bitwise_or(self, o)
+    def __ror__(self, o): return _pnp().bitwise_or(o, self)
+    def __xor__(self, o): return _pnp().bitwise_xor(self, o)
+    def __rxor__(self, o): return _pnp().bitwise_xor(o, self)
+    def __eq__(self, o): return _pnp().equal(self, o)
+    def __ne__(self, o): return _pnp().not_equal(self, o)
+    def __lt__(self, o): return _pnp().less(self, o)
+    def __le__(self, o): return _pnp().less_equal(self, o)
+    def __gt__(self, o): return _pnp().greater(self, o)
+    def __ge__(self, o): return _pnp().greater_equal(self, o)
+    __hash__ = object.__hash__
+
+    def __getitem__(self, idx): return _pnp()._getitem(self, idx)
+
+    def __setitem__(self, idx, value):
+        raise TypeError(
+            f"in-place assignment x[...] = v on a value traced by `{self._trace.transform}` "
+            f"is not supported; use the out-of-place form "
+            f"polyfunc.numpy.index_update(x, idx, v) (or where(...)).")
+
+    # methods
+    def sum(self, axis=None, keepdims=False, dtype=None): return _pnp().sum(self, axis=axis, keepdims=keepdims, dtype=dtype)
+    def mean(self, axis=None, keepdims=False): return _pnp().mean(self, axis=axis, keepdims=keepdims)
+    def var(self, axis=None, ddof=0, keepdims=False): return _pnp().var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def std(self, axis=None, ddof=0, keepdims=False): return _pnp().std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def prod(self, axis=None, keepdims=False): return _pnp().prod(self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return _pnp().max(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False): return _pnp().min(self, axis=axis, keepdims=keepdims)
+    def argmax(self, axis=None): return _pnp().argmax(self, axis=axis)
+    def argmin(self, axis=None): return _pnp().argmin(self, axis=axis)
+    def cumsum(self, axis=None): return _pnp().cumsum(self, axis=axis)
+    def reshape(self, *shape): return _pnp().reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+    def transpose(self, *axes): return _pnp().transpose(self, (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes) or None)
+    def swapaxes(self, a, b): return _pnp().swapaxes(self, a, b)
+    def squeeze(self, axis=None): return _pnp().squeeze(self, axis=axis)
+    def ravel(self): return _pnp().ravel(self)
+    def flatten(self): return _pnp().ravel(self)
+    def astype(self, dtype): return _pnp().astype(self, dtype)
+    def dot(self, o): return _pnp().dot(self, o)
+    def clip(self, a_min=None, a_max=None): return _pnp().clip(self, a_min, a_max)
+    def round(self): return _pnp().round(self)
+    def copy(self): return self
+    def conj(self): return self
+
+    # NumPy's and torch's override protocols; the map comes from backend plugins.
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from .native import dispatch_ufunc
+        return dispatch_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        from .native import dispatch_function
+        return dispatch_function(func, args, kwargs)
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        from .native import dispatch_function
+        return dispatch_function(func, args, kwargs or {})
+
+    def __array__(self, dtype=None, copy=None):
+        raise ConcretizationError(
+            f"a value traced by `{self._trace.transform}` cannot become a concrete NumPy array "
+            f"inside the transform; return it from the function instead (use has_aux=True "
+            f"for extra outputs).")

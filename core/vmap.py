@@ -1,0 +1,187 @@
+"""vmap: map a function over a batch dimension of its arguments."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import optree
+
+from . import ops
+from .errors import TransformError
+from .interpreters.batching import BatchTrace, BatchTracer
+from .trace import Tracer, current_trace, get_aval, set_trace
+from .tree import NAMESPACE, flatten, unflatten
+
+__all__ = ["vmap"]
+
+_RANDOMNESS = ("error", "different", "same")
+
+
+def _prefix_leaves(prefix, tree, what, transform="vmap"):
+    """One entry of ``prefix`` per leaf of ``tree`` (a leaf of prefix covers a subtree)."""
+    try:
+        full = optree.tree_broadcast_prefix(prefix, tree, none_is_leaf=True, namespace=NAMESPACE)
+    except (ValueError, TypeError):
+        ps = optree.tree_structure(prefix, none_is_leaf=True, namespace=NAMESPACE)
+        ts = optree.tree_structure(tree, namespace=NAMESPACE)
+        raise TransformError(
+            f"{transform}: {what} has structure {ps}, which does not match the structure of the "
+            f"arguments, {ts}. Give an int or None for each argument, or a nested tuple/list/dict shaped "
+            f"like that argument.") from None
+    dims = optree.tree_leaves(full, none_is_leaf=True, namespace=NAMESPACE)
+    args_n = optree.tree_leaves(tree, none_is_leaf=True, namespace=NAMESPACE)
+    # drop the entries that stand for None nodes of the tree (they are not leaves for us)
+    return [d for d, a in zip(dims, args_n) if a is not None]
+
+
+def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
+         chunk_size: int | None = None) -> Callable:
+    """Map ``func`` over dimension ``in_dims`` of its positional arguments.
+
+    ``in_dims``: an int, None (not batched), or a pytree prefix of the positional
+    arguments; ``out_dims`` likewise for the outputs.  ``randomness`` is
+    'error', 'different' or 'same'.  ``chunk_size=k`` runs k elements at a time.
+
+    >>> import polyfunc as pf, polyfunc.numpy as pnp
+    >>> pf.vmap(lambda x, w: x @ w, in_dims=(0, None))(pnp.ones((3, 2)), pnp.ones(2)).tolist()
+    [2.0, 2.0, 2.0]
+    """
+    if randomness not in _RANDOMNESS:
+        raise TransformError(f"vmap: randomness must be one of {_RANDOMNESS}, got {randomness!r}.")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise TransformError(f"vmap: chunk_size must be a positive int or None, got {chunk_size!r}.")
+    if not isinstance(in_dims, (int, tuple, list, dict)) and in_dims is not None:
+        raise TransformError(f"vmap: in_dims must be an int, None, or a tuple of those (one per positional "
+                             f"argument), got {type(in_dims).__name__}.")
+
+    def wrapped(*args, **kwargs):
+        if not args:
+            raise TransformError("vmap: the function was called with no positional arguments, so there is "
+                                 "nothing to map over. Pass the batched arrays positionally.")
+        dims_prefix = in_dims
+        if isinstance(in_dims, list):
+            dims_prefix = tuple(in_dims)
+        if isinstance(dims_prefix, tuple) and len(dims_prefix) != len(args):
+            raise TransformError(
+                f"vmap: in_dims={in_dims!r} has {len(dims_prefix)} entries but the function got {len(args)} "
+                f"positional argument(s); give one entry (int or None) per argument.")
+        leaves, spec = flatten(args)
+        dims = _prefix_leaves(dims_prefix if isinstance(dims_prefix, tuple) else (dims_prefix,) * len(args),
+                              args, "in_dims")
+        size = _batch_size(leaves, dims, args, spec)
+        if chunk_size is not None and chunk_size < size:
+            return _chunked(func, leaves, spec, dims, size, kwargs)
+        return _run(func, leaves, spec, dims, size, kwargs)
+
+    wrapped.__name__ = f"vmap({getattr(func, '__name__', 'f')})"
+    wrapped.__wrapped__ = func
+
+    def _run(func, leaves, spec, dims, size, kwargs):
+        trace = BatchTrace(current_trace(), size, randomness)
+        ins = [x if d is None else BatchTracer(trace, x, d) for x, d in zip(leaves, dims)]
+        with set_trace(trace):
+            out = func(*unflatten(spec, ins), **kwargs)
+        return _place_outputs(out, trace, size)
+
+    def _chunked(func, leaves, spec, dims, size, kwargs):
+        pieces = []
+        for start in range(0, size, chunk_size):
+            stop = min(start + chunk_size, size)
+            part = [x if d is None else _slice_axis(x, d, start, stop) for x, d in zip(leaves, dims)]
+            pieces.append(_run(func, part, spec, dims, stop - start, kwargs))
+        first_leaves, out_spec = flatten(pieces[0])
+        od = _prefix_leaves(out_dims if not isinstance(out_dims, list) else tuple(out_dims),
+                            pieces[0], "out_dims")
+        cols = [flatten(p)[0] for p in pieces]
+        joined = []
+        for k, d in enumerate(od):
+            vals = [c[k] for c in cols]
+            if d is None:
+                joined.append(vals[0])
+            else:
+                nd = len(get_aval(vals[0]).shape)
+                joined.append(ops.concatenate(vals, d % nd))
+        return unflatten(out_spec, joined)
+
+    def _place_outputs(out, trace, size):
+        lv, out_spec = flatten(out)
+        od = _prefix_leaves(out_dims if not isinstance(out_dims, list) else tuple(out_dims), out, "out_dims")
+        res = []
+        for o, d in zip(lv, od):
+            batched = isinstance(o, BatchTracer) and o._trace is trace
+            if d is None:
+                if batched:
+                    raise TransformError(
+                        "vmap: an output was given out_dims=None but it depends on the batched inputs (it has "
+                        "a batch dimension). Give it an int out_dim, or return a value that does not vary "
+                        "over the batch.")
+                res.append(o)
+                continue
+            if not isinstance(d, int):
+                raise TransformError(f"vmap: out_dims entries must be ints or None, got {d!r}.")
+            if batched:
+                val, bd = o.val, o.bdim
+            else:
+                val = o if not isinstance(o, (int, float, bool)) else _scalar_array(o, lv)
+                a = get_aval(val)
+                val = ops.broadcast_in_dim(val, (size,) + a.shape, tuple(range(1, len(a.shape) + 1)))
+                bd = 0
+            nd = len(get_aval(val).shape)
+            if not -nd <= d < nd:
+                raise TransformError(f"vmap: out_dims={d} is out of range for an output with {nd - 1} "
+                                     f"dimension(s) (plus the batch dimension).")
+            res.append(ops.moveaxis(val, bd, d % nd))
+        return unflatten(out_spec, res)
+
+    return wrapped
+
+
+def _scalar_array(v, others):
+    from . import numpy as pnp
+    ref = next((x for x in others if not isinstance(x, (int, float, bool))), None)
+    return pnp.asarray(v) if ref is None else ops.full_like(ref, v, (), get_aval(v).dtype)
+
+
+def _slice_axis(x, axis, start, stop):
+    s = get_aval(x).shape
+    lo, hi = [0] * len(s), list(s)
+    lo[axis], hi[axis] = start, stop
+    return ops.slice(x, lo, hi)
+
+
+def _batch_size(leaves, dims, args, spec) -> int:
+    sizes = []
+    for i, (x, d) in enumerate(zip(leaves, dims)):
+        if d is None:
+            continue
+        if not isinstance(d, int):
+            raise TransformError(f"vmap: in_dims entries must be ints or None, got {d!r}.")
+        if isinstance(x, (int, float, bool, complex)) or not _is_array(x):
+            raise TransformError(
+                f"vmap: in_dim {d} was given for an argument that is not an array ({type(x).__name__} "
+                f"{x!r}); only arrays can be mapped over. Use None in in_dims for this argument.")
+        nd = len(get_aval(x).shape)
+        if not -nd <= d < nd:
+            raise TransformError(f"vmap: in_dim {d} is out of range for an argument of shape "
+                                 f"{tuple(get_aval(x).shape)} ({nd} dimension(s)); use a dim in [{-nd}, {nd}).")
+        d %= nd
+        dims[i] = d
+        sizes.append((get_aval(x).shape[d], i))
+    if not sizes:
+        raise TransformError("vmap: no argument is batched (every in_dim is None, or there are no arrays). "
+                             "Give at least one array argument an integer in_dim.")
+    distinct = sorted({s for s, _ in sizes})
+    if len(distinct) > 1:
+        listing = ", ".join(f"leaf {i}: {s}" for s, i in sizes)
+        raise TransformError(f"vmap: the batched arguments have different sizes along their mapped dimensions "
+                             f"({listing}); they must all be the same size.")
+    return distinct[0]
+
+
+def _is_array(x) -> bool:
+    if isinstance(x, Tracer):
+        return True
+    try:
+        get_aval(x)
+        return True
+    except TypeError:
+        return False

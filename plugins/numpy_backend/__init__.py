@@ -1,0 +1,14 @@
+"""polyfunc's NumPy backend (CPU, the default), registered as a plugin like any other."""
+from polyfunc.hookspecs import hookimpl
+
+
+@hookimpl
+def polyfunc_register_backends(register):
+    from .backend import NumpyBackend
+    register(NumpyBackend())
+
+
+@hookimpl
+def polyfunc_native_functions(register):
+    from .native import register_all
+    register_all(register)
