@@ -7,7 +7,7 @@
 from . import ops  # noqa: F401  (fills the rule tables first)
 from .api import (backward_pass, grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize,  # noqa: F401
                   stop_gradient, vjp)
-from .backends import (Backend, backends, current_backend, failed_plugins, get_backend,  # noqa: F401
+from .backends import (Backend, current_backend, failed_plugins, get_backend,  # noqa: F401
                        register_backend, use_backend)
 from .custom import custom_jvp, custom_vjp  # noqa: F401
 from .errors import *  # noqa: F401,F403
@@ -19,6 +19,7 @@ from .trace import ShapedArray, Tracer  # noqa: F401
 from .vmap import vmap  # noqa: F401
 from . import random  # noqa: F401
 from . import tree  # noqa: F401
+from . import backends  # noqa: F401  (the module is callable: pf.backends() lists them)
 
 __version__ = "0.1.0"
 

@@ -166,6 +166,8 @@ def reload_plugins(entry_points: Iterable | None = None) -> None:
     global _pm
     _pm = None
     _registry.clear(); _plugin_of.clear(); _failed.clear(); type_owner.clear()
+    _by_spec.clear()
+    _env_cache[:] = [None, None]
     _load(entry_points)
 
 
@@ -344,3 +346,15 @@ def backend_of(*arrays: Any) -> Backend:
                                    f"convert one side with polyfunc.numpy.asarray(x, backend=...).")
             owner = b
     return owner if owner is not None else current_backend()
+
+
+class _CallableModule(type(contextlib)):
+    """``polyfunc.backends`` is this module and also callable: ``pf.backends()`` lists backends."""
+
+    def __call__(self) -> list[BackendInfo]:
+        return backends()
+
+
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__].__class__ = _CallableModule

@@ -118,7 +118,27 @@ class EvalTrace(Trace):
                 f"backend {owner.name!r} has no kernel for primitive {prim.name!r}. "
                 f"Use another backend (polyfunc.use_backend(...)) or register a kernel "
                 f"for it in the backend plugin.")
-        return kernel(*args, **params)
+        try:
+            return kernel(*args, **params)
+        except Exception as e:
+            # eager mode skips shape checks for speed; on failure, let the abstract
+            # rule explain what was wrong in our words, else surface the kernel's error
+            _explain(prim, args, params, e)
+            raise
+
+
+def _explain(prim, args, params, err):
+    from .errors import PolyfuncError
+    from .primitive import abstract_eval_rules
+    rule = abstract_eval_rules.get(prim)
+    if rule is None or isinstance(err, PolyfuncError):
+        return
+    try:
+        rule(*[get_aval(a) for a in args], **params)
+    except PolyfuncError as ours:
+        raise ours from err
+    except Exception:
+        return
 
 
 EVAL = EvalTrace()
@@ -304,5 +324,7 @@ class Tracer:
     def __array__(self, dtype=None, copy=None):
         raise ConcretizationError(
             f"a value traced by `{self._trace.transform}` cannot become a concrete NumPy array "
-            f"inside the transform; return it from the function instead (use has_aux=True "
-            f"for extra outputs).")
+            f"inside the transform. If a NumPy method that does not dispatch (such as "
+            f"ndarray.dot(traced)) asked for it, use the polyfunc.numpy function (pnp.dot(a, b)) or "
+            f"put the traced value first; to get the value out, return it from the function "
+            f"(use has_aux=True for extra outputs).")

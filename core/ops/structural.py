@@ -65,7 +65,8 @@ def full_like(like, fill_value, shape, dtype):
 AE[full_like_p] = lambda like, *, fill_value, shape, dtype: ShapedArray(shape, dtype)
 JR[full_like_p] = lambda p, t, **kw: (full_like_p.bind(*p, **kw), None)
 TR[full_like_p] = lambda ct, like, **kw: [None]
-BR[full_like_p] = lambda v, d, **kw: (full_like_p.bind(v[0] if d[0] is None else index_in_dim(v[0], 0, d[0]), **kw), None)
+# ``like`` only names the backend and device, so its batch dimension is irrelevant
+BR[full_like_p] = lambda v, d, **kw: (full_like_p.bind(v[0], **kw), None)
 
 
 def zeros(like, shape=None, dtype=None):

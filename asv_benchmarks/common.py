@@ -1,0 +1,105 @@
+"""Shared helpers: backend/peer selection (skipping what cannot run) and data."""
+from __future__ import annotations
+
+import numpy as np
+
+#: polyfunc backends every polyfunc benchmark class is parametrized by
+BACKENDS = ["numpy", "torch:cpu", "torch:cuda", "cupy"]
+
+
+def skip(why: str):
+    """asv treats NotImplementedError raised in ``setup`` as "skip this case"."""
+    raise NotImplementedError(why)
+
+
+class PolyfuncBench:
+    """Base for polyfunc benchmarks: ``self.pf``, ``self.pnp``, ``self.b`` (the backend).
+
+    ``setup_backend`` selects the backend for the whole case (``use_backend``)
+    so arrays created inside transforms land on it too; ``teardown`` undoes it.
+    """
+
+    params = [BACKENDS]
+    param_names = ["backend"]
+    timeout = 120
+
+    def setup_backend(self, name: str):
+        import polyfunc as pf
+        import polyfunc.numpy as pnp
+        from polyfunc.errors import BackendError
+        try:
+            b = pf.get_backend(name)
+        except BackendError as e:
+            skip(f"backend {name!r} is unavailable: {e}")
+        self.pf, self.pnp, self.b = pf, pnp, b
+        self._ctx = pf.use_backend(b)
+        self._ctx.__enter__()
+        return b
+
+    def arr(self, a, dtype=None):
+        """A NumPy array moved onto the benchmark's backend."""
+        return self.b.asarray(np.asarray(a), dtype)
+
+    def teardown(self, *params):
+        ctx = getattr(self, "_ctx", None)
+        if ctx is not None:
+            ctx.__exit__(None, None, None)
+            self._ctx = None
+
+
+# ---------------------------------------------------------------- peers
+def torch_device(peer: str):
+    """(torch, device string) for a peer named 'torch.func:cpu' / 'torch.func:cuda'; skips otherwise."""
+    try:
+        import torch
+        import torch.func  # noqa: F401
+    except ImportError as e:
+        skip(f"torch is not installed: {e}")
+    dev = peer.partition(":")[2] or "cpu"
+    if dev.startswith("cuda") and not torch.cuda.is_available():
+        skip("CUDA is not available to torch here")
+    return torch, dev
+
+
+def torch_sync(torch, dev: str):
+    if dev.startswith("cuda"):
+        return lambda: torch.cuda.synchronize(dev)
+    return lambda: None
+
+
+def import_autograd():
+    try:
+        import autograd
+        import autograd.numpy as anp
+    except ImportError as e:
+        skip(f"HIPS autograd is not installed: {e}")
+    return autograd, anp
+
+
+# ---------------------------------------------------------------- data
+def rng(seed: int = 0):
+    return np.random.default_rng(seed)
+
+
+def mlp_data(dtype=np.float32, batch=128, d_in=64, d_hidden=128, d_out=10, seed=0):
+    """Weights and a batch for the 2-layer tanh MLP of the per-sample-gradient benchmark."""
+    r = rng(seed)
+    w1 = (r.standard_normal((d_in, d_hidden)) / np.sqrt(d_in)).astype(dtype)
+    w2 = (r.standard_normal((d_hidden, d_out)) / np.sqrt(d_hidden)).astype(dtype)
+    x = r.standard_normal((batch, d_in)).astype(dtype)
+    y = r.standard_normal((batch, d_out)).astype(dtype)
+    return w1, w2, x, y
+
+
+def numpy_per_sample_grads(w1, w2, x, y):
+    """The floor: analytic per-sample backprop of mean((tanh(x @ w1) @ w2 - y) ** 2).
+
+    Returns (g1, g2) with shapes (B,) + w1.shape and (B,) + w2.shape.
+    """
+    h = np.tanh(x @ w1)                        # (B, H)
+    r = h @ w2 - y                             # (B, O)
+    dout = r * np.asarray(2.0 / y.shape[1], dtype=x.dtype)
+    g2 = np.einsum("bi,bj->bij", h, dout)      # (B, H, O)
+    dz = (dout @ w2.T) * (1 - h * h)           # (B, H)
+    g1 = np.einsum("bi,bj->bij", x, dz)        # (B, I, H)
+    return g1, g2

@@ -1,0 +1,70 @@
+"""``python -m polyfunc info | tour | bench``."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def info() -> int:
+    """List every backend found, whether it can run here (and why not), and failed plugins."""
+    import polyfunc as pf
+    print(f"polyfunc {pf.__version__}")
+    print(f"current backend: {_current_name()}")
+    print("backends:")
+    for b in pf.backends():
+        state = "available" if b.available else f"unavailable: {b.reason}"
+        types = f" arrays: {', '.join(b.array_types)}" if b.array_types else ""
+        ver = f" version {b.version}" if b.version else ""
+        print(f"  {b.name:8s} [{state}]{ver}{types} (plugin {b.plugin})")
+    failed = pf.failed_plugins()
+    if failed:
+        print("plugins that failed to load:")
+        for name, err in failed.items():
+            print(f"  {name}: {err}")
+    else:
+        print("plugins that failed to load: none")
+    return 0
+
+
+def _current_name() -> str:
+    import polyfunc as pf
+    try:
+        return pf.current_backend().name
+    except Exception as e:  # an unknown POLYFUNC_BACKEND is reported, not raised
+        return f"(error: {e})"
+
+
+def tour() -> int:
+    """A short walk through the transforms on the current backend (numpy by default)."""
+    from .tour import run
+    run()
+    return 0
+
+
+def bench(args) -> int:
+    """Quick timings of the eager and transform paths (asv has the full suite)."""
+    from .quickbench import run
+    run(args)
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m polyfunc", description=__doc__)
+    sub = p.add_subparsers(dest="cmd")
+    sub.add_parser("info", help="list backends and plugin errors")
+    sub.add_parser("tour", help="run the whirlwind tour of the transforms")
+    b = sub.add_parser("bench", help="quick timings")
+    b.add_argument("--backend", default=None)
+    a = p.parse_args(argv)
+    if a.cmd == "info":
+        return info()
+    if a.cmd == "tour":
+        return tour()
+    if a.cmd == "bench":
+        return bench(a)
+    p.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

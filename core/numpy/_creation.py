@@ -1,0 +1,267 @@
+"""Array creation: asarray, zeros/ones/full (and their *_like), arange, linspace, eye."""
+from __future__ import annotations
+
+import contextlib
+import math
+
+import numpy as np  # dtypes only
+
+from ..backends import current_backend, get_backend, use_backend
+from .. import ops
+from ..errors import DTypeError
+from ..trace import Tracer, get_aval
+from ._axes import norm_shape
+from ._dtypes import (DEFAULT_FLOAT, DEFAULT_INT, PY_SCALARS, backend_for, bool_, canonical_dtype, check_kind,
+                      float64, int64, is_array, scalar_dtype)
+
+__all__ = ["asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
+           "empty_like", "arange", "linspace", "eye", "identity", "tri"]
+
+
+def _pick_backend(backend=None, like=None):
+    """Explicit ``backend=`` first, then ``like``'s backend, then the current one."""
+    if backend is not None:
+        return get_backend(backend)
+    if like is not None:
+        return backend_for(like)
+    return current_backend()
+
+
+def _on(backend):
+    """A context that makes ``backend`` current for primitives that take no array (iota)."""
+    if backend is current_backend():
+        return contextlib.nullcontext()
+    return use_backend(backend)
+
+
+_zero_like: dict = {}
+
+
+def _anchor(backend):
+    """A cached 0-d array of ``backend``: the ``like`` operand of full_like."""
+    a = _zero_like.get(backend)
+    if a is None:
+        a = _zero_like[backend] = backend.asarray(0)
+    return a
+
+
+def _full(shape, value, dtype, backend):
+    return ops.full_like(_anchor(backend), value, shape, dtype)
+
+
+def _contains_arrays(obj) -> bool:
+    for e in obj:
+        if isinstance(e, (list, tuple)):
+            if _contains_arrays(e):
+                return True
+        elif e.__class__ not in PY_SCALARS and is_array(e):
+            return True
+    return False
+
+
+def asarray(obj, dtype=None, backend=None, like=None, copy=None):
+    """``obj`` as an array (arrays and tracers are returned as they are, converted to ``dtype`` if given)."""
+    dt = None if dtype is None else canonical_dtype(dtype, "asarray")
+    if is_array(obj):
+        if backend is not None and not isinstance(obj, Tracer):
+            target = get_backend(backend)
+            src = backend_for(obj)
+            if src is not target:  # an explicit request: the one place arrays move between backends
+                obj = target.asarray(src.to_numpy(obj))
+        a = get_aval(obj)
+        check_kind(a.dtype, "asarray")
+        if dt is not None and a.dtype != dt:
+            return ops.convert_element_type(obj, dt)
+        return obj
+    if isinstance(obj, (list, tuple)) and _contains_arrays(obj):
+        # a nested sequence holding arrays or tracers: stack its elements
+        from ._shape import stack
+        out = stack([asarray(e, backend=backend, like=like) for e in obj])
+        return out if dt is None else asarray(out, dt)
+    if obj.__class__ is complex:
+        raise DTypeError("asarray: complex numbers are not supported.")
+    b = _pick_backend(backend, like)
+    out = b.asarray(obj, dt)
+    check_kind(get_aval(out).dtype, "asarray")
+    return out
+
+
+def array(obj, dtype=None, copy=True, backend=None, like=None):
+    """Like asarray (polyfunc arrays are never written in place, so copying is moot)."""
+    return asarray(obj, dtype=dtype, backend=backend, like=like)
+
+
+def _dt(dtype, default, name):
+    return default if dtype is None else canonical_dtype(dtype, name)
+
+
+def zeros(shape, dtype=None, backend=None, like=None):
+    """An array of zeros (float64 by default)."""
+    return _full(norm_shape("zeros", shape), 0, _dt(dtype, float64, "zeros"), _pick_backend(backend, like))
+
+
+def ones(shape, dtype=None, backend=None, like=None):
+    """An array of ones (float64 by default)."""
+    return _full(norm_shape("ones", shape), 1, _dt(dtype, float64, "ones"), _pick_backend(backend, like))
+
+
+def empty(shape, dtype=None, backend=None, like=None):
+    """An array of the given shape; its values are zeros (there is no uninitialised memory here)."""
+    return zeros(shape, dtype, backend, like)
+
+
+def full(shape, fill_value, dtype=None, backend=None, like=None):
+    """An array filled with ``fill_value`` (a scalar, or an array broadcast to ``shape``)."""
+    shape = norm_shape("full", shape)
+    if fill_value.__class__ in PY_SCALARS:
+        dt = scalar_dtype(fill_value) if dtype is None else canonical_dtype(dtype, "full")
+        return _full(shape, fill_value, dt, _pick_backend(backend, like))
+    v = asarray(fill_value, dtype, backend=backend, like=like)
+    return ops.broadcast_to(v, shape)
+
+
+def _like(name, a, dtype, shape):
+    if not is_array(a):
+        a = asarray(a)
+    av = get_aval(a)
+    dt = av.dtype if dtype is None else canonical_dtype(dtype, name)
+    return a, dt, (av.shape if shape is None else norm_shape(name, shape))
+
+
+def zeros_like(a, dtype=None, shape=None):
+    """Zeros with ``a``'s shape, dtype and backend."""
+    a, dt, s = _like("zeros_like", a, dtype, shape)
+    return ops.full_like(a, 0, s, dt)
+
+
+def ones_like(a, dtype=None, shape=None):
+    """Ones with ``a``'s shape, dtype and backend."""
+    a, dt, s = _like("ones_like", a, dtype, shape)
+    return ops.full_like(a, 1, s, dt)
+
+
+def empty_like(a, dtype=None, shape=None):
+    """Like zeros_like."""
+    return zeros_like(a, dtype, shape)
+
+
+def full_like(a, fill_value, dtype=None, shape=None):
+    """``fill_value`` in ``a``'s shape, dtype and backend."""
+    a, dt, s = _like("full_like", a, dtype, shape)
+    if fill_value.__class__ in PY_SCALARS:
+        if dt.kind in "iub" and fill_value.__class__ is float:
+            fill_value = dt.type(fill_value).item()  # NumPy truncates the fill value to the dtype
+        return ops.full_like(a, fill_value, s, dt)
+    v = asarray(fill_value, dt)
+    return ops.broadcast_to(v, s)
+
+
+def _iota(n, dtype, backend):
+    with _on(backend):
+        return ops.iota(dtype, (n,), 0)
+
+
+def arange(start, stop=None, step=None, dtype=None, backend=None, like=None):
+    """Evenly spaced values in [start, stop) with ``step`` (int64 for integer arguments, else float64)."""
+    if stop is None:
+        start, stop = 0, start
+    if step is None:
+        step = 1
+    for v in (start, stop, step):
+        if is_array(v):
+            raise TypeError("arange: start, stop and step must be Python numbers (the length of the "
+                            "result must be known); got an array.")
+    if step == 0:
+        raise ValueError("arange: step must not be zero")
+    all_int = all(isinstance(v, int) for v in (start, stop, step))
+    dt = (DEFAULT_INT if all_int else DEFAULT_FLOAT) if dtype is None else canonical_dtype(dtype, "arange")
+    n = max(-(-(stop - start) // step), 0) if all_int else max(math.ceil((stop - start) / step), 0)
+    b = _pick_backend(backend, like)
+    if all_int and dt.kind in "iu":
+        r = _iota(n, dt, b)
+        if step != 1:
+            r = ops.mul(r, step)
+        return ops.add(r, start) if start != 0 else r
+    if dt.kind in "iu":
+        # NumPy casts the first two values to the integer dtype and steps by their difference
+        first = int(start)
+        delta = int(start + step) - first
+        r = _iota(n, dt, b)
+        r = ops.mul(r, delta) if delta != 1 else r
+        return ops.add(r, first) if first else r
+    # compute in float64 and round once to the target dtype, as NumPy does
+    r = _iota(n, float64, b)
+    if step != 1:
+        r = ops.mul(r, float(step))
+    if start != 0:
+        r = ops.add(r, float(start))
+    return r if dt == float64 else ops.convert_element_type(r, dt)
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, backend=None, like=None):
+    """``num`` evenly spaced values from ``start`` to ``stop`` (float64 unless ``dtype`` says otherwise)."""
+    from ._elementwise import add, multiply, subtract, where, floor
+    from ._shape import moveaxis, expand_dims
+    num = int(num)
+    if num < 0:
+        raise ValueError(f"linspace: num must be non-negative, got {num}")
+    div = (num - 1) if endpoint else num
+    scalars = start.__class__ in PY_SCALARS and stop.__class__ in PY_SCALARS
+    b = _pick_backend(backend, like if like is not None else next(
+        (v for v in (start, stop) if is_array(v)), None))
+    dt = None if dtype is None else canonical_dtype(dtype, "linspace")
+    i = _iota(num, float64, b)
+    if scalars:
+        start, stop = float(start), float(stop)
+        step = (stop - start) / div if div > 0 else math.nan
+        y = ops.add(ops.mul(i, step), start) if div > 0 else ops.add(ops.mul(i, stop - start), start)
+        if endpoint and num > 1:
+            # the last value is exactly ``stop``
+            y = ops.select(ops.eq(i, float(num - 1)), ops.full_like(y, stop, (num,), float64), y)
+    else:
+        start = asarray(start, backend=b)
+        stop = asarray(stop, backend=b)
+        fdt = canonical_dtype(np.result_type(get_aval(start).dtype, get_aval(stop).dtype, float))
+        start, stop = asarray(start, fdt), asarray(stop, fdt)
+        delta = subtract(stop, start)
+        nd = max(len(get_aval(start).shape), len(get_aval(stop).shape))
+        ii = ops.reshape(ops.convert_element_type(i, fdt), (num,) + (1,) * nd)
+        step = delta / div if div > 0 else delta * math.nan
+        y = add(multiply(ii, step if div > 0 else delta), start)
+        if endpoint and num > 1:
+            y = where(ops.eq(ii, float(num - 1)), expand_dims(stop, 0), y)
+        if axis != 0:
+            y = moveaxis(y, 0, axis)
+    out_dt = dt if dt is not None else get_aval(y).dtype
+    if out_dt.kind in "iub" and out_dt != bool_:
+        y = floor(y)  # NumPy 2 floors before casting to an integer dtype
+    y = y if get_aval(y).dtype == out_dt else ops.convert_element_type(y, out_dt)
+    return (y, step) if retstep else y
+
+
+def eye(N, M=None, k=0, dtype=None, backend=None, like=None):
+    """A 2-D array with ones on the ``k``-th diagonal and zeros elsewhere."""
+    M = N if M is None else M
+    dt = _dt(dtype, float64, "eye")
+    b = _pick_backend(backend, like)
+    with _on(b):
+        rows = ops.iota(int64, (N, M), 0)
+        cols = ops.iota(int64, (N, M), 1)
+    mask = ops.eq(ops.sub(cols, rows), k)
+    return ops.convert_element_type(mask, dt)
+
+
+def identity(n, dtype=None, backend=None, like=None):
+    """The ``n`` by ``n`` identity matrix."""
+    return eye(n, dtype=dtype, backend=backend, like=like)
+
+
+def tri(N, M=None, k=0, dtype=None, backend=None, like=None):
+    """Ones at and below the ``k``-th diagonal."""
+    M = N if M is None else M
+    dt = _dt(dtype, float64, "tri")
+    b = _pick_backend(backend, like)
+    with _on(b):
+        rows = ops.iota(int64, (N, M), 0)
+        cols = ops.iota(int64, (N, M), 1)
+    return ops.convert_element_type(ops.le(ops.sub(cols, rows), k), dt)

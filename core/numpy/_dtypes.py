@@ -1,0 +1,207 @@
+"""Dtypes, NumPy 2 (NEP 50) type promotion, and turning operands into arrays.
+
+The dtype rules are NumPy's own: a ufunc's ``resolve_dtypes`` answers which
+loop NumPy would run for given input dtypes (Python scalar types stand for
+weak scalars), without touching any data.  Answers are cached per ufunc and
+dtypes, so after the first call the promotion costs one dict lookup.
+"""
+from __future__ import annotations
+
+import numpy as np  # dtypes only
+
+from ..backends import backend_of, current_backend, owner_of
+from .. import ops
+from ..errors import DTypeError
+from ..trace import Tracer, get_aval
+
+bool_ = np.dtype(bool)
+int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64))
+uint8, uint16, uint32, uint64 = (np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))
+float16, float32, float64 = (np.dtype(t) for t in (np.float16, np.float32, np.float64))
+DEFAULT_INT, DEFAULT_FLOAT = int64, float64
+
+SUPPORTED_KINDS = "biuf"          # bool, signed, unsigned, float; no complex, object or strings
+PY_SCALARS = (bool, int, float)   # weak operands: they take the dtype of the array they meet
+_PY_SCALAR_SET = frozenset(PY_SCALARS)
+# which dtype kinds a weak Python scalar can join without changing the array's dtype
+_SCALAR_FITS = {bool: "biuf", int: "iuf", float: "f"}
+
+# Classes whose instances are arrays or tracers (they have a reliable ``.dtype``);
+# filled as classes are met, so the hot paths test membership in a set.
+ARRAY_TYPES: set = set()
+_NOT_ARRAY: set = set(_PY_SCALAR_SET) | {list, tuple, complex, str, bytes, type(None)}
+
+
+def is_array(x) -> bool:
+    """Whether ``x`` is an array of some backend or a tracer."""
+    cls = x.__class__
+    if cls in ARRAY_TYPES:
+        return True
+    if cls in _NOT_ARRAY:
+        return False
+    if issubclass(cls, Tracer):
+        ARRAY_TYPES.add(cls)
+        return True
+    try:
+        owner = owner_of(x, None)
+    except TypeError:
+        owner = None
+    if owner is None:
+        _NOT_ARRAY.add(cls)
+        return False
+    ARRAY_TYPES.add(cls)
+    return True
+
+
+_dtype_cache: dict = {}
+
+
+def canonical_dtype(d, name: str = "dtype") -> np.dtype:
+    """``np.dtype(d)``, refusing dtypes polyfunc does not support (DTypeError)."""
+    try:
+        return _dtype_cache[d]
+    except (KeyError, TypeError):
+        pass
+    try:
+        dt = np.dtype(d)
+    except TypeError:
+        aval_dt = getattr(d, "dtype", None)  # a backend's own dtype object
+        if aval_dt is None:
+            raise DTypeError(f"{name}: {d!r} is not a dtype; use e.g. polyfunc.numpy.float32 or 'float64'.")
+        dt = np.dtype(aval_dt)
+    check_kind(dt, name)
+    try:
+        _dtype_cache[d] = dt
+    except TypeError:  # unhashable dtype-like
+        pass
+    return dt
+
+
+def check_kind(dt: np.dtype, name: str) -> None:
+    if dt.kind not in SUPPORTED_KINDS:
+        raise DTypeError(f"{name}: dtype {dt} is not supported; polyfunc arrays are bool, integer or "
+                         f"floating point (e.g. float32, float64, int32, int64, bool).")
+
+
+def backend_for(x):
+    """The backend an array or tracer computes on (the current one for tracers of no backend)."""
+    if isinstance(x, Tracer):
+        f = getattr(x, "_backend", None)
+        b = f() if f is not None else None
+        return b if b is not None else current_backend()
+    return backend_of(x)
+
+
+def to_array(x, partner=None, dtype=None):
+    """``x`` as an array: arrays and tracers pass through, anything else (Python
+    scalars, lists, numpy scalars) is built on ``partner``'s backend."""
+    if is_array(x):
+        return x
+    from ._creation import asarray
+    if partner is not None and is_array(partner):
+        return asarray(x, dtype=dtype, backend=backend_for(partner))
+    return asarray(x, dtype=dtype)
+
+
+_resolve_cache: dict = {}
+
+
+def resolve(name: str, ufunc, dtypes: tuple) -> tuple:
+    """The loop dtypes (inputs..., output) NumPy's ``ufunc`` uses for ``dtypes``
+    (numpy dtypes, or Python types for weak scalars)."""
+    key = (ufunc, dtypes)
+    r = _resolve_cache.get(key)
+    if r is not None:
+        return r
+    for d in dtypes:
+        if isinstance(d, np.dtype):
+            check_kind(d, name)
+        elif d is complex:
+            raise DTypeError(f"{name}: complex numbers are not supported.")
+    # a Python bool promotes like a bool array (bool is the lowest kind); NumPy
+    # takes only int, float and complex as weak scalar types
+    query = tuple(bool_ if d is bool else d for d in dtypes)
+    try:
+        r = ufunc.resolve_dtypes(query + (None,) * ufunc.nout)
+    except (TypeError, ValueError) as e:
+        shown = ", ".join(str(d) if isinstance(d, np.dtype) else f"Python {d.__name__}" for d in dtypes)
+        raise DTypeError(f"{name} is not defined for dtype{'s' if len(dtypes) > 1 else ''} {shown} "
+                         f"(NumPy has no such loop: {e}). Convert with astype first.") from None
+    for d in r:
+        check_kind(d, name)
+    _resolve_cache[key] = r
+    return r
+
+
+def scalar_fits(value, dt: np.dtype) -> bool:
+    """Whether a Python scalar can stay weak next to an array of ``dt``."""
+    return dt.kind in _SCALAR_FITS[value.__class__]
+
+
+def scalar_dtype(value) -> np.dtype:
+    """The dtype NumPy gives a lone Python scalar."""
+    cls = value.__class__
+    if cls is bool:
+        return bool_
+    if cls is int:
+        return DEFAULT_INT
+    if cls is float:
+        return DEFAULT_FLOAT
+    raise DTypeError(f"{value!r} of type {cls.__name__} is not a supported scalar.")
+
+
+def convert(x, aval_dtype, dt):
+    """``x`` converted to ``dt`` (no primitive when it already has it)."""
+    return x if aval_dtype == dt else ops.convert_element_type(x, dt)
+
+
+def scalar_array(value, like, dt):
+    """A 0-d array holding ``value`` with dtype ``dt`` on ``like``'s backend."""
+    return ops.full_like(like, value, (), dt)
+
+
+def result_type(*args) -> np.dtype:
+    """The dtype NumPy 2 gives an operation on ``args`` (arrays, scalars or dtypes)."""
+    parts = []
+    for a in args:
+        if a.__class__ in _PY_SCALAR_SET:
+            parts.append(a)
+        elif is_array(a):
+            parts.append(get_aval(a).dtype)
+        elif isinstance(a, (list, tuple)):
+            parts.append(get_aval(to_array(a)).dtype)
+        else:
+            parts.append(canonical_dtype(a, "result_type"))
+    if not parts:
+        raise ValueError("result_type needs at least one array, scalar or dtype")
+    if all(p.__class__ in _PY_SCALAR_SET for p in parts):
+        parts[0] = scalar_dtype(parts[0])
+    dt = np.result_type(*parts)
+    check_kind(dt, "result_type")
+    return dt
+
+
+def promote_arrays(name: str, args: list) -> tuple[list, np.dtype]:
+    """Arrays of one dtype (NumPy 2 promotion, Python scalars weak) from ``args``;
+    Python scalars become 0-d arrays on the first array's backend."""
+    partner = next((a for a in args if is_array(a)), None)
+    conv = []
+    for a in args:
+        if a.__class__ in _PY_SCALAR_SET:
+            conv.append(a)
+        else:
+            conv.append(to_array(a, partner))
+            if partner is None:
+                partner = conv[-1]
+    dt = result_type(*conv)
+    out = []
+    for a in conv:
+        if a.__class__ in _PY_SCALAR_SET:
+            if partner is None:
+                from ._creation import asarray
+                out.append(asarray(a, dtype=dt))
+            else:
+                out.append(scalar_array(a, partner, dt))
+        else:
+            out.append(convert(a, get_aval(a).dtype, dt))
+    return out, dt

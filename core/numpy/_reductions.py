@@ -1,0 +1,241 @@
+"""Reductions and scans: sum, mean, var, std, prod, max, min, argmax, argmin,
+cumsum, all, any, count_nonzero, with NumPy's dtype rules (integer sums
+accumulate in 64 bits, means of integers are float64)."""
+from __future__ import annotations
+
+import builtins
+
+from .. import ops
+from ..errors import ShapeError
+from ..trace import get_aval
+from ._axes import norm_axes, norm_axis, prod as _prod
+from ._dtypes import (bool_, canonical_dtype, check_kind, convert, float16, float32, float64, int64, to_array,
+                      uint64)
+
+__all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "cumsum",
+           "all", "any", "count_nonzero", "nanmax", "nanmin", "ptp"]
+
+
+def _acc_dtype(d):
+    """The dtype NumPy sums and multiplies ``d`` in: small integers and bool widen to 64 bits."""
+    if d.kind == "b" or (d.kind == "i" and d.itemsize < 8):
+        return int64
+    if d.kind == "u" and d.itemsize < 8:
+        return uint64
+    return d
+
+
+def _prep(name, a, axis):
+    a = to_array(a)
+    av = get_aval(a)
+    check_kind(av.dtype, name)
+    return a, av, norm_axes(name, axis, av.shape)
+
+
+def _keep(y, axes, keepdims):
+    if not keepdims or not axes:
+        return y
+    # a reshape is cheaper than expand_dims on most backends
+    shape = list(get_aval(y).shape)
+    for a in axes:
+        shape.insert(a, 1)
+    return ops.reshape(y, shape)
+
+
+def sum(a, axis=None, dtype=None, keepdims=False):
+    """Sum over ``axis`` (all axes if None)."""
+    a, av, axes = _prep("sum", a, axis)
+    dt = _acc_dtype(av.dtype) if dtype is None else canonical_dtype(dtype, "sum")
+    a = convert(a, av.dtype, dt)
+    if not axes:
+        return a
+    return _keep(ops.reduce_sum(a, axes), axes, keepdims)
+
+
+def prod(a, axis=None, dtype=None, keepdims=False):
+    """Product over ``axis`` (all axes if None)."""
+    a, av, axes = _prep("prod", a, axis)
+    dt = _acc_dtype(av.dtype) if dtype is None else canonical_dtype(dtype, "prod")
+    a = convert(a, av.dtype, dt)
+    if not axes:
+        return a
+    return _keep(ops.reduce_prod(a, axes), axes, keepdims)
+
+
+def _mean_dtypes(name, d, dtype):
+    """(result dtype, accumulation dtype) of a mean: integers give float64; float16 accumulates in float32."""
+    out = (float64 if d.kind in "biu" else d) if dtype is None else canonical_dtype(dtype, name)
+    if out.kind != "f":
+        return out, float64
+    return out, (float32 if out == float16 else out)
+
+
+def mean(a, axis=None, dtype=None, keepdims=False):
+    """Arithmetic mean over ``axis``."""
+    a, av, axes = _prep("mean", a, axis)
+    out_dt, acc = _mean_dtypes("mean", av.dtype, dtype)
+    a = convert(a, av.dtype, acc)
+    n = _prod(av.shape[i] for i in axes)
+    s = ops.reduce_sum(a, axes) if axes else a
+    m = ops.div(s, float(n))
+    return _keep(convert(m, acc, out_dt), axes, keepdims)
+
+
+def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
+    """Variance over ``axis``, dividing by ``n - ddof``."""
+    a, av, axes = _prep("var", a, axis)
+    out_dt, acc = _mean_dtypes("var", av.dtype, dtype)
+    a = convert(a, av.dtype, acc)
+    n = _prod(av.shape[i] for i in axes)
+    if not axes:
+        m = a
+    else:
+        m = ops.expand_dims(ops.div(ops.reduce_sum(a, axes), float(n)), axes)
+    d = ops.sub(a, m)
+    s = ops.mul(d, d)
+    if axes:
+        s = ops.reduce_sum(s, axes)
+    v = ops.div(s, float(builtins.max(n - ddof, 0)))
+    return _keep(convert(v, acc, out_dt), axes, keepdims)
+
+
+def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
+    """Standard deviation over ``axis``, dividing by ``n - ddof``."""
+    a, av, axes = _prep("std", a, axis)
+    out_dt, acc = _mean_dtypes("std", av.dtype, dtype)
+    v = var(a, axis=axes, dtype=acc, ddof=ddof, keepdims=keepdims)
+    return convert(ops.sqrt(v), acc, out_dt)
+
+
+def _extremum(name, prim, pick, a, axis, keepdims, initial):
+    a, av, axes = _prep(name, a, axis)
+    if not axes:
+        out = a
+    elif builtins.any(av.shape[i] == 0 for i in axes):
+        if initial is None:
+            raise ShapeError(f"{name}: the reduction runs over an axis of size 0 (shape {av.shape}), "
+                             f"which has no {name}; pass initial=... to give the empty case a value.")
+        shape = tuple(n for i, n in enumerate(av.shape) if i not in axes)
+        return _keep(ops.full_like(a, initial, shape, av.dtype), axes, keepdims)
+    else:
+        out = prim(a, axes)
+    if initial is not None:
+        out = pick(out, initial)
+    return _keep(out, axes, keepdims)
+
+
+def max(a, axis=None, keepdims=False, initial=None):
+    """Maximum over ``axis`` (NaN propagates)."""
+    from ._elementwise import maximum
+    return _extremum("max", ops.reduce_max, maximum, a, axis, keepdims, initial)
+
+
+def min(a, axis=None, keepdims=False, initial=None):
+    """Minimum over ``axis`` (NaN propagates)."""
+    from ._elementwise import minimum
+    return _extremum("min", ops.reduce_min, minimum, a, axis, keepdims, initial)
+
+
+amax, amin = max, min
+
+
+def ptp(a, axis=None, keepdims=False):
+    """Range (maximum minus minimum) over ``axis``."""
+    from ._elementwise import subtract
+    return subtract(max(a, axis, keepdims), min(a, axis, keepdims))
+
+
+def _nan_extremum(name, prim, a, axis, keepdims, fill):
+    from ._elementwise import isnan
+    a = to_array(a)
+    av = get_aval(a)
+    if av.dtype.kind != "f":
+        return prim(a, axis=axis, keepdims=keepdims)
+    safe = ops.select(isnan(a), ops.full_like(a, fill, av.shape, av.dtype), a)
+    out = prim(safe, axis=axis, keepdims=keepdims)
+    # an all-NaN slice gives NaN, as in NumPy
+    all_nan = all(isnan(a), axis=axis, keepdims=keepdims)
+    return ops.select(all_nan, ops.full_like(out, float("nan"), get_aval(out).shape, av.dtype), out)
+
+
+def nanmax(a, axis=None, keepdims=False):
+    """Maximum over ``axis`` ignoring NaN."""
+    return _nan_extremum("nanmax", max, a, axis, keepdims, float("-inf"))
+
+
+def nanmin(a, axis=None, keepdims=False):
+    """Minimum over ``axis`` ignoring NaN."""
+    return _nan_extremum("nanmin", min, a, axis, keepdims, float("inf"))
+
+
+def _arg(name, prim, a, axis, keepdims):
+    a = to_array(a)
+    av = get_aval(a)
+    check_kind(av.dtype, name)
+    if axis is None:
+        if av.size == 0:
+            raise ShapeError(f"{name}: attempt to get {name} of an empty array (shape {av.shape})")
+        out = prim(ops.reshape(a, (av.size,)), 0, int64)
+        return ops.reshape(out, (1,) * len(av.shape)) if keepdims else out
+    ax = norm_axis(name, axis, av.shape)
+    if av.shape[ax] == 0:
+        raise ShapeError(f"{name}: attempt to get {name} along axis {axis} of size 0 (shape {av.shape})")
+    out = prim(a, ax, int64)
+    return ops.expand_dims(out, (ax,)) if keepdims else out
+
+
+def argmax(a, axis=None, keepdims=False):
+    """Index of the maximum along ``axis`` (of the flattened array if None); the first one on ties."""
+    return _arg("argmax", ops.argmax, a, axis, keepdims)
+
+
+def argmin(a, axis=None, keepdims=False):
+    """Index of the minimum along ``axis`` (of the flattened array if None); the first one on ties."""
+    return _arg("argmin", ops.argmin, a, axis, keepdims)
+
+
+def cumsum(a, axis=None, dtype=None):
+    """Cumulative sum along ``axis`` (of the flattened array if None)."""
+    a = to_array(a)
+    av = get_aval(a)
+    check_kind(av.dtype, "cumsum")
+    if axis is None:
+        a = ops.reshape(a, (av.size,))
+        ax = 0
+    else:
+        ax = norm_axis("cumsum", axis, av.shape)
+    dt = _acc_dtype(av.dtype) if dtype is None else canonical_dtype(dtype, "cumsum")
+    return ops.cumsum(convert(a, av.dtype, dt), ax)
+
+
+def _truth(name, a, axis):
+    a, av, axes = _prep(name, a, axis)
+    return convert(a, av.dtype, bool_), av, axes
+
+
+def all(a, axis=None, keepdims=False):
+    """Whether every element along ``axis`` is true (nonzero)."""
+    b, av, axes = _truth("all", a, axis)
+    if not axes:
+        return b
+    if builtins.any(av.shape[i] == 0 for i in axes):
+        shape = tuple(n for i, n in enumerate(av.shape) if i not in axes)
+        return _keep(ops.full_like(b, True, shape, bool_), axes, keepdims)
+    return _keep(ops.reduce_min(b, axes), axes, keepdims)
+
+
+def any(a, axis=None, keepdims=False):
+    """Whether some element along ``axis`` is true (nonzero)."""
+    b, av, axes = _truth("any", a, axis)
+    if not axes:
+        return b
+    if builtins.any(av.shape[i] == 0 for i in axes):
+        shape = tuple(n for i, n in enumerate(av.shape) if i not in axes)
+        return _keep(ops.full_like(b, False, shape, bool_), axes, keepdims)
+    return _keep(ops.reduce_max(b, axes), axes, keepdims)
+
+
+def count_nonzero(a, axis=None, keepdims=False):
+    """Number of nonzero elements along ``axis`` (int64)."""
+    b, av, axes = _truth("count_nonzero", a, axis)
+    return sum(b, axis=axes, keepdims=keepdims)

@@ -1,0 +1,94 @@
+"""``polyfunc.numpy.linalg``: norms (vector and matrix), written with polyfunc.numpy."""
+from __future__ import annotations
+
+import math
+
+from .. import ops
+from ..errors import ShapeError
+from ..trace import get_aval
+from ._axes import norm_axes, norm_axis
+from ._dtypes import convert, float64, to_array
+from . import _elementwise as _e
+from . import _reductions as _r
+
+__all__ = ["norm", "vector_norm", "matrix_norm"]
+
+
+def _float(x):
+    """``x`` as an array, integers and bool converted to float64 (as NumPy's norm does)."""
+    x = to_array(x)
+    d = get_aval(x).dtype
+    return convert(x, d, float64) if d.kind != "f" else x
+
+
+def _vector(x, ord, axes, keepdims):
+    if ord is None or ord == 2:
+        return _e.sqrt(_r.sum(ops.mul(x, x), axis=axes, keepdims=keepdims))
+    if isinstance(ord, str):
+        raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
+    if ord == math.inf:
+        return _r.max(_e.abs(x), axis=axes, keepdims=keepdims)
+    if ord == -math.inf:
+        return _r.min(_e.abs(x), axis=axes, keepdims=keepdims)
+    if ord == 0:
+        d = get_aval(x).dtype
+        return convert(_r.sum(ops.ne(x, 0), axis=axes, keepdims=keepdims), _r.int64, d)
+    if ord == 1:
+        return _r.sum(_e.abs(x), axis=axes, keepdims=keepdims)
+    p = float(ord)
+    return _e.power(_r.sum(_e.power(_e.abs(x), p), axis=axes, keepdims=keepdims), 1.0 / p)
+
+
+def _matrix(x, ord, axes, keepdims):
+    row, col = axes
+    if ord is None or ord == "fro":
+        return _e.sqrt(_r.sum(ops.mul(x, x), axis=(row, col), keepdims=keepdims))
+    if ord in (1, -1, math.inf, -math.inf):
+        pick = _r.max if ord in (1, math.inf) else _r.min
+        # 1: largest column sum of |x|; inf: largest row sum
+        inner, outer = (row, col) if ord in (1, -1) else (col, row)
+        s = _r.sum(_e.abs(x), axis=inner, keepdims=True)
+        out = pick(s, axis=outer, keepdims=True)
+        return out if keepdims else ops.squeeze(out, tuple(sorted((row, col))))
+    if ord in (2, -2, "nuc"):
+        raise NotImplementedError(f"norm: matrix norm ord={ord!r} needs singular values, which polyfunc has "
+                                  f"no primitive for yet; use ord='fro', 1, -1, inf or -inf.")
+    raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """Vector or matrix norm, as numpy.linalg.norm (matrix ord 2, -2 and 'nuc' are not supported)."""
+    x = _float(x)
+    shape = get_aval(x).shape
+    nd = len(shape)
+    if axis is None:
+        if ord is None:
+            out = _e.sqrt(_r.sum(ops.mul(x, x)))
+            return ops.reshape(out, (1,) * nd) if keepdims else out
+        if nd == 1:
+            return _vector(x, ord, (0,), keepdims)
+        if nd == 2:
+            return _matrix(x, ord, (0, 1), keepdims)
+        raise ShapeError(f"norm: ord={ord!r} with axis=None needs a 1-D or 2-D array, got shape {shape}")
+    if isinstance(axis, (tuple, list)):
+        if len(axis) == 1:
+            return _vector(x, ord, (norm_axis("norm", axis[0], shape),), keepdims)
+        if len(axis) == 2:
+            axes = (norm_axis("norm", axis[0], shape), norm_axis("norm", axis[1], shape))
+            if axes[0] == axes[1]:
+                raise ShapeError(f"norm: duplicate axes {tuple(axis)}")
+            return _matrix(x, ord, axes, keepdims)
+        raise ShapeError(f"norm: axis must name one or two axes, got {axis}")
+    return _vector(x, ord, norm_axes("norm", axis, shape), keepdims)
+
+
+def vector_norm(x, axis=None, keepdims=False, ord=2):
+    """The vector norm over ``axis`` (all axes, flattened, if None)."""
+    x = _float(x)
+    return _vector(x, ord, norm_axes("vector_norm", axis, get_aval(x).shape), keepdims)
+
+
+def matrix_norm(x, keepdims=False, ord="fro"):
+    """The matrix norm over the last two axes."""
+    x = _float(x)
+    return _matrix(x, ord, (len(get_aval(x).shape) - 2, len(get_aval(x).shape) - 1), keepdims)

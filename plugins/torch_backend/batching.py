@@ -1,0 +1,74 @@
+"""Batching rules that beat the generic ones on concrete torch tensors.
+
+They are used by vmap only when every input is a concrete tensor (no tracer
+of an inner transform), so they may call torch directly.
+
+* gather with both the operand and the indices batched: the generic rule
+  flattens the batch into the operand and offsets the indices (about eight
+  primitives, each a kernel call); torch does it in one advanced-indexing call.
+* scatter_add with batched indices: one ``index_put_(accumulate=True)`` on a
+  copy instead of the generic rule's flatten / offset / reshape sequence.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def _generic(name):
+    from polyfunc.primitive import batch_rules, primitives
+    return batch_rules[primitives[name]]
+
+
+def _index(idx):
+    if idx.dtype is torch.int64 or idx.dtype is torch.int32:
+        return idx
+    return idx.to(torch.int64)
+
+
+def _gather_both_batched(vals, dims, *, axis):
+    x, idx = vals
+    dx, di = dims
+    if dx is None or di is None:
+        return _generic("gather")(vals, dims, axis=axis)
+    x = torch.movedim(x, dx, 0)
+    idx = _index(torch.movedim(idx, di, 0))
+    b = x.shape[0]
+    xm = torch.movedim(x, axis + 1, 1)                        # (B, N, pre.., post..)
+    rows = torch.arange(b, device=x.device).reshape((b,) + (1,) * (idx.ndim - 1))
+    out = xm[rows, idx]                                       # (B, I.., pre.., post..)
+    k = idx.ndim - 1
+    m = out.ndim - 1 - k - axis
+    if axis == 0:
+        return out, 0
+    perm = [0] + [k + 1 + j for j in range(axis)] + [1 + j for j in range(k)] + [k + axis + 1 + j for j in range(m)]
+    return out.permute(perm), 0
+
+
+def _scatter_add_batched_idx(vals, dims, *, axis):
+    x, idx, upd = vals
+    dx, di, du = dims
+    if di is None or x.__class__ is not torch.Tensor and not isinstance(x, torch.Tensor):
+        return _generic("scatter_add")(vals, dims, axis=axis)
+    b = idx.shape[di]
+    idx = _index(torch.movedim(idx, di, 0))                   # (B, I..)
+    if dx is None:
+        x = x.unsqueeze(0).expand((b,) + tuple(x.shape))
+    else:
+        x = torch.movedim(x, dx, 0)
+    k = idx.ndim - 1
+    if du is None:
+        upd = upd.unsqueeze(0).expand((b,) + tuple(upd.shape))
+    else:
+        upd = torch.movedim(upd, du, 0)                       # (B, pre, I.., post)
+    if x.dtype == torch.bool:
+        return _generic("scatter_add")(vals, dims, axis=axis)
+    # move the indexed axis of x next to the batch axis: (B, N, pre, post)
+    out = torch.movedim(x, axis + 1, 1).clone()
+    # updates to (B, I.., pre, post)
+    u = torch.movedim(upd, list(range(axis + 1, axis + 1 + k)), list(range(1, 1 + k)))
+    rows = torch.arange(b, device=x.device).reshape((b,) + (1,) * k)
+    out.index_put_((rows, idx), u, accumulate=True)
+    return torch.movedim(out, 1, axis + 1), 0
+
+
+batch_rules = {"gather": _gather_both_batched, "scatter_add": _scatter_add_batched_idx}

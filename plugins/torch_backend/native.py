@@ -1,0 +1,1234 @@
+"""The map from torch functions and Tensor methods to polyfunc callables, so
+plain torch code (``torch.sin(x)``, ``F.linear(x, w, b)``, ``t @ x``, ...)
+binds polyfunc primitives when it meets a traced value.
+
+``Tracer.__torch_function__`` receives the very object torch passes: a
+function of ``torch`` (``torch.sin``), of ``torch.nn.functional``, or a
+``torch.Tensor`` method (``torch.Tensor.add`` for ``t + x``, ``Tensor.__rsub__``,
+``Tensor.__getitem__``, ...).  Each is mapped to a composition of
+``polyfunc.numpy`` functions, with torch's argument conventions (``dim``,
+``keepdim``, ``alpha``, torch dtypes) translated.  In-place methods (``add_``,
+``__setitem__``, ...) raise a TypeError that names the out-of-place form.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+from collections import namedtuple
+
+import numpy as np
+import torch
+
+from .dtypes import to_np_dtype
+
+pnp = None   # polyfunc.numpy, bound by register_all
+ops = None   # polyfunc.ops
+
+_values_indices = namedtuple("torch_return_types", ["values", "indices"])
+
+
+# ------------------------------------------------------------------ argument helpers
+def _axis(dim):
+    if dim is None or isinstance(dim, int):
+        return dim
+    if isinstance(dim, (list, tuple, torch.Size)):
+        return tuple(int(d) for d in dim)
+    return int(dim)
+
+
+def _dim_kw(dim, kw, default=None):
+    """torch's ``dim`` (also accepted as NumPy's ``axis``)."""
+    if "axis" in kw:
+        return kw.pop("axis")
+    return default if dim is None else dim
+
+
+def _dt(dtype):
+    return None if dtype is None else to_np_dtype(dtype)
+
+
+def _shape_args(args):
+    """``view(2, 3)``, ``view((2, 3))`` and ``view(torch.Size([2, 3]))`` alike."""
+    if len(args) == 1 and not isinstance(args[0], int):
+        return tuple(int(s) for s in args[0])
+    return tuple(int(s) for s in args)
+
+
+def _shape(x):
+    return tuple(pnp.shape(x)) if not hasattr(x, "shape") else tuple(x.shape)
+
+
+def _ndim(x):
+    return len(_shape(x))
+
+
+def _norm_dim(d, nd):
+    return d + nd if d < 0 else d
+
+
+def _float_of(x):
+    dt = pnp.asarray(x).dtype if not hasattr(x, "dtype") else x.dtype
+    dt = to_np_dtype(dt)
+    return dt if dt.kind == "f" else np.dtype(np.float32)
+
+
+# ------------------------------------------------------------------ elementwise
+def add(input, other, *, alpha=1, out=None):
+    _no_out(out, "add")
+    return pnp.add(input, other if alpha == 1 else pnp.multiply(other, alpha))
+
+
+def sub(input, other, *, alpha=1, out=None):
+    _no_out(out, "sub")
+    return pnp.subtract(input, other if alpha == 1 else pnp.multiply(other, alpha))
+
+
+def rsub(input, other, *, alpha=1):
+    return pnp.subtract(other, input if alpha == 1 else pnp.multiply(input, alpha))
+
+
+def mul(input, other, *, out=None):
+    _no_out(out, "mul")
+    return pnp.multiply(input, other)
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    _no_out(out, "div")
+    if rounding_mode is None:
+        return pnp.true_divide(input, other)
+    if rounding_mode == "floor":
+        return pnp.floor_divide(input, other)
+    if rounding_mode == "trunc":
+        q = pnp.true_divide(input, other)
+        r = pnp.trunc(q)
+        dt = getattr(input, "dtype", None)
+        if dt is not None and to_np_dtype(dt).kind in "iu":
+            r = pnp.astype(r, to_np_dtype(dt))
+        return r
+    raise ValueError(f"torch.div: rounding_mode must be None, 'trunc' or 'floor', not {rounding_mode!r}")
+
+
+def fmod(input, other):
+    # C's fmod: the result has the sign of the dividend
+    return pnp.subtract(input, pnp.multiply(pnp.trunc(pnp.true_divide(input, other)), other)) \
+        if to_np_dtype(getattr(input, "dtype", np.float64)).kind == "f" else \
+        pnp.subtract(input, pnp.multiply(div(input, other, rounding_mode="trunc"), other))
+
+
+def pow_(input, exponent):
+    return pnp.power(input, exponent)
+
+
+def _no_out(out, name):
+    if out is not None:
+        raise TypeError(f"torch.{name}(..., out=...) writes in place, which a transform cannot trace; "
+                        f"drop out= and use the returned value.")
+
+
+def relu(input, inplace=False):
+    # zeros_like, not a Python 0: the gradient is exactly 0 for x <= 0, as torch's
+    return pnp.where(pnp.greater(input, 0), input, pnp.zeros_like(input))
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    return pnp.clip(input, min_val, max_val)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return pnp.where(pnp.greater(input, 0), input, pnp.multiply(input, negative_slope))
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return pnp.where(pnp.greater(input, 0), input, pnp.multiply(pnp.expm1(pnp.minimum(input, 0)), alpha))
+
+
+def selu(input, inplace=False):
+    a, s = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    return pnp.multiply(elu(input, a), s)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    return pnp.where(pnp.greater(input, 0), input,
+                     pnp.multiply(pnp.expm1(pnp.true_divide(pnp.minimum(input, 0), alpha)), alpha))
+
+
+def sigmoid(input, *, out=None):
+    _no_out(out, "sigmoid")
+    return ops.logistic(pnp.asarray(input) if isinstance(input, (int, float)) else input)
+
+
+def logsigmoid(input):
+    return pnp.negative(softplus(pnp.negative(input)))
+
+
+def silu(input, inplace=False):
+    return pnp.multiply(input, sigmoid(input))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    bx = input if beta == 1 else pnp.multiply(input, beta)
+    soft = pnp.logaddexp(bx, 0.0)
+    if beta != 1:
+        soft = pnp.true_divide(soft, beta)
+    return pnp.where(pnp.greater(bx, threshold), input, soft)
+
+
+def mish(input, inplace=False):
+    return pnp.multiply(input, pnp.tanh(softplus(input)))
+
+
+def gelu(input, approximate="none"):
+    if approximate == "tanh":
+        c = math.sqrt(2.0 / math.pi)
+        inner = pnp.multiply(pnp.add(input, pnp.multiply(pnp.power(input, 3), 0.044715)), c)
+        return pnp.multiply(pnp.multiply(input, 0.5), pnp.add(pnp.tanh(inner), 1.0))
+    raise NotImplementedError(
+        "torch.nn.functional.gelu with approximate='none' needs erf, which polyfunc has no primitive for; "
+        "use gelu(x, approximate='tanh') (nn.GELU(approximate='tanh')) inside polyfunc transforms.")
+
+
+def tanhshrink(input):
+    return pnp.subtract(input, pnp.tanh(input))
+
+
+def softsign(input):
+    return pnp.true_divide(input, pnp.add(pnp.abs(input), 1))
+
+
+def square(input):
+    return pnp.multiply(input, input)
+
+
+def rsqrt(input):
+    return pnp.true_divide(1, pnp.sqrt(input))
+
+
+def frac(input):
+    return pnp.subtract(input, pnp.trunc(input))
+
+
+def lerp(input, end, weight):
+    return pnp.add(input, pnp.multiply(weight, pnp.subtract(end, input)))
+
+
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("torch.clamp: at least one of min and max must be given")
+    out = input
+    if min is not None:
+        out = pnp.maximum(out, min)
+    if max is not None:
+        out = pnp.minimum(out, max)
+    return out
+
+
+def clamp_min(input, min):
+    return pnp.maximum(input, min)
+
+
+def clamp_max(input, max):
+    return pnp.minimum(input, max)
+
+
+def round_(input, *, decimals=0):
+    return pnp.round(input, decimals)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    prod = pnp.matmul(mat1, mat2)
+    if alpha != 1:
+        prod = pnp.multiply(prod, alpha)
+    if beta == 0:
+        return prod
+    return pnp.add(input if beta == 1 else pnp.multiply(input, beta), prod)
+
+
+def xlogy(input, other):
+    safe = pnp.where(pnp.equal(input, 0), 1, other)
+    out = pnp.multiply(input, pnp.log(safe))
+    return pnp.where(pnp.equal(input, 0), pnp.zeros_like(out), out)
+
+
+# ------------------------------------------------------------------ reductions
+def _reduce(pnp_name):
+    def f(input, dim=None, keepdim=False, *, dtype=None, **kw):
+        dim = _dim_kw(dim, kw)
+        keepdim = kw.pop("keepdims", keepdim)
+        _no_out(kw.pop("out", None), pnp_name)
+        if dim == () or dim == []:
+            dim = None
+        return getattr(pnp, pnp_name)(input, axis=_axis(dim), keepdims=keepdim, dtype=_dt(dtype))
+    f.__name__ = pnp_name
+    return f
+
+
+t_sum = _reduce("sum")
+t_mean = _reduce("mean")
+
+
+def t_prod(input, dim=None, keepdim=False, *, dtype=None):
+    return pnp.prod(input, axis=_axis(dim), keepdims=keepdim, dtype=_dt(dtype))
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def _var_like(pnp_name):
+    def f(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kw):
+        if isinstance(dim, bool):          # torch.var(x, False): the old (input, unbiased) overload
+            dim, unbiased = None, dim
+        dim = _dim_kw(dim, kw)
+        keepdim = kw.pop("keepdims", keepdim)
+        return getattr(pnp, pnp_name)(input, axis=_axis(dim), ddof=_correction(unbiased, correction),
+                                      keepdims=keepdim)
+    return f
+
+
+t_var = _var_like("var")
+t_std = _var_like("std")
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (t_var(input, dim, unbiased, keepdim, correction=correction),
+            t_mean(input, dim, keepdim))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (t_std(input, dim, unbiased, keepdim, correction=correction),
+            t_mean(input, dim, keepdim))
+
+
+def amax(input, dim=(), keepdim=False):
+    return pnp.max(input, axis=None if dim in ((), []) else _axis(dim), keepdims=keepdim)
+
+
+def amin(input, dim=(), keepdim=False):
+    return pnp.min(input, axis=None if dim in ((), []) else _axis(dim), keepdims=keepdim)
+
+
+def _extremum(name, pair, arg):
+    def f(input, dim=None, keepdim=False, **kw):
+        dim = _dim_kw(dim, kw)
+        if dim is None:
+            return getattr(pnp, name)(input)
+        if not isinstance(dim, int):          # torch.max(x, other): elementwise
+            return getattr(pnp, pair)(input, dim)
+        return _values_indices(getattr(pnp, name)(input, axis=dim, keepdims=keepdim),
+                               getattr(pnp, arg)(input, axis=dim, keepdims=keepdim))
+    f.__name__ = name
+    return f
+
+
+t_max = _extremum("max", "maximum", "argmax")
+t_min = _extremum("min", "minimum", "argmin")
+
+
+def argmax(input, dim=None, keepdim=False):
+    if dim is None:
+        out = pnp.argmax(pnp.reshape(input, (-1,)), axis=0)
+        return pnp.reshape(out, (1,) * _ndim(input)) if keepdim else out
+    return pnp.argmax(input, axis=dim, keepdims=keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    if dim is None:
+        out = pnp.argmin(pnp.reshape(input, (-1,)), axis=0)
+        return pnp.reshape(out, (1,) * _ndim(input)) if keepdim else out
+    return pnp.argmin(input, axis=dim, keepdims=keepdim)
+
+
+def cumsum(input, dim, *, dtype=None):
+    return pnp.cumsum(input, axis=dim, dtype=_dt(dtype))
+
+
+def logsumexp(input, dim=None, keepdim=False):
+    axis = _axis(dim) if dim not in ((), [], None) else None
+    m = ops.stop_gradient(pnp.max(input, axis=axis, keepdims=True))
+    m = pnp.where(pnp.isfinite(m), m, 0)
+    s = pnp.log(pnp.sum(pnp.exp(pnp.subtract(input, m)), axis=axis, keepdims=True))
+    out = pnp.add(s, m)
+    return out if keepdim else pnp.squeeze(out, axis=axis) if axis is not None else pnp.reshape(out, ())
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        raise TypeError("softmax: pass dim= explicitly inside polyfunc transforms")
+    if dtype is not None:
+        input = pnp.astype(input, _dt(dtype))
+    m = ops.stop_gradient(pnp.max(input, axis=dim, keepdims=True))
+    e = pnp.exp(pnp.subtract(input, m))
+    return pnp.true_divide(e, pnp.sum(e, axis=dim, keepdims=True))
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        raise TypeError("log_softmax: pass dim= explicitly inside polyfunc transforms")
+    if dtype is not None:
+        input = pnp.astype(input, _dt(dtype))
+    return pnp.subtract(input, logsumexp(input, dim, keepdim=True))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    ord_ = None if p in ("fro", 2, 2.0) and (dim is None or isinstance(dim, int) or len(dim) <= 2) else p
+    if dim is None:
+        return pnp.sqrt(pnp.sum(pnp.multiply(input, input))) if ord_ is None else \
+            pnp.power(pnp.sum(pnp.power(pnp.abs(input), p)), 1.0 / p)
+    if ord_ is None and isinstance(dim, int):
+        return pnp.sqrt(pnp.sum(pnp.multiply(input, input), axis=dim, keepdims=keepdim))
+    return pnp.linalg.norm(input, ord=ord_ if ord_ is not None else ("fro" if len(dim) == 2 else None),
+                           axis=_axis(dim), keepdims=keepdim)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    axis = _axis(dim)
+    if ord == 2:
+        return pnp.sqrt(pnp.sum(pnp.multiply(x, x), axis=axis, keepdims=keepdim))
+    if ord == 1:
+        return pnp.sum(pnp.abs(x), axis=axis, keepdims=keepdim)
+    if ord == math.inf:
+        return pnp.max(pnp.abs(x), axis=axis, keepdims=keepdim)
+    return pnp.power(pnp.sum(pnp.power(pnp.abs(x), ord), axis=axis, keepdims=keepdim), 1.0 / ord)
+
+
+def t_all(input, dim=None, keepdim=False):
+    return pnp.all(input, axis=_axis(dim), keepdims=keepdim)
+
+
+def t_any(input, dim=None, keepdim=False):
+    return pnp.any(input, axis=_axis(dim), keepdims=keepdim)
+
+
+# ------------------------------------------------------------------ linear algebra
+def matmul(input, other, *, out=None):
+    _no_out(out, "matmul")
+    return pnp.matmul(input, other)
+
+
+def dot(input, other, *, out=None):
+    if _ndim(input) != 1 or _ndim(other) != 1:
+        raise RuntimeError(f"torch.dot: 1D tensors expected, but got {_ndim(input)}D and {_ndim(other)}D tensors")
+    return pnp.matmul(input, other)
+
+
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return pnp.einsum(equation, *operands)
+
+
+def tensordot(a, b, dims=2, out=None):
+    return pnp.tensordot(a, b, axes=dims if isinstance(dims, int) else tuple(tuple(d) for d in dims))
+
+
+def linear(input, weight, bias=None):
+    out = pnp.matmul(input, pnp.swapaxes(weight, -1, -2) if _ndim(weight) == 2 else weight)
+    return out if bias is None else pnp.add(out, bias)
+
+
+# ------------------------------------------------------------------ shapes
+def reshape(input, *shape):
+    return pnp.reshape(input, _shape_args(shape))
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    s = _shape(input)
+    if not s:
+        return pnp.reshape(input, (1,))
+    a, b = _norm_dim(start_dim, len(s)), _norm_dim(end_dim, len(s))
+    return pnp.reshape(input, s[:a] + (math.prod(s[a:b + 1]),) + s[b + 1:])
+
+
+def unflatten(input, dim, sizes):
+    s = _shape(input)
+    d = _norm_dim(dim, len(s))
+    sizes = tuple(sizes)
+    if -1 in sizes:
+        known = math.prod(k for k in sizes if k != -1)
+        sizes = tuple(s[d] // known if k == -1 else k for k in sizes)
+    return pnp.reshape(input, s[:d] + sizes + s[d + 1:])
+
+
+def squeeze(input, dim=None):
+    s = _shape(input)
+    if dim is None:
+        dims = tuple(i for i, n in enumerate(s) if n == 1)
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        # torch leaves a dimension whose size is not 1 alone
+        dims = tuple(_norm_dim(d, len(s)) for d in dims if s[d] == 1) if s else ()
+    return pnp.squeeze(input, axis=dims) if dims else input
+
+
+def unsqueeze(input, dim):
+    return pnp.expand_dims(input, _norm_dim(dim, _ndim(input) + 1))
+
+
+def transpose(input, dim0, dim1):
+    return pnp.swapaxes(input, dim0, dim1)
+
+
+def permute(input, *dims):
+    return pnp.transpose(input, _shape_args(dims))
+
+
+def t(input):
+    return input if _ndim(input) < 2 else pnp.swapaxes(input, 0, 1)
+
+
+def movedim(input, source, destination):
+    return pnp.moveaxis(input, source, destination)
+
+
+def stack(tensors, dim=0, *, out=None):
+    _no_out(out, "stack")
+    return pnp.stack(list(tensors), axis=dim)
+
+
+def cat(tensors, dim=0, *, out=None, **kw):
+    _no_out(out, "cat")
+    dim = _dim_kw(dim, kw, 0)
+    return pnp.concatenate(list(tensors), axis=dim)
+
+
+def hstack(tensors):
+    return pnp.hstack(list(tensors))
+
+
+def vstack(tensors):
+    return pnp.vstack(list(tensors))
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        raise NotImplementedError("torch.where(condition) (nonzero) has a data-dependent shape and cannot be "
+                                  "traced; use the three-argument form torch.where(cond, x, y).")
+    return pnp.where(condition, input, other)
+
+
+def flip(input, *dims):
+    return pnp.flip(input, axis=_shape_args(dims))
+
+
+def roll(input, shifts, dims=None):
+    if dims is None:
+        return pnp.roll(input, shifts)
+    return pnp.roll(input, shifts if isinstance(shifts, int) else tuple(shifts),
+                    axis=dims if isinstance(dims, int) else tuple(dims))
+
+
+def broadcast_to(input, size):
+    return pnp.broadcast_to(input, tuple(size))
+
+
+def expand(input, *sizes):
+    sizes = _shape_args(sizes)
+    s = _shape(input)
+    lead = len(sizes) - len(s)
+    full = tuple(s[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+    return pnp.broadcast_to(input, full)
+
+
+def expand_as(input, other):
+    return pnp.broadcast_to(input, _shape(other))
+
+
+def view_as(input, other):
+    return pnp.reshape(input, _shape(other))
+
+
+def tensor_repeat(input, *sizes):
+    sizes = _shape_args(sizes)
+    s = _shape(input)
+    x = pnp.reshape(input, (1,) * (len(sizes) - len(s)) + s) if len(sizes) > len(s) else input
+    return pnp.tile(x, sizes)
+
+
+def tile(input, dims):
+    return pnp.tile(input, tuple(dims))
+
+
+def repeat_interleave(input, repeats, dim=None, *, output_size=None):
+    if dim is None:
+        return pnp.repeat(pnp.reshape(input, (-1,)), repeats, axis=0)
+    return pnp.repeat(input, repeats, axis=dim)
+
+
+def index_select(input, dim, index):
+    return pnp.take(input, index, axis=dim)
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    return pnp.take_along_axis(input, index, axis=dim)
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return pnp.take_along_axis(pnp.reshape(input, (-1,)), pnp.reshape(indices, (-1,)), axis=0)
+    return pnp.take_along_axis(input, indices, axis=dim)
+
+
+def narrow(input, dim, start, length):
+    d = _norm_dim(dim, _ndim(input))
+    idx = (builtins.slice(None),) * d + (builtins.slice(start, start + length),)
+    return input[idx]
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    n = _shape(tensor)[dim]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        bounds = list(range(0, n, step)) + [n]
+    else:
+        bounds = [0]
+        for k in split_size_or_sections:
+            bounds.append(bounds[-1] + int(k))
+        if bounds[-1] != n:
+            raise RuntimeError(f"split: sizes {list(split_size_or_sections)} do not sum to {n}")
+    d = _norm_dim(dim, _ndim(tensor))
+    return tuple(tensor[(builtins.slice(None),) * d + (builtins.slice(a, b),)] for a, b in zip(bounds, bounds[1:]))
+
+
+def chunk(input, chunks, dim=0):
+    n = _shape(input)[dim]
+    return split(input, -(-n // chunks), dim)
+
+
+def unbind(input, dim=0):
+    d = _norm_dim(dim, _ndim(input))
+    return tuple(input[(builtins.slice(None),) * d + (i,)] for i in range(_shape(input)[d]))
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    return pnp.diagonal(input, offset, dim1, dim2)
+
+
+def diag(input, diagonal=0):
+    return pnp.diag(input, diagonal)
+
+
+def triu(input, diagonal=0):
+    return pnp.triu(input, diagonal)
+
+
+def tril(input, diagonal=0):
+    return pnp.tril(input, diagonal)
+
+
+def outer(input, vec2):
+    return pnp.outer(input, vec2)
+
+
+def _like(fill):
+    def f(input, *, dtype=None, **_):
+        return pnp.full_like(input, fill, dtype=_dt(dtype))
+    return f
+
+
+def full_like(input, fill_value, *, dtype=None, **_):
+    return pnp.full_like(input, fill_value, dtype=_dt(dtype))
+
+
+# ------------------------------------------------------------------ Tensor methods
+def size(input, dim=None):
+    s = _shape(input)
+    if dim is None:
+        return torch.Size(s)
+    return s[dim]
+
+
+def dim(input):
+    return _ndim(input)
+
+
+def numel(input):
+    return math.prod(_shape(input))
+
+
+def _astype(np_dtype):
+    return lambda input, memory_format=None: pnp.astype(input, np_dtype)
+
+
+def to(input, *args, **kwargs):
+    """``x.to(dtype)``, ``x.to(device, dtype)``, ``x.to(other)``: the dtype part; devices must match."""
+    dtype = kwargs.get("dtype")
+    for a in args:
+        if isinstance(a, torch.dtype):
+            dtype = a
+        elif isinstance(a, torch.Tensor) or hasattr(a, "dtype") and not isinstance(a, (str, torch.device)):
+            dtype = a.dtype
+    return input if dtype is None else pnp.astype(input, to_np_dtype(dtype))
+
+
+def type_as(input, other):
+    return pnp.astype(input, to_np_dtype(other.dtype))
+
+
+def tensor_type(input, dtype=None, non_blocking=False, **kw):
+    if dtype is None:
+        raise TypeError("x.type() (the type name) is not available on a traced tensor; use x.dtype")
+    if isinstance(dtype, str):
+        names = {"torch.FloatTensor": np.float32, "torch.DoubleTensor": np.float64, "torch.LongTensor": np.int64,
+                 "torch.IntTensor": np.int32, "torch.BoolTensor": np.bool_, "torch.HalfTensor": np.float16}
+        if dtype not in names:
+            raise TypeError(f"x.type({dtype!r}) is not supported inside polyfunc transforms; use x.to(dtype)")
+        return pnp.astype(input, names[dtype])
+    return pnp.astype(input, to_np_dtype(dtype))
+
+
+def identity(input, *args, **kwargs):
+    return input
+
+
+def detach(input):
+    return ops.stop_gradient(input)
+
+
+def getitem(input, idx):
+    return pnp._getitem(input, idx)
+
+
+def _swap(fn):
+    return lambda self, other: fn(other, self)
+
+
+# ------------------------------------------------------------------ torch.nn.functional
+def dropout(input, p=0.5, training=True, inplace=False):
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return pnp.zeros_like(input)
+    import polyfunc as pf
+    from polyfunc.backends import backend_of
+    keep = pnp.greater_equal(pf.random.uniform(_shape(input), dtype=_float_of(input),
+                                               backend=backend_of(input)), p)
+    scaled = pnp.true_divide(input, 1.0 - p)
+    return pnp.where(keep, scaled, pnp.zeros_like(scaled))
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    k = len(tuple(normalized_shape)) if not isinstance(normalized_shape, int) else 1
+    axes = tuple(range(-k, 0))
+    mean = pnp.mean(input, axis=axes, keepdims=True)
+    xc = pnp.subtract(input, mean)
+    var = pnp.mean(pnp.multiply(xc, xc), axis=axes, keepdims=True)
+    out = pnp.multiply(xc, pnp.true_divide(1, pnp.sqrt(pnp.add(var, eps))))
+    if weight is not None:
+        out = pnp.multiply(out, weight)
+    if bias is not None:
+        out = pnp.add(out, bias)
+    return out
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    nd = _ndim(input)
+    shape = (1, -1) + (1,) * (nd - 2)
+    if training:
+        if running_mean is not None or running_var is not None:
+            raise TypeError(
+                "batch_norm in training mode updates its running statistics in place, which a traced "
+                "function cannot do; build the module with track_running_stats=False, or call "
+                "model.eval() to use the running statistics.")
+        axes = (0,) + tuple(range(2, nd))
+        mean = pnp.mean(input, axis=axes, keepdims=True)
+        xc = pnp.subtract(input, mean)
+        var = pnp.mean(pnp.multiply(xc, xc), axis=axes, keepdims=True)
+    else:
+        if running_mean is None or running_var is None:
+            raise TypeError("batch_norm in eval mode needs running_mean and running_var")
+        xc = pnp.subtract(input, pnp.reshape(running_mean, shape))
+        var = pnp.reshape(running_var, shape)
+    out = pnp.multiply(xc, pnp.true_divide(1, pnp.sqrt(pnp.add(var, eps))))
+    if weight is not None:
+        out = pnp.multiply(out, pnp.reshape(weight, shape))
+    if bias is not None:
+        out = pnp.add(out, pnp.reshape(bias, shape))
+    return out
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    s = _shape(input)
+    n, c = s[0], s[1]
+    x = pnp.reshape(input, (n, num_groups, -1))
+    mean = pnp.mean(x, axis=2, keepdims=True)
+    xc = pnp.subtract(x, mean)
+    var = pnp.mean(pnp.multiply(xc, xc), axis=2, keepdims=True)
+    out = pnp.reshape(pnp.multiply(xc, pnp.true_divide(1, pnp.sqrt(pnp.add(var, eps)))), s)
+    shape = (1, c) + (1,) * (len(s) - 2)
+    if weight is not None:
+        out = pnp.multiply(out, pnp.reshape(weight, shape))
+    if bias is not None:
+        out = pnp.add(out, pnp.reshape(bias, shape))
+    return out
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    if max_norm is not None:
+        raise NotImplementedError("embedding(max_norm=...) renormalises the weight in place; not traceable")
+    return pnp.take(weight, input, axis=0)
+
+
+def one_hot(tensor, num_classes=-1):
+    if num_classes < 0:
+        raise TypeError("one_hot: num_classes must be given inside polyfunc transforms (the maximum of a "
+                        "traced tensor is not known while tracing)")
+    classes = pnp.arange(num_classes, dtype=np.int64, like=tensor) if _supports_like() else \
+        pnp.arange(num_classes, dtype=np.int64)
+    return pnp.astype(pnp.equal(pnp.expand_dims(tensor, -1), classes), np.int64)
+
+
+def _supports_like():
+    import inspect
+    try:
+        return "like" in inspect.signature(pnp.arange).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    n = vector_norm(input, p, dim, keepdim=True)
+    return pnp.true_divide(input, pnp.maximum(n, eps))
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    num = pnp.sum(pnp.multiply(x1, x2), axis=dim)
+    n1 = pnp.sqrt(pnp.sum(pnp.multiply(x1, x1), axis=dim))
+    n2 = pnp.sqrt(pnp.sum(pnp.multiply(x2, x2), axis=dim))
+    return pnp.true_divide(num, pnp.maximum(pnp.multiply(n1, n2), eps))
+
+
+def _reduction(loss, reduction, weight_sum=None):
+    if reduction == "mean":
+        return pnp.mean(loss) if weight_sum is None else pnp.true_divide(pnp.sum(loss), weight_sum)
+    if reduction == "sum":
+        return pnp.sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction!r} is not a valid reduction (use 'mean', 'sum' or 'none')")
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    d = pnp.subtract(input, target)
+    return _reduction(pnp.multiply(d, d), reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    return _reduction(pnp.abs(pnp.subtract(input, target)), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    d = pnp.abs(pnp.subtract(input, target))
+    if beta == 0:
+        return _reduction(d, reduction)
+    loss = pnp.where(pnp.less(d, beta), pnp.true_divide(pnp.multiply(pnp.multiply(d, d), 0.5), beta),
+                     pnp.subtract(d, 0.5 * beta))
+    return _reduction(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    d = pnp.abs(pnp.subtract(input, target))
+    loss = pnp.where(pnp.less(d, delta), pnp.multiply(pnp.multiply(d, d), 0.5),
+                     pnp.multiply(pnp.subtract(d, 0.5 * delta), delta))
+    return _reduction(loss, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    # torch clamps the logs at -100
+    lp = pnp.maximum(pnp.log(input), -100.0)
+    lq = pnp.maximum(pnp.log(pnp.subtract(1, input)), -100.0)
+    loss = pnp.negative(pnp.add(pnp.multiply(target, lp), pnp.multiply(pnp.subtract(1, target), lq)))
+    if weight is not None:
+        loss = pnp.multiply(loss, weight)
+    return _reduction(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    log_sig = logsigmoid(input)
+    log_one_minus = logsigmoid(pnp.negative(input))
+    pos = pnp.multiply(target, log_sig)
+    if pos_weight is not None:
+        pos = pnp.multiply(pos, pos_weight)
+    loss = pnp.negative(pnp.add(pos, pnp.multiply(pnp.subtract(1, target), log_one_minus)))
+    if weight is not None:
+        loss = pnp.multiply(loss, weight)
+    return _reduction(loss, reduction)
+
+
+def _is_int(x):
+    dt = getattr(x, "dtype", None)
+    return dt is not None and to_np_dtype(dt).kind in "iu"
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    # input (N, C, d..) or (C,), target (N, d..) or ()
+    cdim = 0 if _ndim(input) == 1 else 1
+    valid = pnp.not_equal(target, ignore_index)
+    safe_t = pnp.where(valid, target, 0)
+    picked = pnp.squeeze(pnp.take_along_axis(input, pnp.expand_dims(safe_t, cdim), axis=cdim), axis=cdim)
+    w = pnp.astype(valid, _float_of(input))
+    if weight is not None:
+        w = pnp.multiply(w, pnp.take(weight, safe_t, axis=0))
+    loss = pnp.negative(pnp.multiply(picked, w))
+    if reduction == "mean":
+        return pnp.true_divide(pnp.sum(loss), pnp.sum(w))
+    return _reduction(loss, reduction)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    cdim = 0 if _ndim(input) == 1 else 1
+    logp = log_softmax(input, cdim)
+    if _is_int(target):
+        nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+        if label_smoothing == 0.0:
+            return nll
+        c = _shape(input)[cdim]
+        valid = pnp.astype(pnp.not_equal(target, ignore_index), _float_of(input))
+        lw = logp if weight is None else pnp.multiply(
+            logp, pnp.reshape(weight, (-1,) + (1,) * (_ndim(input) - cdim - 1)))
+        smooth = pnp.multiply(pnp.negative(pnp.sum(lw, axis=cdim)), valid)
+        if reduction == "mean":
+            if weight is None:
+                smooth = pnp.true_divide(pnp.sum(smooth), pnp.sum(valid))
+            else:
+                safe_t = pnp.where(pnp.not_equal(target, ignore_index), target, 0)
+                wsum = pnp.sum(pnp.multiply(pnp.take(weight, safe_t, axis=0), valid))
+                smooth = pnp.true_divide(pnp.sum(smooth), wsum)
+        else:
+            smooth = _reduction(smooth, reduction)
+        return pnp.add(pnp.multiply(nll, 1.0 - label_smoothing), pnp.multiply(smooth, label_smoothing / c))
+    # class probabilities as targets
+    c = _shape(input)[cdim]
+    if label_smoothing:
+        target = pnp.add(pnp.multiply(target, 1.0 - label_smoothing), label_smoothing / c)
+    prod = pnp.multiply(logp, target)
+    if weight is not None:
+        prod = pnp.multiply(prod, pnp.reshape(weight, (-1,) + (1,) * (_ndim(input) - cdim - 1)))
+    loss = pnp.negative(pnp.sum(prod, axis=cdim))
+    if reduction == "mean":
+        n = _shape(input)[0] if _ndim(input) > 1 else 1
+        return pnp.true_divide(pnp.sum(loss), n * math.prod(_shape(input)[2:]) if _ndim(input) > 2 else n)
+    return _reduction(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if log_target:
+        loss = pnp.multiply(pnp.exp(target), pnp.subtract(target, input))
+    else:
+        loss = pnp.subtract(xlogy(target, target), pnp.multiply(target, input))
+    if reduction == "batchmean":
+        return pnp.true_divide(pnp.sum(loss), _shape(input)[0])
+    return _reduction(loss, reduction)
+
+
+def f_pad(input, pad, mode="constant", value=None):
+    if mode != "constant":
+        raise NotImplementedError(f"torch.nn.functional.pad(mode={mode!r}) is not supported inside polyfunc "
+                                  f"transforms; only mode='constant'")
+    pad = list(pad)
+    nd = _ndim(input)
+    width = [(0, 0)] * nd
+    for i in range(len(pad) // 2):
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        if lo < 0 or hi < 0:
+            raise NotImplementedError("torch.nn.functional.pad with negative padding (cropping) is not supported "
+                                      "inside polyfunc transforms; slice instead")
+        width[nd - 1 - i] = (lo, hi)
+    return pnp.pad(input, width, constant_values=0 if value is None else value)
+
+
+def _tuple(v, n):
+    return (v,) * n if isinstance(v, int) else tuple(v)
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, nsp):
+    """N-d convolution (cross-correlation) as strided slices and one contraction."""
+    unbatched = _ndim(input) == nsp + 1
+    if unbatched:
+        input = pnp.expand_dims(input, 0)
+    ws = _shape(weight)
+    k = ws[2:]
+    stride, dilation = _tuple(stride, nsp), _tuple(dilation, nsp)
+    s = _shape(input)
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = [(0, 0)] * nsp
+        elif padding == "same":
+            pads = []
+            for kk, d in zip(k, dilation):
+                tot = d * (kk - 1)
+                pads.append((tot // 2, tot - tot // 2))
+        else:
+            raise ValueError(f"conv: padding must be 'valid', 'same' or integers, not {padding!r}")
+    else:
+        pads = [(p, p) for p in _tuple(padding, nsp)]
+    if any(lo or hi for lo, hi in pads):
+        input = pnp.pad(input, [(0, 0), (0, 0)] + pads)
+        s = _shape(input)
+    n, c = s[0], s[1]
+    sp = s[2:]
+    out_sp = [(sp[i] - dilation[i] * (k[i] - 1) - 1) // stride[i] + 1 for i in range(nsp)]
+    patches = []
+    for offs in np.ndindex(*k):
+        idx = (builtins.slice(None), builtins.slice(None)) + tuple(
+            builtins.slice(o * d, o * d + (m - 1) * st + 1, st) for o, d, m, st in zip(offs, dilation, out_sp, stride))
+        patches.append(input[idx])                                  # (N, C, *out)
+    kk = len(patches)
+    pat = pnp.stack(patches, axis=2)                                # (N, C, K, *out)
+    g = groups
+    o = ws[0]
+    pat = pnp.reshape(pat, (n, g, c // g, kk) + tuple(out_sp))     # (N, G, C/G, K, *out)
+    w = pnp.reshape(weight, (g, o // g, c // g, kk))               # (G, O/G, C/G, K)
+    # batch G; contract C/G and K -> (G, N, *out, O/G)
+    nout = len(out_sp)
+    res = ops.dot_general(pat, w, (((2, 3), (2, 3)), ((1,), (0,))))
+    perm = (1, 0, 2 + nout) + tuple(range(2, 2 + nout))             # (N, G, O/G, *out)
+    res = pnp.reshape(pnp.transpose(res, perm), (n, o) + tuple(out_sp))
+    if bias is not None:
+        res = pnp.add(res, pnp.reshape(bias, (1, o) + (1,) * nsp))
+    return pnp.squeeze(res, axis=0) if unbatched else res
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3)
+
+
+def _pool(input, kernel_size, stride, padding, nsp, reduce, pad_value):
+    unbatched = _ndim(input) == nsp + 1
+    if unbatched:
+        input = pnp.expand_dims(input, 0)
+    k = _tuple(kernel_size, nsp)
+    st = k if stride is None or stride == [] else _tuple(stride, nsp)
+    pads = _tuple(padding, nsp)
+    if any(pads):
+        input = pnp.pad(input, [(0, 0), (0, 0)] + [(p, p) for p in pads], constant_values=pad_value)
+    sp = _shape(input)[2:]
+    out_sp = [(sp[i] - k[i]) // st[i] + 1 for i in range(nsp)]
+    patches = []
+    for offs in np.ndindex(*k):
+        idx = (builtins.slice(None), builtins.slice(None)) + tuple(
+            builtins.slice(o, o + (m - 1) * s + 1, s) for o, m, s in zip(offs, out_sp, st))
+        patches.append(input[idx])
+    res = reduce(pnp.stack(patches, axis=2), axis=2)
+    return pnp.squeeze(res, axis=0) if unbatched else res
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    if dilation != 1 or ceil_mode or return_indices:
+        raise NotImplementedError("max_pool2d: dilation, ceil_mode and return_indices are not supported "
+                                  "inside polyfunc transforms")
+    return _pool(input, kernel_size, stride, padding, 2, pnp.max, -math.inf)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    if ceil_mode or not count_include_pad or divisor_override is not None:
+        raise NotImplementedError("avg_pool2d: ceil_mode, count_include_pad=False and divisor_override are "
+                                  "not supported inside polyfunc transforms")
+    return _pool(input, kernel_size, stride, padding, 2, pnp.mean, 0)
+
+
+# ------------------------------------------------------------------ in-place: refuse
+def _inplace(name):
+    out_name = name.rstrip("_") if not name.startswith("__i") else name[3:-2]
+    if name == "__setitem__":
+        hint = ("the out-of-place form polyfunc.numpy.index_update(x, idx, v) (or torch.where(mask, v, x))")
+    elif name in ("copy_", "set_"):
+        hint = "the value you would copy in, directly"
+    elif name in ("zero_", "fill_"):
+        hint = "torch.zeros_like(x) / torch.full_like(x, value)"
+    else:
+        hint = f"the out-of-place form x.{out_name}(...)"
+
+    def refuse(*args, **kwargs):
+        raise TypeError(f"in-place {name} on a traced tensor is not supported; use {hint} and keep "
+                        f"the returned value.")
+    refuse.__name__ = name
+    return refuse
+
+
+_INPLACE_DUNDERS = ["__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__",
+                    "__ipow__", "__imatmul__", "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__",
+                    "__setitem__"]
+
+
+# ------------------------------------------------------------------ the table
+def _table():
+    P = pnp
+    unary_same = {  # torch name -> polyfunc.numpy function (same signature: one tensor)
+        "sin": P.sin, "cos": P.cos, "tan": P.tan, "tanh": P.tanh, "exp": P.exp, "exp2": P.exp2, "expm1": P.expm1,
+        "log": P.log, "log2": P.log2, "log10": P.log10, "log1p": P.log1p, "sqrt": P.sqrt, "abs": P.abs,
+        "absolute": P.abs, "neg": P.negative, "negative": P.negative, "sign": P.sign, "sgn": P.sign,
+        "floor": P.floor, "ceil": P.ceil, "trunc": P.trunc, "fix": P.trunc,
+        "asin": P.arcsin, "arcsin": P.arcsin, "acos": P.arccos, "arccos": P.arccos, "atan": P.arctan,
+        "arctan": P.arctan, "sinh": P.sinh, "cosh": P.cosh, "asinh": P.arcsinh, "arcsinh": P.arcsinh,
+        "acosh": P.arccosh, "arccosh": P.arccosh, "atanh": P.arctanh, "arctanh": P.arctanh,
+        "reciprocal": P.reciprocal, "isnan": P.isnan, "isinf": P.isinf, "isfinite": P.isfinite,
+        "logical_not": P.logical_not, "bitwise_not": P.invert, "deg2rad": P.deg2rad, "rad2deg": P.rad2deg,
+        "positive": P.positive,
+    }
+    binary_same = {
+        "multiply": P.multiply, "true_divide": P.true_divide, "floor_divide": P.floor_divide,
+        "remainder": P.remainder, "pow": P.power, "float_power": P.power, "maximum": P.maximum,
+        "minimum": P.minimum, "fmax": P.fmax, "fmin": P.fmin, "atan2": P.arctan2, "arctan2": P.arctan2,
+        "hypot": P.hypot, "logaddexp": P.logaddexp,
+        "eq": P.equal, "ne": P.not_equal, "not_equal": P.not_equal, "lt": P.less, "less": P.less,
+        "le": P.less_equal, "less_equal": P.less_equal, "gt": P.greater, "greater": P.greater,
+        "ge": P.greater_equal, "greater_equal": P.greater_equal,
+        "logical_and": P.logical_and, "logical_or": P.logical_or, "logical_xor": P.logical_xor,
+        "bitwise_and": P.bitwise_and, "bitwise_or": P.bitwise_or, "bitwise_xor": P.bitwise_xor,
+        "inner": P.inner, "vdot": P.vdot, "outer": outer, "ger": outer, "kron": P.kron,
+        "mm": matmul, "bmm": matmul, "mv": matmul,
+    }
+    # functions available as torch.X and as the method Tensor.X (self first)
+    both = dict(unary_same)
+    both.update(binary_same)
+    both.update({
+        "add": add, "sub": sub, "subtract": sub, "mul": mul, "div": div, "divide": div, "fmod": fmod,
+        "rsqrt": rsqrt, "square": square, "frac": frac, "lerp": lerp, "xlogy": xlogy,
+        "sigmoid": sigmoid, "relu": relu, "round": round_, "clamp": clamp, "clip": clamp,
+        "clamp_min": clamp_min, "clamp_max": clamp_max, "addmm": addmm,
+        "sum": t_sum, "mean": t_mean, "prod": t_prod, "var": t_var, "std": t_std, "amax": amax, "amin": amin,
+        "max": t_max, "min": t_min, "argmax": argmax, "argmin": argmin, "cumsum": cumsum,
+        "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "norm": norm,
+        "all": t_all, "any": t_any,
+        "matmul": matmul, "dot": dot, "tensordot": tensordot,
+        "reshape": reshape, "flatten": flatten, "unflatten": unflatten, "squeeze": squeeze,
+        "unsqueeze": unsqueeze, "transpose": transpose, "swapaxes": transpose, "swapdims": transpose,
+        "permute": permute, "t": t, "movedim": movedim, "moveaxis": movedim, "where": where, "flip": flip,
+        "roll": roll, "broadcast_to": broadcast_to, "tile": tile, "repeat_interleave": repeat_interleave,
+        "index_select": index_select, "gather": gather, "take_along_dim": take_along_dim, "narrow": narrow,
+        "split": split, "chunk": chunk, "unbind": unbind, "diagonal": diagonal, "diag": diag, "triu": triu,
+        "tril": tril, "trace": P.trace, "detach": detach,
+    })
+    torch_only = {
+        "rsub": rsub, "stack": stack, "cat": cat, "concat": cat, "concatenate": cat, "hstack": hstack,
+        "vstack": vstack, "einsum": einsum, "var_mean": var_mean, "std_mean": std_mean,
+        "zeros_like": _like(0), "ones_like": _like(1), "full_like": full_like, "empty_like": _like(0),
+    }
+    tensor_only = {
+        "view": reshape, "view_as": view_as, "reshape_as": view_as, "expand": expand, "expand_as": expand_as,
+        "repeat": tensor_repeat, "size": size, "dim": dim, "ndimension": dim, "numel": numel,
+        "nelement": numel, "to": to, "type_as": type_as, "type": tensor_type, "clone": identity,
+        "contiguous": identity, "float": _astype(np.float32), "double": _astype(np.float64),
+        "half": _astype(np.float16), "int": _astype(np.int32), "long": _astype(np.int64),
+        "short": _astype(np.int16), "bool": _astype(np.bool_), "byte": _astype(np.uint8),
+        "__getitem__": getitem, "tanh": P.tanh,
+        # operators; torch passes Tensor.add for t + x, and these for the rest
+        "__add__": add, "__radd__": _swap(P.add), "__sub__": sub, "__rsub__": _swap(P.subtract),
+        "__mul__": mul, "__rmul__": _swap(P.multiply), "__truediv__": P.true_divide,
+        "__rtruediv__": _swap(P.true_divide), "__rdiv__": _swap(P.true_divide), "__div__": P.true_divide,
+        "__floordiv__": P.floor_divide, "__rfloordiv__": _swap(P.floor_divide), "__mod__": P.remainder,
+        "__rmod__": _swap(P.remainder), "__pow__": P.power, "__rpow__": _swap(P.power),
+        "__matmul__": P.matmul, "__rmatmul__": _swap(P.matmul), "__neg__": P.negative, "__abs__": P.abs,
+        "__pos__": P.positive, "__invert__": P.invert,
+        "__and__": P.bitwise_and, "__rand__": _swap(P.bitwise_and), "__or__": P.bitwise_or,
+        "__ror__": _swap(P.bitwise_or), "__xor__": P.bitwise_xor, "__rxor__": _swap(P.bitwise_xor),
+        "__eq__": P.equal, "__ne__": P.not_equal, "__lt__": P.less, "__le__": P.less_equal,
+        "__gt__": P.greater, "__ge__": P.greater_equal,
+    }
+    functional = {
+        "linear": linear, "relu": relu, "relu6": relu6, "hardtanh": hardtanh, "leaky_relu": leaky_relu,
+        "elu": elu, "selu": selu, "celu": celu, "gelu": gelu, "silu": silu, "mish": mish,
+        "softplus": softplus, "logsigmoid": logsigmoid, "tanhshrink": tanhshrink, "softsign": softsign,
+        "sigmoid": sigmoid, "tanh": P.tanh, "softmax": softmax, "log_softmax": log_softmax,
+        "dropout": dropout, "layer_norm": layer_norm, "batch_norm": batch_norm, "group_norm": group_norm,
+        "embedding": embedding, "one_hot": one_hot, "normalize": normalize,
+        "cosine_similarity": cosine_similarity, "mse_loss": mse_loss, "l1_loss": l1_loss,
+        "smooth_l1_loss": smooth_l1_loss, "huber_loss": huber_loss,
+        "binary_cross_entropy": binary_cross_entropy,
+        "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits, "nll_loss": nll_loss,
+        "cross_entropy": cross_entropy, "kl_div": kl_div, "pad": f_pad, "conv1d": conv1d, "conv2d": conv2d,
+        "conv3d": conv3d, "max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d,
+    }
+    special = {"expit": sigmoid, "logit": lambda x, eps=None: P.log(P.true_divide(x, P.subtract(1, x))),
+               "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "xlogy": xlogy,
+               "exp2": P.exp2, "expm1": P.expm1, "log1p": P.log1p}
+    linalg = {"vector_norm": vector_norm, "matmul": matmul,
+              "norm": lambda x, ord=None, dim=None, keepdim=False, *, dtype=None: P.linalg.norm(
+                  x, ord=ord, axis=_axis(dim), keepdims=keepdim)}
+    return both, torch_only, tensor_only, functional, special, linalg
+
+
+def register_all(register):
+    """Fill the native map: ``register(torch_function_or_method, polyfunc_callable)``."""
+    global pnp, ops
+    import polyfunc.numpy as _pnp
+    import polyfunc.ops as _ops
+    pnp, ops = _pnp, _ops
+    import torch.nn.functional as F
+
+    both, torch_only, tensor_only, functional, special, linalg = _table()
+    T = torch.Tensor
+    done = {}
+
+    def reg(obj, fn):
+        if obj is None:
+            return
+        prev = done.get(id(obj))
+        if prev is not None and prev is not fn:
+            # one torch object reachable under two names with the same meaning: keep the first
+            return
+        done[id(obj)] = fn
+        register(obj, fn)
+
+    for name, fn in both.items():
+        reg(getattr(torch, name, None), fn)
+        reg(getattr(T, name, None), fn)
+    for name, fn in torch_only.items():
+        reg(getattr(torch, name, None), fn)
+    for name, fn in tensor_only.items():
+        reg(getattr(T, name, None), fn)
+    # Methods by name, for a tracer's __getattr__ (x.relu(), x.dim(), x.view(...)): a tracer
+    # is not a torch.Tensor, so torch never dispatches its own methods to __torch_function__.
+    methods = dict(both)
+    methods.update(tensor_only)
+    for name, fn in methods.items():
+        if not name.startswith("__") and hasattr(T, name):
+            register(("tensor_method", name), fn)
+    for name, fn in functional.items():
+        reg(getattr(F, name, None), fn)
+    for name, fn in special.items():
+        reg(getattr(torch.special, name, None), fn)
+    for name, fn in linalg.items():
+        reg(getattr(torch.linalg, name, None), fn)
+    # in-place methods and functions: an error naming the out-of-place form
+    for name in dir(T):
+        if name.endswith("_") and not name.startswith("_") and callable(getattr(T, name, None)):
+            reg(getattr(T, name), _inplace(name))
+    for name in _INPLACE_DUNDERS:
+        reg(getattr(T, name, None), _inplace(name))
+    for name in ("relu_", "sigmoid_", "tanh_", "exp_", "clamp_", "fill_", "zero_"):
+        reg(getattr(torch, name, None), _inplace(name))
+    for name in ("relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "celu_", "selu_", "rrelu_"):
+        reg(getattr(F, name, None), _inplace(name))
+
+
+def tensor_method(name):
+    """The polyfunc callable registered for the method ``torch.Tensor.<name>``, or None.
+
+    The native map holds it under the key ``("tensor_method", name)``, so the
+    core can offer torch's methods on a tracer (``x.relu()``) from ``__getattr__``
+    without knowing torch."""
+    from polyfunc.native import native_map
+    return native_map.get(("tensor_method", name))

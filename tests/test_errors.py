@@ -1,0 +1,126 @@
+"""Bad input: every error names what was wrong and how to fix it."""
+import numpy as np
+import pytest
+
+import polyfunc as pf
+import polyfunc.numpy as pnp
+
+
+def x3():
+    return pnp.asarray([1.0, 2.0, 3.0])
+
+
+# ------------------------------------------------------------------ autodiff
+def test_grad_of_non_scalar_output():
+    with pytest.raises(pf.TransformError, match=r"grad.*scalar.*shape \(3,\).*(vjp|jacrev)"):
+        pf.grad(pnp.sin)(x3())
+
+
+@pytest.mark.parametrize("value", [np.array([1, 2]), np.array([True, False]), 3])
+def test_grad_of_integer_or_bool_input(value):
+    with pytest.raises(pf.TransformError, match=r"grad: only floating-point.*astype"):
+        pf.grad(lambda x: (x * 1.0).sum())(value)
+
+
+@pytest.mark.parametrize("argnums,msg", [(2, "names argument 2"), ((0, 0), "repeats"), ((), "empty"),
+                                         ("a", "int or a tuple")])
+def test_bad_argnums(argnums, msg):
+    with pytest.raises(pf.TransformError, match=msg):
+        pf.grad(lambda x, y: (x * y).sum(), argnums=argnums)(x3(), x3())
+
+
+def test_has_aux_without_pair():
+    with pytest.raises(pf.TransformError, match=r"has_aux=True.*pair"):
+        pf.grad(lambda x: x.sum(), has_aux=True)(x3())
+    with pytest.raises(pf.TransformError, match=r"has_aux=True.*pair.*length 3"):
+        pf.grad(lambda x: (x.sum(), 1, 2), has_aux=True)(x3())
+
+
+def test_cotangent_mismatch():
+    _, vjp_fn = pf.vjp(lambda x: (x, x.sum()), x3())
+    with pytest.raises(pf.TransformError, match="structure"):
+        vjp_fn(pnp.ones(3))
+    with pytest.raises(pf.TransformError, match=r"shape \(2,\)"):
+        vjp_fn((pnp.ones(2), pnp.asarray(1.0)))
+
+
+def test_tangent_mismatch():
+    with pytest.raises(pf.TransformError, match="structure"):
+        pf.jvp(pnp.sin, (x3(),), (x3(), x3()))
+    with pytest.raises(pf.TransformError, match=r"shape \(2,\)"):
+        pf.jvp(pnp.sin, (x3(),), (pnp.ones(2),))
+    with pytest.raises(pf.TransformError, match="dtype float32"):
+        pf.jvp(pnp.sin, (x3(),), (pnp.ones(3, dtype="float32"),))
+
+
+def test_escaped_tracer_names_the_transform():
+    leaked = []
+
+    def f(x):
+        leaked.append(pnp.sin(x))
+        return x.sum()
+    pf.grad(f)(x3())
+    with pytest.raises(pf.EscapedTracerError, match=r"`grad`.*has_aux"):
+        pnp.cos(leaked[0])
+    leaked.clear()
+    pf.vmap(lambda x: leaked.append(x * 2) or x)(x3())
+    with pytest.raises(pf.EscapedTracerError, match="`vmap`"):
+        pnp.cos(leaked[0])
+
+
+# ------------------------------------------------------------------ vmap
+def test_in_dims_structure_mismatch_shows_both():
+    with pytest.raises(pf.TransformError, match=r"in_dims.*2 entries.*3 positional"):
+        pf.vmap(lambda a, b, c: a, in_dims=(0, 0))(x3(), x3(), x3())
+    with pytest.raises(pf.TransformError, match=r"structure.*PyTreeSpec"):
+        pf.vmap(lambda d: d["a"], in_dims=({"b": 0},))({"a": x3()})
+
+
+def test_int_in_dim_for_non_array():
+    with pytest.raises(pf.TransformError, match=r"not an array.*None"):
+        pf.vmap(lambda a, s: a * s)(x3(), 2.0)
+
+
+def test_batch_sizes_differ():
+    with pytest.raises(pf.TransformError, match=r"different sizes.*3.*2"):
+        pf.vmap(lambda a, b: a + b.sum())(x3(), pnp.ones((2, 2)))
+
+
+def test_in_dim_out_of_range():
+    with pytest.raises(pf.TransformError, match=r"in_dim 2 is out of range.*shape \(3,\)"):
+        pf.vmap(pnp.sin, in_dims=2)(x3())
+
+
+def test_no_batched_argument():
+    with pytest.raises(pf.TransformError, match="no argument is batched"):
+        pf.vmap(pnp.sin, in_dims=None)(x3())
+    with pytest.raises(pf.TransformError, match="no positional arguments"):
+        pf.vmap(lambda: 1.0)()
+
+
+def test_batched_output_with_out_dims_none():
+    with pytest.raises(pf.TransformError, match="out_dims=None"):
+        pf.vmap(pnp.sin, out_dims=None)(x3())
+
+
+@pytest.mark.parametrize("use", [bool, float, int, lambda v: v.item()])
+def test_control_flow_on_batched_value(use):
+    with pytest.raises(pf.ConcretizationError, match=r"batched.*where"):
+        pf.vmap(lambda v: v * 2 if use(v > 0) else v)(x3())
+
+
+def test_control_flow_under_grad_uses_the_concrete_value():
+    # grad does not stage: like torch.func, Python control flow sees the primal value
+    f = lambda x: x * 2 if float(x) > 0 else x * 3  # noqa: E731
+    assert float(pf.grad(f)(pnp.asarray(1.0))) == 2.0
+    assert float(pf.grad(f)(pnp.asarray(-1.0))) == 3.0
+
+
+def test_random_under_vmap_with_error_mode():
+    with pytest.raises(pf.TransformError, match=r"random_normal.*randomness='different'"):
+        pf.vmap(lambda v: v + pf.random.normal(()))(x3())
+
+
+def test_abstract_value_under_jit_cannot_branch():
+    with pytest.raises(pf.ConcretizationError, match="`jit`.*where"):
+        pf.jit(lambda v: v if float(v.sum()) > 0 else -v)(x3())

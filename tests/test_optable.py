@@ -1,0 +1,80 @@
+"""The conformance suite of polyfunc.testing.conformance, run on every installed
+backend (the `backend` fixture of polyfunc's pytest plugin; --polyfunc-backend
+or POLYFUNC_BACKEND narrow it), plus tests of the testing helpers themselves."""
+import numpy as np
+import pytest
+
+import polyfunc as pf
+from polyfunc import ops
+from polyfunc.testing import assert_backends_agree, check_grads, to_numpy
+from polyfunc.testing.conformance.test_conformance import *  # noqa: F401,F403
+from polyfunc.testing.optable import ISSUE_NUMPY_NAMES, NUMPY_CASES, OP_CASES
+
+
+def test_numpy_table_covers_issue_list():
+    names = {c.name for c in NUMPY_CASES}
+    missing = [n for n in ISSUE_NUMPY_NAMES if n not in names]
+    assert not missing, f"polyfunc.numpy functions without a NumpyCase: {missing}"
+
+
+def test_op_cases_have_valid_samples():
+    for case in OP_CASES:
+        for dt in case.dtypes:
+            a, b = case.samples(dt, seed=1), case.samples(dt, seed=2)
+            assert a, f"{case.name} has no samples for {dt}"
+            for s, t in zip(a, b):   # same shapes and params for every seed: vmap builds batches this way
+                assert [np.shape(x) for x in s.args] == [np.shape(x) for x in t.args], case.name
+                assert s.params == t.params, case.name
+                for x in s.args:
+                    assert np.isfinite(np.asarray(x, dtype=np.float64)).all() or case.name == "isnan"
+
+
+def test_check_grads_catches_a_wrong_jvp_and_a_wrong_vjp():
+    @pf.custom_jvp
+    def f(x):
+        return ops.sin(x)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return ops.sin(x), ops.mul(t, ops.sin(x))   # wrong: should be cos
+    x = np.array([0.3, 1.1])
+    with pytest.raises(AssertionError, match=r"order 1, mode fwd"):
+        check_grads(f, (x,), order=1, modes=("fwd",))
+    with pytest.raises(AssertionError, match=r"order 1, mode rev"):
+        check_grads(f, (x,), order=1, modes=("rev",))
+
+
+def test_check_grads_second_order_names_the_chain():
+    @pf.custom_jvp
+    def g(x):
+        return ops.mul(x, x)
+
+    @g.defjvp
+    def g_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        # right first derivative at this point only through a stop_gradient trick: 2x, with a wrong 2nd derivative
+        return ops.mul(x, x), ops.mul(t, ops.mul(pf.stop_gradient(x), 2.0))
+    x = np.array([0.7, -0.4])
+    check_grads(g, (x,), order=1)
+    with pytest.raises(AssertionError, match=r"order 2, derivative of (fwd|rev)"):
+        check_grads(g, (x,), order=2)
+
+
+def test_check_grads_passes_on_composites_to_third_order():
+    f = lambda x, y: ops.reduce_sum(ops.mul(ops.sin(x), ops.exp(y)), (0,))  # noqa: E731
+    check_grads(f, (np.array([0.1, 0.5, 1.0]), np.array([-0.3, 0.2, 0.4])), order=3)
+
+
+def test_assert_backends_agree_and_to_numpy():
+    out = assert_backends_agree(lambda x, y: ops.add(ops.sin(x), y), [np.arange(3.0), np.ones(3)])
+    np.testing.assert_allclose(out["numpy"], np.sin(np.arange(3.0)) + 1)
+    assert set(out) >= {"numpy"}
+    assert to_numpy(2.5).dtype == np.float64
+    with pytest.raises(AssertionError, match="differ|dtype"):
+        # a function whose result depends on the backend's name cannot agree
+        avail = [b.name for b in pf.backends() if b.available]
+        if len(avail) < 2:
+            raise AssertionError("dtype: only one backend, nothing to compare")
+        assert_backends_agree(lambda x: ops.mul(x, 2.0 if pf.current_backend().name == "numpy" else 3.0),
+                              [np.ones(2)])
