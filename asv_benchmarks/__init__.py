@@ -16,3 +16,15 @@ Run offline from the repository root::
 Modules import torch, autograd, cupy lazily (in ``setup``) so that discovery
 stays light and ``peakmem_`` figures are not inflated by unused libraries.
 """
+
+import os as _os
+
+#: Threads for BLAS/OpenMP and torch.  Default 1: every party single-threaded,
+#: which keeps the figures stable on a shared machine (a busy-waiting BLAS
+#: pool under contention turns a 20 µs matmul into milliseconds).  Set
+#: POLYFUNC_BENCH_THREADS=0 to keep the libraries' own defaults.  It must be
+#: set before NumPy is imported, which is why it lives here.
+THREADS = _os.environ.get("POLYFUNC_BENCH_THREADS", "1")
+if THREADS != "0":
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        _os.environ.setdefault(_var, THREADS)

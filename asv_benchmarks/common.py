@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import THREADS
+
 #: polyfunc backends every polyfunc benchmark class is parametrized by
 BACKENDS = ["numpy", "torch:cpu", "torch:cuda", "cupy"]
 
@@ -15,8 +17,9 @@ def skip(why: str):
 class PolyfuncBench:
     """Base for polyfunc benchmarks: ``self.pf``, ``self.pnp``, ``self.b`` (the backend).
 
-    ``setup_backend`` selects the backend for the whole case (``use_backend``)
-    so arrays created inside transforms land on it too; ``teardown`` undoes it.
+    Inputs are put on the backend in ``setup``; the arrays then pick the
+    backend (no ``use_backend`` around the timed call, so several cases can be
+    set up side by side, as summary.py does).
     """
 
     params = [BACKENDS]
@@ -31,20 +34,15 @@ class PolyfuncBench:
             b = pf.get_backend(name)
         except BackendError as e:
             skip(f"backend {name!r} is unavailable: {e}")
+        if name.startswith("torch"):
+            import torch
+            limit_torch_threads(torch)
         self.pf, self.pnp, self.b = pf, pnp, b
-        self._ctx = pf.use_backend(b)
-        self._ctx.__enter__()
         return b
 
     def arr(self, a, dtype=None):
         """A NumPy array moved onto the benchmark's backend."""
         return self.b.asarray(np.asarray(a), dtype)
-
-    def teardown(self, *params):
-        ctx = getattr(self, "_ctx", None)
-        if ctx is not None:
-            ctx.__exit__(None, None, None)
-            self._ctx = None
 
 
 # ---------------------------------------------------------------- peers
@@ -55,10 +53,16 @@ def torch_device(peer: str):
         import torch.func  # noqa: F401
     except ImportError as e:
         skip(f"torch is not installed: {e}")
+    limit_torch_threads(torch)
     dev = peer.partition(":")[2] or "cpu"
     if dev.startswith("cuda") and not torch.cuda.is_available():
         skip("CUDA is not available to torch here")
     return torch, dev
+
+
+def limit_torch_threads(torch):
+    if THREADS != "0":
+        torch.set_num_threads(int(THREADS))
 
 
 def torch_sync(torch, dev: str):

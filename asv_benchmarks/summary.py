@@ -6,7 +6,8 @@
 
 It runs the very classes asv runs (their ``setup`` and ``time_`` methods), so
 the figures are the asv cases; each median is over ``--repeat`` repeats of an
-auto-ranged loop (about ``--target`` seconds each).  Every polyfunc class
+auto-ranged loop (about ``--target`` seconds each), taken round-robin
+over polyfunc and its peers so that load on a shared machine hits all alike.  Every polyfunc class
 ``X`` is paired with ``XPeers`` and each ratio is polyfunc / peer (below 1.0:
 polyfunc is faster).  The asv suite stays the reference; this is for the
 issue notes.
@@ -26,6 +27,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+import asv_benchmarks  # noqa: E402,F401  (sets the thread limits before NumPy loads)
+
 MODULES = ["bench_eager", "bench_autodiff", "bench_vmap"]
 
 
@@ -39,28 +42,53 @@ def _fmt(sec: float) -> str:
     return f"{sec:8.3f} s "
 
 
-def median_time(obj, method: str, params, repeat: int, target: float) -> float:
-    fn = getattr(obj, method)
-    call = lambda: fn(*params)  # noqa: E731
-    call()  # warm up (first-call caches, lazy imports)
-    number, _ = timeit.Timer(call).autorange()
-    one = timeit.timeit(call, number=number) / number
-    number = max(1, int(target / max(one, 1e-9)))
-    times = timeit.repeat(call, number=number, repeat=repeat)
-    return statistics.median(times) / number
+class Party:
+    """One side of a comparison: a benchmark object set up for one parameter set."""
+
+    def __init__(self, label, cls, params, method):
+        self.label, self.params = label, params
+        self.obj = cls()
+        self.obj.setup(*params)          # NotImplementedError: skipped
+        fn = getattr(self.obj, method)
+        self.call = lambda: fn(*params)  # noqa: E731
+        self.times = []
+
+    def calibrate(self, target):
+        self.call()                      # warm up (first-call caches, lazy imports)
+        number, _ = timeit.Timer(self.call).autorange()
+        one = timeit.timeit(self.call, number=number) / number
+        self.number = max(1, int(target / max(one, 1e-9)))
+
+    def sample(self):
+        self.times.append(timeit.timeit(self.call, number=self.number) / self.number)
+
+    def close(self):
+        if hasattr(self.obj, "teardown"):
+            self.obj.teardown(*self.params)
 
 
-def run_case(cls, params, method, repeat, target):
-    obj = cls()
+def measure(candidates, method, repeat, target):
+    """Median seconds per call of each (label, cls, params) that can run.
+
+    The repeats go round-robin over the parties, so a burst of load on a
+    shared machine hits polyfunc and its peers alike.
+    """
+    parties = []
+    for label, cls, params in candidates:
+        try:
+            parties.append(Party(label, cls, params, method))
+        except NotImplementedError:
+            pass
     try:
-        obj.setup(*params)
-    except NotImplementedError:
-        return None
-    try:
-        return median_time(obj, method, params, repeat, target)
+        for p in parties:
+            p.calibrate(target)
+        for _ in range(repeat):
+            for p in parties:
+                p.sample()
+        return [(p.label, statistics.median(p.times)) for p in parties]
     finally:
-        if hasattr(obj, "teardown"):
-            obj.teardown(*params)
+        for p in parties:
+            p.close()
 
 
 def pairs():
@@ -99,18 +127,13 @@ def timings(backends, pattern, repeat, target):
                     f" {n}={v}" for n, v in zip(cls.param_names[1:], extra))
                 if pattern and pattern not in title:
                     continue
-                ours, theirs = [], []
-                for b in backends:
-                    t = run_case(cls, (b,) + extra, method, repeat, target)
-                    if t is not None:
-                        ours.append((f"polyfunc[{b}]", t))
+                cands = [(f"polyfunc[{b}]", cls, (b,) + extra) for b in backends]
                 if peers is not None and hasattr(peers, method):
-                    for p in itertools.product(*peers.params):
-                        if len(p) > 1 and p[1:] != extra:
-                            continue
-                        t = run_case(peers, p, method, repeat, target)
-                        if t is not None:
-                            theirs.append((p[0], t))
+                    cands += [(p[0], peers, p) for p in itertools.product(*peers.params)
+                              if len(p) == 1 or p[1:] == extra]
+                meds = measure(cands, method, repeat, target)
+                ours = [m for m in meds if m[0].startswith("polyfunc[")]
+                theirs = [m for m in meds if not m[0].startswith("polyfunc[")]
                 ratios = [(f"{o} / {p}", to / tp) for (o, to), (p, tp) in itertools.product(ours, theirs)]
                 rows.append((title, ours + theirs, ratios))
                 _print_row(rows[-1])
@@ -163,7 +186,7 @@ def main(argv=None):
     ap.add_argument("-b", "--backend", action="append",
                     help="polyfunc backend(s); default: numpy and torch:cpu where available")
     ap.add_argument("-k", default="", help="only cases whose title contains this text")
-    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=9)
     ap.add_argument("--target", type=float, default=0.05, help="seconds per repeat (approx.)")
     ap.add_argument("--memory", action="store_true", help="also measure jacrev chunk_size peak memory")
     args = ap.parse_args(argv)

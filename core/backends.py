@@ -101,6 +101,18 @@ _registry: dict[str, Backend] = {}
 _plugin_of: dict[str, str] = {}
 _failed: dict[str, str] = {}           # plugin name -> error text
 type_owner: dict[type, Backend | None] = {}   # hot-path cache used by the eval trace
+batch_rule_names: set[str] = set()            # primitives some backend has its own batching rule for
+_lazy_rules: list = []
+
+
+def backend_rule_names() -> set[str]:
+    """Names of the primitives some backend has its own batching rule for."""
+    if _lazy_rules:
+        seen = set(type_owner.values())   # a backend whose arrays were seen has its library loaded
+        for b in [b for b in _lazy_rules if b in seen]:
+            batch_rule_names.update(b.batch_rules or ())
+            _lazy_rules.remove(b)
+    return batch_rule_names
 UNKNOWN = object()
 
 
@@ -159,13 +171,20 @@ def _register(backend: Backend, plugin_name: str) -> None:
         raise TypeError(f"plugin {plugin_name!r} registered {backend!r}, which is not a polyfunc.Backend")
     _registry[backend.name] = backend
     _plugin_of[backend.name] = plugin_name
+    # a backend whose rules need its library declares them lazily (a property); read them on first use
+    if not hasattr(getattr(type(backend), "batch_rules", None), "__get__"):
+        batch_rule_names.update(backend.batch_rules or ())
+    else:
+        _lazy_rules.append(backend)
 
 
 def reload_plugins(entry_points: Iterable | None = None) -> None:
     """Forget every plugin and discover them again (tests use this)."""
     global _pm
     _pm = None
-    _registry.clear(); _plugin_of.clear(); _failed.clear(); type_owner.clear()
+    _registry.clear(); _plugin_of.clear(); _failed.clear(); type_owner.clear(); batch_rule_names.clear(); _lazy_rules.clear()
+    from .trace import _aval_of_type
+    _aval_of_type.clear()
     _by_spec.clear()
     _env_cache[:] = [None, None]
     _load(entry_points)
@@ -176,6 +195,8 @@ def register_backend(backend: Backend, plugin_name: str = "<runtime>") -> None:
     plugin_manager()
     _register(backend, plugin_name)
     type_owner.clear()
+    from .trace import _aval_of_type
+    _aval_of_type.clear()
 
 
 def failed_plugins() -> dict[str, str]:

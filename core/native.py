@@ -10,7 +10,17 @@ native_map: dict[Any, Callable] = {}
 
 
 def register_native(native_fn: Any, fn: Callable) -> None:
+    """Map ``native_fn`` to ``fn``.  A key ``("method", name)`` offers ``fn`` as a method of
+    tracers (``x.relu()``), for libraries whose own methods never reach a tracer."""
     native_map[native_fn] = fn
+
+
+def method(name: str) -> Callable | None:
+    """The callable a plugin registered for the method ``name`` of tracers, or None."""
+    if not native_map:
+        from .backends import plugin_manager
+        plugin_manager()
+    return native_map.get(("method", name))
 
 
 def load_native_maps(pm) -> None:

@@ -161,22 +161,39 @@ def set_trace(trace: Trace) -> Iterator[Trace]:
 _PY_SCALAR_DTYPES: dict = {}
 
 
+_aval_of_type: dict = {}   # class -> function(x) -> ShapedArray; the hot path is one lookup
+
+
 def get_aval(x: Any) -> ShapedArray:
     """Shape and dtype of an array, tracer or Python scalar."""
-    if isinstance(x, Tracer):
-        return x.aval
+    fn = _aval_of_type.get(x.__class__)
+    if fn is not None:
+        return fn(x)
+    return _aval_slow(x)
+
+
+def _aval_slow(x: Any) -> ShapedArray:
     cls = x.__class__
-    dt = _PY_SCALAR_DTYPES.get(cls)
-    if dt is not None:
-        return ShapedArray((), dt, weak=True)
-    bmod = _backends_mod()
-    b = bmod.type_owner.get(cls, bmod.UNKNOWN)
-    if b is bmod.UNKNOWN or b is None:
-        b = bmod.owner_of(x, None)
-    if b is None:
-        raise TypeError(f"{x!r} of type {cls.__name__} is not an array any installed backend owns; "
-                        f"convert it with polyfunc.numpy.asarray first.")
-    return b.aval(x)
+    if isinstance(x, Tracer):
+        fn = _tracer_aval
+    elif cls in _PY_SCALAR_DTYPES:
+        dt = _PY_SCALAR_DTYPES[cls]
+        fn = lambda _x, _dt=dt: ShapedArray((), _dt, weak=True)  # noqa: E731
+    else:
+        bmod = _backends_mod()
+        b = bmod.type_owner.get(cls, bmod.UNKNOWN)
+        if b is bmod.UNKNOWN or b is None:
+            b = bmod.owner_of(x, None)
+        if b is None:
+            raise TypeError(f"{x!r} of type {cls.__name__} is not an array any installed backend owns; "
+                            f"convert it with polyfunc.numpy.asarray first.")
+        fn = b.aval
+    _aval_of_type[cls] = fn
+    return fn(x)
+
+
+def _tracer_aval(x):
+    return x.aval
 
 
 def _init_scalar_dtypes() -> None:
@@ -276,6 +293,17 @@ class Tracer:
     __hash__ = object.__hash__
 
     def __getitem__(self, idx): return _pnp()._getitem(self, idx)
+
+    def __getattr__(self, name):
+        # methods of a native array type (torch's x.relu(), x.dim()), contributed by its plugin
+        if name.startswith("__") or name in ("_trace", "primal", "tangent", "val", "bdim", "_aval", "_id"):
+            raise AttributeError(name)
+        from .native import method
+        fn = method(name)
+        if fn is None:
+            raise AttributeError(f"a traced array has no method or attribute {name!r}; use the "
+                                 f"polyfunc.numpy function of that name if there is one.")
+        return lambda *args, **kwargs: fn(self, *args, **kwargs)
 
     def __setitem__(self, idx, value):
         raise TypeError(

@@ -78,3 +78,80 @@ def test_assert_backends_agree_and_to_numpy():
             raise AssertionError("dtype: only one backend, nothing to compare")
         assert_backends_agree(lambda x: ops.mul(x, 2.0 if pf.current_backend().name == "numpy" else 3.0),
                               [np.ones(2)])
+
+
+# ---------------------------------------------------------------- the pytest plugin, end to end
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import textwrap  # noqa: E402
+
+GAP_PLUGIN = textwrap.dedent('''
+    from polyfunc.hookspecs import hookimpl
+
+    class Gaps:
+        @hookimpl
+        def polyfunc_conformance_gaps(self, backend):
+            if backend.name == "numpy":
+                return {"sin": "pretend sin is broken", "vmap:cos": "skip: pretend vmap of cos is broken"}
+
+    def pytest_configure(config):
+        from polyfunc.backends import plugin_manager
+        plugin_manager().register(Gaps(), name="test-gaps")
+''')
+
+
+def _pytest(tmp_path, *args, env=None):
+    (tmp_path / "gapplugin.py").write_text(GAP_PLUGIN)
+    e = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    e.pop("POLYFUNC_BACKEND", None)
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
+                           "--pyargs", "polyfunc.testing.conformance", *args],
+                          capture_output=True, text=True, env=e, cwd=tmp_path, timeout=300)
+
+
+def test_plugin_runs_conformance_with_declared_gaps(tmp_path):
+    r = _pytest(tmp_path, "-p", "gapplugin", "--polyfunc-backend=numpy", "-k", "numpy-sin- or numpy-cos-", "-rxXs")
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    # sin is not really broken: its tests run as non-strict xfails (XPASS); vmap of cos is skipped
+    assert "pretend sin is broken" in out and "pretend vmap of cos is broken" in out, out
+    assert "xpassed" in out and "skipped" in out and " passed" in out, out
+    assert "[torch-" not in out
+
+
+def test_plugin_env_var_selects_one_backend(tmp_path):
+    r = _pytest(tmp_path, "--co", "-k", "forward and numpy-sin-", env={"POLYFUNC_BACKEND": "numpy"})
+    assert "test_forward[numpy-sin" in r.stdout and "[torch-" not in r.stdout, r.stdout + r.stderr
+
+
+class _Config:
+    """Just enough of pytest's Config for selected_backends: the option values."""
+    def __init__(self, values):
+        self.values = values
+
+    def getoption(self, name, default=None):
+        return self.values
+
+
+def test_plugin_option_parsing(monkeypatch):
+    from polyfunc.testing.pytest_plugin import selected_backends
+    monkeypatch.delenv("POLYFUNC_BACKEND", raising=False)
+    assert selected_backends(_Config(["numpy, torch", "numpy"])) == ["numpy", "torch"]
+    assert selected_backends(_Config([])) == [b.name for b in pf.backends()]
+    monkeypatch.setenv("POLYFUNC_BACKEND", "numpy")
+    assert selected_backends(_Config([])) == ["numpy"]
+    assert selected_backends(_Config(["torch"])) == ["torch"]     # the option wins over the variable
+    with pytest.raises(pytest.UsageError, match="unknown backend"):
+        selected_backends(_Config(["nosuch"]))
+
+
+def test_check_grads_pytree_arguments_and_bad_input():
+    def f(d, ys):
+        return ops.add(ops.mul(d["a"], ops.sin(ys[0])), ys[1])
+    check_grads(f, ({"a": np.array([0.2, 0.4])}, [np.array([1.0, 2.0]), np.array(0.5)]), order=2)
+    with pytest.raises(TypeError, match="close over non-floating"):
+        check_grads(lambda x, i: ops.gather(x, i, 0), (np.ones(3), np.array([0, 1])), order=1)
+    with pytest.raises(ValueError, match="modes"):
+        check_grads(ops.sin, (np.ones(2),), modes=("sideways",))

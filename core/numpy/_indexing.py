@@ -37,6 +37,11 @@ def _index_array(k, x):
     """An integer index array (int64) on ``x``'s backend."""
     if not is_array(k):
         k = asarray(k, backend=backend_for(x))
+    elif not isinstance(k, Tracer):
+        bk, bx = backend_for(k), backend_for(x)
+        if bk is not bx and bk.name == "numpy":
+            # host NumPy index arrays are accepted like lists (as torch and JAX accept them)
+            k = asarray(k, backend=bx)
     a = get_aval(k)
     if a.dtype == bool_:
         raise IndexError("boolean array indices select a data-dependent number of elements, which polyfunc "

@@ -7,7 +7,7 @@ from .. import ops
 from ..errors import ShapeError
 from ..trace import get_aval
 from ._axes import norm_axis
-from ._dtypes import PY_SCALARS, bool_, int64, is_array, promote_arrays, to_array
+from ._dtypes import ARRAY_TYPES, PY_SCALARS, bool_, int64, promote_arrays, to_array
 
 __all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kron", "cross", "vecdot",
            "matrix_transpose"]
@@ -15,12 +15,17 @@ __all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kr
 
 def _pair(name, a, b):
     """Both operands as arrays of one promoted dtype, and that dtype."""
-    if is_array(a) and is_array(b):
-        da = get_aval(a).dtype
-        if da == get_aval(b).dtype:
-            return a, b, da
+    if a.__class__ in ARRAY_TYPES and b.__class__ in ARRAY_TYPES:
+        da = a.dtype
+        if da == b.dtype and da in _PLAIN:
+            return a, b, get_aval(a).dtype
     (a, b), dt = promote_arrays(name, [a, b])
+    if dt != bool_:
+        _PLAIN.add(a.dtype)  # this backend's name for a dtype that needs no promotion step
     return a, b, dt
+
+
+_PLAIN: set = set()
 
 
 def _compute(dt):

@@ -17,7 +17,7 @@ and different values, which is how the vmap tests build batches.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -178,12 +178,10 @@ def _pad_ref(x, *, padding_value, padding_config):
 
 def _scatter_add_ref(x, idx, upd, *, axis):
     out = np.array(x, copy=True)
-    k = idx.ndim
     for pos in np.ndindex(*idx.shape):
         sel_out = (slice(None),) * axis + (int(idx[pos]),)
         sel_upd = (slice(None),) * axis + tuple(pos)
         out[sel_out] = out[sel_out] + upd[sel_upd]
-    del k
     return out
 
 
@@ -695,7 +693,3 @@ def sample_numpy_args(case: NumpyCase, shapes: tuple, dtype, rng) -> list:
         dt = case.arg_dtypes[i] if case.arg_dtypes and case.arg_dtypes[i] is not None else dtype
         out.append(_vals(rng, s, dt, case.domain))
     return out
-
-
-def _unused(_: Any) -> None:  # keep linters quiet about Any
-    pass

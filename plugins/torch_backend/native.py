@@ -1205,7 +1205,7 @@ def register_all(register):
     methods.update(tensor_only)
     for name, fn in methods.items():
         if not name.startswith("__") and hasattr(T, name):
-            register(("tensor_method", name), fn)
+            register(("method", name), fn)
     for name, fn in functional.items():
         reg(getattr(F, name, None), fn)
     for name, fn in special.items():
@@ -1216,6 +1216,7 @@ def register_all(register):
     for name in dir(T):
         if name.endswith("_") and not name.startswith("_") and callable(getattr(T, name, None)):
             reg(getattr(T, name), _inplace(name))
+            register(("method", name), _inplace(name))
     for name in _INPLACE_DUNDERS:
         reg(getattr(T, name, None), _inplace(name))
     for name in ("relu_", "sigmoid_", "tanh_", "exp_", "clamp_", "fill_", "zero_"):
@@ -1231,4 +1232,4 @@ def tensor_method(name):
     core can offer torch's methods on a tracer (``x.relu()``) from ``__getattr__``
     without knowing torch."""
     from polyfunc.native import native_map
-    return native_map.get(("tensor_method", name))
+    return native_map.get(("method", name))

@@ -1,0 +1,62 @@
+"""Graph capture and jit on every installed backend."""
+import numpy as np
+import pytest
+
+import polyfunc as pf
+import polyfunc.numpy as pnp
+from polyfunc.testing import to_numpy
+
+
+def arr(v):
+    return pnp.asarray(v, backend=pf.current_backend())
+
+
+def test_make_graph_lists_primitives(backend):
+    g = pf.make_graph(lambda x, y: pnp.sum(pnp.sin(x) * y))(arr([1.0, 2.0]), arr([3.0, 4.0]))
+    text = str(g)
+    assert [e.prim.name for e in g.eqns] == ["sin", "mul", "reduce_sum"]
+    assert "float64[2]" in text and "reduce_sum[axes=(0,)]" in text
+    np.testing.assert_allclose(to_numpy(g(arr([0.0, 1.0]), arr([1.0, 1.0]))[0]), np.sin(1.0))
+
+
+def test_jit_caches_per_signature(backend):
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return pnp.tanh(x) * 2.0
+    jf = pf.jit(f)
+    x = arr([0.1, 0.2])
+    np.testing.assert_allclose(to_numpy(jf(x)), np.tanh([0.1, 0.2]) * 2.0)
+    jf(arr([0.3, 0.4]))
+    assert len(calls) == 1
+    jf(arr([0.3, 0.4, 0.5]))
+    assert len(calls) == 2
+
+
+def test_jit_static_argnums(backend):
+    jf = pf.jit(lambda x, n: x * n if n > 1 else -x, static_argnums=1)
+    np.testing.assert_allclose(to_numpy(jf(arr([1.0]), 3)), [3.0])
+    np.testing.assert_allclose(to_numpy(jf(arr([1.0]), 0)), [-1.0])
+
+
+def test_jit_random_draws_every_call(backend):
+    jf = pf.jit(lambda x: x + pf.random.normal(x.shape))
+    a, b = to_numpy(jf(arr([0.0, 0.0]))), to_numpy(jf(arr([0.0, 0.0])))
+    assert not np.allclose(a, b)
+
+
+def test_transforms_of_jit_and_jit_of_transforms(backend):
+    f = lambda x: pnp.sum(pnp.sin(x) ** 2)  # noqa: E731
+    x = arr([0.3, 0.7])
+    want = 2 * np.sin([0.3, 0.7]) * np.cos([0.3, 0.7])
+    np.testing.assert_allclose(to_numpy(pf.grad(pf.jit(f))(x)), want)
+    np.testing.assert_allclose(to_numpy(pf.jit(pf.grad(f))(x)), want)
+    np.testing.assert_allclose(to_numpy(pf.vmap(pf.jit(pf.grad(f)))(pnp.stack([x, x]))), [want, want])
+
+
+def test_jit_closing_over_an_outer_tracer_is_not_cached_stale(backend):
+    def outer(w):
+        return pf.jit(lambda x: x * w)(arr([1.0, 2.0])).sum()
+    np.testing.assert_allclose(to_numpy(pf.grad(outer)(arr(3.0))), 3.0)
+    np.testing.assert_allclose(to_numpy(pf.grad(outer)(arr(5.0))), 3.0)
