@@ -32,6 +32,9 @@ class Autodiff(PolyfuncBench):
         self.f_jacfwd = pf.jacfwd(pnp.sin)
         self.f_hessian = pf.hessian(lambda x: pnp.sum(pnp.sin(x)))
         self.sync = self.b.synchronize
+        for name in ("grad", "gradgrad", "jacrev", "jacfwd", "hessian"):
+            arg = {"grad": self.s, "gradgrad": self.s, "hessian": self.x64}.get(name, self.x5)
+            self.check_on_backend(getattr(self, "f_" + name)(arg), name)
 
     def time_grad_sin(self, backend):
         self.f_grad(self.s)

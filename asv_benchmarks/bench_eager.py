@@ -1,4 +1,5 @@
-"""Eager evaluation cost (issue 2): pnp.sin and a 10-primitive expression vs plain NumPy.
+"""Eager evaluation cost (issue 2): pnp.sin and a 10-primitive expression vs plain NumPy
+(and vs plain torch, the floor of the torch backends).
 
 Target: under 3 µs of overhead per primitive over calling NumPy directly.
 """
@@ -6,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import BACKENDS, PolyfuncBench
+from .common import BACKENDS, PolyfuncBench, torch_device, torch_sync
 
 SIZES = [8, 1_000_000]
 
@@ -32,7 +33,7 @@ class Eager(PolyfuncBench):
         self.setup_backend(backend)
         self.x = self.arr(input_array(size))
         self.sync = self.b.synchronize
-        self.sync()
+        self.check_on_backend(expr10(self.pnp, self.x), "expr10")
 
     def time_sin(self, backend, size):
         self.pnp.sin(self.x)
@@ -44,15 +45,22 @@ class Eager(PolyfuncBench):
 
 
 class EagerPeers:
-    """The references: the same calls in plain NumPy."""
-    params = [["numpy"], SIZES]
+    """The references: the same calls in plain NumPy (and plain torch, for the torch backends)."""
+    params = [["numpy", "torch:cpu", "torch:cuda"], SIZES]
     param_names = ["peer", "size"]
 
     def setup(self, peer, size):
-        self.x = input_array(size)
+        if peer == "numpy":
+            self.m, self.x, self.sync = np, input_array(size), (lambda: None)
+        else:
+            torch, dev = torch_device(peer)
+            self.m, self.x = torch, torch.as_tensor(input_array(size), device=dev)
+            self.sync = torch_sync(torch, dev)
 
     def time_sin(self, peer, size):
-        np.sin(self.x)
+        self.m.sin(self.x)
+        self.sync()
 
     def time_expr10(self, peer, size):
-        expr10(np, self.x)
+        expr10(self.m, self.x)
+        self.sync()

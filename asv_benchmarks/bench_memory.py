@@ -38,3 +38,27 @@ class JacrevChunkMemory(PolyfuncBench):
     def time_jacrev_4096(self, backend, chunk_size):
         self.f(self.x)
         self.b.synchronize()
+
+
+class JacrevChunkDeviceMemory(PolyfuncBench):
+    """The same on a GPU, where RSS says nothing: torch's peak of allocated device memory."""
+    params = [["torch:cuda"], [64, None]]
+    param_names = ["backend", "chunk_size"]
+    timeout = 300
+    unit = "bytes"
+
+    def setup(self, backend, chunk_size):
+        self.setup_backend(backend)
+        import torch
+        self.torch = torch
+        self.x = self.arr(np.linspace(-1.0, 1.0, N))
+        self.f = self.pf.jacrev(make_f(self.pnp), chunk_size=chunk_size)
+
+    def track_device_peak_jacrev_4096(self, backend, chunk_size):
+        torch = self.torch
+        self.b.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        self.f(self.x)
+        self.b.synchronize()
+        return torch.cuda.max_memory_allocated() - base

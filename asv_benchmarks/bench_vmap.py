@@ -33,6 +33,7 @@ class PerSampleGrad(PolyfuncBench):
         self.f = pf.vmap(pf.grad(make_loss(pnp), argnums=(0, 1)), in_dims=(None, None, 0, 0))
         self.sync = self.b.synchronize
         g1, g2 = self.f(*self.args)           # check once, outside the timing
+        self.check_on_backend((g1, g2), "per-sample grads")
         ref = numpy_per_sample_grads(*mlp_data())
         np.testing.assert_allclose(self.b.to_numpy(g1), ref[0], rtol=2e-3, atol=1e-5)
         np.testing.assert_allclose(self.b.to_numpy(g2), ref[1], rtol=2e-3, atol=1e-5)
@@ -87,6 +88,7 @@ class VmapJacrev(PolyfuncBench):
         self.x = self.arr(jac_input())
         self.f = self.pf.vmap(self.pf.jacrev(self.pnp.sin))
         self.sync = self.b.synchronize
+        self.check_on_backend(self.f(self.x), "vmap(jacrev(sin))")
 
     def time_vmap_jacrev_sin(self, backend):
         self.f(self.x)

@@ -33,7 +33,7 @@ class PolyfuncBench:
         try:
             b = pf.get_backend(name)
         except BackendError as e:
-            skip(f"backend {name!r} is unavailable: {e}")
+            skip(f"backend {name!r} is unavailable: {str(e).splitlines()[0]}")
         if name.startswith("torch"):
             import torch
             limit_torch_threads(torch)
@@ -43,6 +43,14 @@ class PolyfuncBench:
     def arr(self, a, dtype=None):
         """A NumPy array moved onto the benchmark's backend."""
         return self.b.asarray(np.asarray(a), dtype)
+
+    def check_on_backend(self, out, what: str):
+        """Fail setup (not skip) if a result left the backend: the case would time the wrong thing."""
+        import polyfunc as pf
+        for leaf in pf.tree.leaves(out):
+            if not self.b.owns_type(type(leaf)):
+                raise AssertionError(f"{what} on backend {self.b.name!r} returned a "
+                                     f"{type(leaf).__module__}.{type(leaf).__name__}")
 
 
 # ---------------------------------------------------------------- peers

@@ -332,11 +332,6 @@ def stop_gradient(x):
 
 
 # ------------------------------------------------------------------ Jacobians
-def _eye_like(x, n: int, dtype):
-    rows = ops.cumsum(ops.full_like(x, 1, (n, n), "int64"), 0)
-    return ops.convert_element_type(ops.eq(rows, ops.transpose(rows, (1, 0))), dtype)
-
-
 def _split_rows(v, sizes, shapes, axis=0):
     """Cut ``v`` along ``axis`` into pieces of ``sizes`` and reshape each to shape (in place of that axis)."""
     out, start = [], 0
@@ -375,7 +370,7 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
         ref = next((o for o in outs if not get_aval(o).weak), None)
         if ref is None:
             raise TransformError("jacrev: the function returned no array output.")
-        basis = _eye_like(ref, m, oavals[0].dtype)
+        basis = ops.eye_like(ref, m, oavals[0].dtype)
 
         def pull(row):
             cts = _split_rows(row, sizes, [a.shape for a in oavals])
@@ -408,7 +403,7 @@ def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str 
         _check_diff_leaves(leaves, "jacfwd")
         avals = [get_aval(x) for x in leaves]
         sizes = [a.size for a in avals]
-        basis = _eye_like(leaves[0], sum(sizes), avals[0].dtype)
+        basis = ops.eye_like(leaves[0], sum(sizes), avals[0].dtype)
 
         def fun(*xs):
             return func(*_with_args(args, nums, unflatten(spec, list(xs))), **kwargs)

@@ -24,8 +24,6 @@ _TORCH_BOOL_SCALAR = ("bug: torch backend: a Python bool operand reaches the tor
                       "(torch.sub(x, True) raises 'Subtraction ... with a bool tensor is not supported'); "
                       "NumPy 2 treats True as a weak scalar of x's dtype")
 KNOWN_BUGS: dict = {
-    "test_numpy_function[numpy-einsum-int32-*": "bug: numpy backend reduce_sum kernel returns int64 for int32 "
-    "input, so pnp.einsum('ij->j', int32) gives int64 (NumPy: int32)",
     **{f"test_promotion_python_scalar[torch-{side}-bool-{dt}-subtract]": _TORCH_BOOL_SCALAR
        for side in ("left", "right") for dt in ("float32", "float64", "int32", "int64")},
     **{f"test_promotion_python_scalar[torch-{side}-bool-bool-maximum]": "bug: torch backend max kernel on bool "

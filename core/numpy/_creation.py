@@ -200,7 +200,7 @@ def arange(start, stop=None, step=None, dtype=None, backend=None, like=None):
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, backend=None, like=None):
     """``num`` evenly spaced values from ``start`` to ``stop`` (float64 unless ``dtype`` says otherwise)."""
-    from ._elementwise import add, multiply, subtract, where, floor
+    from ._elementwise import add, floor, multiply, subtract, where
     from ._shape import moveaxis, expand_dims
     num = int(num)
     if num < 0:
@@ -226,7 +226,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         delta = subtract(stop, start)
         nd = max(len(get_aval(start).shape), len(get_aval(stop).shape))
         ii = ops.reshape(ops.convert_element_type(i, fdt), (num,) + (1,) * nd)
-        step = delta / div if div > 0 else delta * math.nan
+        step = ops.div(delta, float(div)) if div > 0 else ops.mul(delta, math.nan)
         y = add(multiply(ii, step if div > 0 else delta), start)
         if endpoint and num > 1:
             y = where(ops.eq(ii, float(num - 1)), expand_dims(stop, 0), y)

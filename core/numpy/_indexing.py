@@ -15,7 +15,7 @@ from ..errors import ShapeError
 from ..trace import Tracer, get_aval
 from ._axes import norm_axis, prod as _prod
 from ._creation import asarray
-from ._dtypes import (PY_SCALARS, backend_for, bool_, canonical_dtype, check_kind, convert, int64, is_array,
+from ._dtypes import (backend_for, bool_, check_kind, convert, int64, is_array,
                       scalar_array, to_array)
 
 __all__ = ["index_update", "index_add", "take", "take_along_axis", "diagonal", "diag", "trace"]

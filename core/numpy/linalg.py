@@ -7,7 +7,7 @@ from .. import ops
 from ..errors import ShapeError
 from ..trace import get_aval
 from ._axes import norm_axes, norm_axis
-from ._dtypes import convert, float64, to_array
+from ._dtypes import convert, float64, int64, to_array
 from . import _elementwise as _e
 from . import _reductions as _r
 
@@ -32,7 +32,7 @@ def _vector(x, ord, axes, keepdims):
         return _r.min(_e.abs(x), axis=axes, keepdims=keepdims)
     if ord == 0:
         d = get_aval(x).dtype
-        return convert(_r.sum(ops.ne(x, 0), axis=axes, keepdims=keepdims), _r.int64, d)
+        return convert(_r.sum(ops.ne(x, 0), axis=axes, keepdims=keepdims), int64, d)
     if ord == 1:
         return _r.sum(_e.abs(x), axis=axes, keepdims=keepdims)
     p = float(ord)

@@ -23,6 +23,7 @@ __all__ = [
 ]
 
 BOOL = np.dtype(bool)
+_SCALARS = (int, float, bool)
 
 
 # ------------------------------------------------------------------ factories
@@ -95,6 +96,11 @@ def binary(name, jvp=None, transpose=None, *, out_bool=False):
         def jrule(pr, t, **kw):
             x, y = pr
             out = p.bind(x, y, **kw)
+            # a Python scalar operand becomes a 0-d array so the rule never binds scalars alone
+            if x.__class__ in _SCALARS:
+                x = full_like(out, x, (), out_dtype(out))
+            if y.__class__ in _SCALARS:
+                y = full_like(out, y, (), out_dtype(out))
             tout = jvp(x, y, out, t[0], t[1])
             if tout is not None and shape_of(tout) != shape_of(out):
                 tout = broadcast_to(tout, shape_of(out))

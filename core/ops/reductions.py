@@ -8,7 +8,7 @@ import numpy as np  # dtypes only
 from ..errors import ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
-from .structural import (broadcast_in_dim, broadcast_to, dtype_of, full_like, iota, reshape, shape_of, transpose)
+from .structural import (broadcast_in_dim, broadcast_to, dtype_of, eye_like, full_like, reshape, shape_of, transpose)
 
 __all__ = ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin", "cumsum", "reduce_prims"]
 
@@ -102,7 +102,7 @@ def _prod_jvp(pr, t, *, axes):
         return reshape(transpose(v, perm), ks + (n,))
     x2 = flat(x)
     big = broadcast_in_dim(x2, ks + (n, n), tuple(range(len(ks))) + (len(ks) + 1,))
-    eye = eq(iota(np.int64, (n, n), 0), iota(np.int64, (n, n), 1))
+    eye = eq(eye_like(x, n, np.int64), 1)
     one = full_like(x, 1, ks + (n, n), dtype_of(x))
     others = reduce_prod(select(broadcast_to(eye, ks + (n, n)), one, big), (len(ks) + 1,))
     return out, reduce_sum(mul(flat(t[0]), others), (len(ks),))

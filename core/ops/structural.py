@@ -13,7 +13,7 @@ __all__ = [
     "full_like", "iota", "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
     "slice_p", "slice", "pad", "concatenate", "rev", "gather", "scatter_add",
     "shape_of", "dtype_of", "zeros", "instantiate", "moveaxis", "broadcast_to", "unbroadcast",
-    "index_in_dim", "stack", "LinearArg", "broadcast_shapes",
+    "index_in_dim", "stack", "LinearArg", "broadcast_shapes", "eye_like", "iota_like",
 ]
 
 
@@ -499,9 +499,14 @@ def _flat_batch_index(x, idx, axis, b):
     return x2, add(idx, offs), s
 
 
+def eye_like(x, n, dtype):
+    """An n x n identity of ``dtype`` on ``x``'s backend and device."""
+    rows = cumsum(full_like(x, 1, (n, n), np.int64), 0)
+    return convert_element_type(eq(rows, transpose(rows, (1, 0))), dtype)
+
+
 def iota_like(x, shape):
     """iota along axis 0 of ``shape`` with x's dtype and backend."""
-    from .reductions import cumsum
     ones = full_like(x, 1, shape, dtype_of(x))
     return sub(cumsum(ones, axis=0), 1)
 
@@ -556,5 +561,5 @@ TR[scatter_add_p] = _scatter_transpose
 BR[scatter_add_p] = _scatter_batch
 
 
-from .elementwise import add, mul, sub  # noqa: E402
-from .reductions import reduce_sum  # noqa: E402
+from .elementwise import add, convert_element_type, eq, mul, sub  # noqa: E402
+from .reductions import cumsum, reduce_sum  # noqa: E402

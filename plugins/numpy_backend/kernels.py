@@ -13,8 +13,9 @@ def _dot_general(x, y, *, dimension_numbers):
     (lc, rc), (lb, rb) = dimension_numbers
     xf = [i for i in range(x.ndim) if i not in lc and i not in lb]
     yf = [i for i in range(y.ndim) if i not in rc and i not in rb]
-    if not lb and len(lc) == 1 and x.ndim <= 2 and y.ndim <= 2 and x.ndim + y.ndim > 2:
-        # plain matrix products go straight to BLAS through tensordot
+    if not lb and len(lc) == 1 and x.ndim <= 2 and y.ndim <= 2:
+        if lc[0] == x.ndim - 1 and rc[0] == 0:
+            return np.dot(x, y)           # plain vector/matrix products: straight to BLAS
         return np.tensordot(x, y, (lc, rc))
     bshape = [x.shape[i] for i in lb]
     xt = x.transpose(list(lb) + xf + list(lc))
@@ -54,8 +55,8 @@ def _slice(x, *, start_indices, limit_indices, strides):
 
 def _cumsum(x, *, axis, reverse):
     if reverse:
-        return np.flip(np.cumsum(np.flip(x, axis), axis=axis), axis)
-    return np.cumsum(x, axis=axis)
+        return np.flip(np.cumsum(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+    return np.cumsum(x, axis=axis, dtype=x.dtype)
 
 
 def _iota(*, dtype, shape, dimension):
@@ -117,10 +118,11 @@ def make_kernels(backend):
         "rev": lambda x, *, dimensions: np.flip(x, dimensions),
         "gather": lambda x, idx, *, axis: np.take(x, idx, axis=axis),
         "scatter_add": _scatter_add,
-        "reduce_sum": lambda x, *, axes: np.sum(x, axis=axes),
+        # dtype= keeps int32 int32 (NumPy would promote to the platform integer)
+        "reduce_sum": lambda x, *, axes: np.sum(x, axis=axes, dtype=x.dtype),
         "reduce_max": lambda x, *, axes: np.max(x, axis=axes),
         "reduce_min": lambda x, *, axes: np.min(x, axis=axes),
-        "reduce_prod": lambda x, *, axes: np.prod(x, axis=axes),
+        "reduce_prod": lambda x, *, axes: np.prod(x, axis=axes, dtype=x.dtype),
         "argmax": lambda x, *, axis, index_dtype: np.argmax(x, axis=axis).astype(index_dtype),
         "argmin": lambda x, *, axis, index_dtype: np.argmin(x, axis=axis).astype(index_dtype),
         "cumsum": _cumsum,

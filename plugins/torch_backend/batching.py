@@ -5,7 +5,8 @@ of an inner transform), so they may call torch directly.
 
 * gather with both the operand and the indices batched: the generic rule
   flattens the batch into the operand and offsets the indices (about eight
-  primitives, each a kernel call); torch does it in one advanced-indexing call.
+  primitives, each a kernel call); torch does it in one advanced-indexing call (small operands) or
+  one offset ``index_select`` (large ones).
 * scatter_add with batched indices: one ``index_put_(accumulate=True)`` on a
   copy instead of the generic rule's flatten / offset / reshape sequence.
 """
@@ -25,6 +26,9 @@ def _index(idx):
     return idx.to(torch.int64)
 
 
+_SMALL = 1 << 14   # below this many operand elements one advanced-indexing call is fastest
+
+
 def _gather_both_batched(vals, dims, *, axis):
     x, idx = vals
     dx, di = dims
@@ -33,13 +37,22 @@ def _gather_both_batched(vals, dims, *, axis):
     x = torch.movedim(x, dx, 0)
     idx = _index(torch.movedim(idx, di, 0))
     b = x.shape[0]
-    xm = torch.movedim(x, axis + 1, 1)                        # (B, N, pre.., post..)
-    rows = torch.arange(b, device=x.device).reshape((b,) + (1,) * (idx.ndim - 1))
-    out = xm[rows, idx]                                       # (B, I.., pre.., post..)
+    xm = torch.movedim(x, axis + 1, 1) if axis else x         # (B, N, pre.., post..)
     k = idx.ndim - 1
-    m = out.ndim - 1 - k - axis
+    if x.numel() <= _SMALL:
+        rows = torch.arange(b, device=x.device).reshape((b,) + (1,) * k)
+        out = xm[rows, idx]                                   # (B, I.., pre.., post..)
+    else:
+        # large operands: offset the indices into the flattened (B*N, rest) operand and take
+        # one index_select (torch's advanced indexing is slower there on the CPU)
+        n = xm.shape[1]
+        rest = xm.shape[2:]
+        offs = torch.arange(0, b * n, n, device=x.device, dtype=idx.dtype).reshape((b,) + (1,) * k)
+        out = torch.index_select(xm.reshape((b * n,) + rest), 0, (idx + offs).reshape(-1))
+        out = out.reshape(tuple(idx.shape) + rest)
     if axis == 0:
         return out, 0
+    m = out.ndim - 1 - k - axis
     perm = [0] + [k + 1 + j for j in range(axis)] + [1 + j for j in range(k)] + [k + axis + 1 + j for j in range(m)]
     return out.permute(perm), 0
 
