@@ -19,7 +19,7 @@ class NumpyBackend(Backend):
 
     def __init__(self):
         self.rng = np.random.default_rng(0)
-        self.kernels = make_kernels(self)
+        self.kernels = make_kernels(self, np)
         self.batch_rules = batch_rules
 
     def array_types(self):
