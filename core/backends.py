@@ -103,11 +103,13 @@ _failed: dict[str, str] = {}           # plugin name -> error text
 type_owner: dict[type, Backend | None] = {}   # hot-path cache used by the eval trace
 batch_rule_names: set[str] = set()            # primitives some backend has its own batching rule for
 _lazy_rules: list = []
+_lazy_seen = [-1]
 
 
 def backend_rule_names() -> set[str]:
     """Names of the primitives some backend has its own batching rule for."""
-    if _lazy_rules:
+    if _lazy_rules and len(type_owner) != _lazy_seen[0]:
+        _lazy_seen[0] = len(type_owner)
         seen = set(type_owner.values())   # a backend whose arrays were seen has its library loaded
         for b in [b for b in _lazy_rules if b in seen]:
             batch_rule_names.update(b.batch_rules or ())
@@ -182,7 +184,7 @@ def reload_plugins(entry_points: Iterable | None = None) -> None:
     """Forget every plugin and discover them again (tests use this)."""
     global _pm
     _pm = None
-    _registry.clear(); _plugin_of.clear(); _failed.clear(); type_owner.clear(); batch_rule_names.clear(); _lazy_rules.clear()
+    _registry.clear(); _plugin_of.clear(); _failed.clear(); type_owner.clear(); batch_rule_names.clear(); _lazy_rules.clear(); _lazy_seen[0] = -1
     from .trace import _aval_of_type
     _aval_of_type.clear()
     _by_spec.clear()

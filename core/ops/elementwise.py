@@ -96,11 +96,6 @@ def binary(name, jvp=None, transpose=None, *, out_bool=False):
         def jrule(pr, t, **kw):
             x, y = pr
             out = p.bind(x, y, **kw)
-            # a Python scalar operand becomes a 0-d array so the rule never binds scalars alone
-            if x.__class__ in _SCALARS:
-                x = full_like(out, x, (), out_dtype(out))
-            if y.__class__ in _SCALARS:
-                y = full_like(out, y, (), out_dtype(out))
             tout = jvp(x, y, out, t[0], t[1])
             if tout is not None and shape_of(tout) != shape_of(out):
                 tout = broadcast_to(tout, shape_of(out))
@@ -157,7 +152,13 @@ div_p, div = binary("div", lambda x, y, o, tx, ty: _sum_tangents(
     None if tx is None else div(tx, y), None if ty is None else mul(ty, neg(div(o, y)))), _div_transpose)
 
 
+def _as_array(v, out):
+    """A Python scalar operand as a 0-d array, so a rule never binds scalars alone."""
+    return full_like(out, v, (), out_dtype(out)) if v.__class__ in _SCALARS else v
+
+
 def _pow_jvp(x, y, out, tx, ty):
+    x, y = _as_array(x, out), _as_array(y, out)
     tangents = []
     if tx is not None:
         ym1 = y - 1 if isinstance(y, (int, float)) else sub(y, 1)
@@ -178,9 +179,13 @@ pow_p, pow = binary("pow", _pow_jvp)
 floor_div_p, floor_div = binary("floor_div")
 rem_p, rem = binary("rem", lambda x, y, o, tx, ty: _sum_tangents(
     tx, None if ty is None else mul(ty, neg(floor(div(x, y))))))
-atan2_p, atan2 = binary("atan2", lambda x, y, o, tx, ty: _sum_tangents(
-    None if tx is None else mul(tx, div(y, add(mul(x, x), mul(y, y)))),
-    None if ty is None else mul(ty, neg(div(x, add(mul(x, x), mul(y, y)))))))
+def _atan2_jvp(x, y, o, tx, ty):
+    x, y = _as_array(x, o), _as_array(y, o)
+    r2 = add(mul(x, x), mul(y, y))
+    return _sum_tangents(None if tx is None else mul(tx, div(y, r2)), None if ty is None else mul(ty, neg(div(x, r2))))
+
+
+atan2_p, atan2 = binary("atan2", _atan2_jvp)
 
 
 def _minmax_jvp(pick):

@@ -27,8 +27,9 @@ def make_kernels(backend, xp):
         nb, k = _prod(bshape), _prod(x.shape[i] for i in lc)
         m, n = _prod(x.shape[i] for i in xf), _prod(y.shape[i] for i in yf)
         if k == 1:
-            # an outer product (per-sample gradients make many): broadcasting beats matmul's k=1 path 3x
-            out = xt.reshape(nb, m, 1) * yt.reshape(nb, 1, n)
+            # a batch of outer products (per-sample gradients make many): einsum's loop beats
+            # matmul's k=1 path about 3x and a broadcasting multiply about 1.4x
+            out = xp.einsum("bm,bn->bmn", xt.reshape(nb, m), yt.reshape(nb, n))
         else:
             out = xp.matmul(xt.reshape(nb, m, k), yt.reshape(nb, k, n))
         return out.reshape(bshape + [x.shape[i] for i in xf] + [y.shape[i] for i in yf])

@@ -32,10 +32,11 @@ class TorchBackend(Backend):
 
     name = "torch"
 
-    def __init__(self, device: str | None = None):
+    def __init__(self, device: str | None = None, _rng: dict | None = None):
         self.device = device
-        self._generators: dict = {}
-        self._seed = 0
+        # one generator per device, shared by "torch" and its device-bound twins, so
+        # seeding through either gives the same stream on a device
+        self._rng = _rng if _rng is not None else {"seed": 0, "generators": {}}
         self._bound: dict = {}
         self._np_of = None
 
@@ -161,17 +162,19 @@ class TorchBackend(Backend):
     def generator(self):
         """The torch.Generator of this backend's device (made on first use)."""
         dev = self.device or "cpu"
-        g = self._generators.get(dev)
+        gens = self._rng["generators"]
+        g = gens.get(dev)
         if g is None:
             g = _torch().Generator(device=dev)
-            g.manual_seed(self._seed)
-            self._generators[dev] = g
+            g.manual_seed(self._rng["seed"])
+            gens[dev] = g
         return g
 
     def seed(self, n):
-        self._seed = int(n)
-        for g in self._generators.values():
-            g.manual_seed(self._seed)
+        """Reseed (the generators of every device): the same seed gives the same stream."""
+        self._rng["seed"] = int(n)
+        for g in self._rng["generators"].values():
+            g.manual_seed(self._rng["seed"])
 
     # ---------------------------------------------------------------- devices
     def devices(self):
@@ -214,8 +217,8 @@ class TorchBackend(Backend):
         elif dev.type != "cpu":
             raise BackendError(f"torch backend: device type {dev.type!r} is not supported; "
                                f"available: {self.devices()}.")
-        b = TorchBackend(device=str(dev))
-        b._seed = self._seed
+        b = TorchBackend(device=str(dev), _rng=self._rng)
+        b._bound = self._bound
         self._bound[key] = b
         return b
 

@@ -8,7 +8,8 @@ of an inner transform), so they may call torch directly.
   primitives, each a kernel call); torch does it in one advanced-indexing call (small operands) or
   one offset ``index_select`` (large ones).
 * scatter_add with batched indices: one ``index_put_(accumulate=True)`` on a
-  copy instead of the generic rule's flatten / offset / reshape sequence.
+  copy (small operands) or one offset ``index_add`` (large ones) instead of the
+  generic rule's sequence of primitives.
 """
 from __future__ import annotations
 
@@ -76,12 +77,19 @@ def _scatter_add_batched_idx(vals, dims, *, axis):
     if x.dtype == torch.bool:
         return _generic("scatter_add")(vals, dims, axis=axis)
     # move the indexed axis of x next to the batch axis: (B, N, pre, post)
-    out = torch.movedim(x, axis + 1, 1).clone()
+    xm = torch.movedim(x, axis + 1, 1) if axis else x
     # updates to (B, I.., pre, post)
-    u = torch.movedim(upd, list(range(axis + 1, axis + 1 + k)), list(range(1, 1 + k)))
-    rows = torch.arange(b, device=x.device).reshape((b,) + (1,) * k)
-    out.index_put_((rows, idx), u, accumulate=True)
-    return torch.movedim(out, 1, axis + 1), 0
+    u = torch.movedim(upd, list(range(axis + 1, axis + 1 + k)), list(range(1, 1 + k))) if axis else upd
+    if x.numel() <= _SMALL:
+        rows = torch.arange(b, device=x.device).reshape((b,) + (1,) * k)
+        out = xm.clone().index_put_((rows, idx), u, accumulate=True)
+    else:
+        n = xm.shape[1]
+        rest = tuple(xm.shape[2:])
+        offs = torch.arange(0, b * n, n, device=x.device, dtype=idx.dtype).reshape((b,) + (1,) * k)
+        out = torch.index_add(xm.reshape((b * n,) + rest), 0, (idx + offs).reshape(-1),
+                              u.reshape((-1,) + rest)).reshape(xm.shape)
+    return (torch.movedim(out, 1, axis + 1) if axis else out), 0
 
 
 batch_rules = {"gather": _gather_both_batched, "scatter_add": _scatter_add_batched_idx}

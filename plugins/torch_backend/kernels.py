@@ -135,21 +135,32 @@ def _bitwise_not(x):
     return torch.bitwise_not(x)
 
 
-def _reduce(fn, int_dtype=True):
+def _reduce(fn):
     """reduce_sum/prod: torch widens small ints and bools; the primitive keeps the dtype."""
     def kernel(x, *, axes):
-        if not axes:
-            return x
         if x.dtype in _INT_OR_BOOL:
+            if not axes:
+                return x
             if x.dtype == torch.bool:
                 return fn(x.to(torch.int64), axes).to(torch.bool)
             return fn(x, axes, dtype=x.dtype)
+        if not axes:
+            return x
         return fn(x, axes)
     return kernel
 
 
+def _reduce_sum(x, *, axes):
+    if axes and x.dtype not in _INT_OR_BOOL:
+        return torch.sum(x, axes)
+    return _reduce_sum_slow(x, axes=axes)
+
+
 def _sum(x, axes, dtype=None):
     return torch.sum(x, axes, dtype=dtype)
+
+
+_reduce_sum_slow = _reduce(_sum)
 
 
 def _prod(x, axes, dtype=None):
@@ -400,7 +411,7 @@ def make_kernels(backend):
         "gather": _gather,
         "scatter_add": _scatter_add,
         # reductions
-        "reduce_sum": _reduce(_sum),
+        "reduce_sum": _reduce_sum,
         "reduce_prod": _reduce(_prod),
         "reduce_max": _reduce_extremum(torch.amax),
         "reduce_min": _reduce_extremum(torch.amin),

@@ -1228,7 +1228,7 @@ def register_all(register):
 def tensor_method(name):
     """The polyfunc callable registered for the method ``torch.Tensor.<name>``, or None.
 
-    The native map holds it under the key ``("tensor_method", name)``, so the
+    The native map holds it under the key ``("method", name)``, so the
     core can offer torch's methods on a tracer (``x.relu()``) from ``__getattr__``
     without knowing torch."""
     from polyfunc.native import native_map
