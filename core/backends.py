@@ -77,6 +77,15 @@ class Backend:
     def synchronize(self) -> None:
         """Wait for queued device work (no-op on the CPU)."""
 
+    # True when code written for this library calls methods with its own semantics
+    # (torch's x.sum(dim=0), x.transpose(0, 1), x.size(0)): tracers then use the
+    # plugin's method map and report dtypes in the library's own terms.
+    native_methods: bool = False
+
+    def native_dtype(self, dtype: Any) -> Any:
+        """The library's own dtype object for a numpy dtype (used when native_methods is on)."""
+        return dtype
+
     def with_device(self, device: str) -> "Backend":
         """This backend bound to ``device`` (e.g. 'cuda:1'); the default has none."""
         raise BackendError(f"backend {self.name!r} has no device {device!r}; it offers {self.devices()}.")

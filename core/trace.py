@@ -210,6 +210,29 @@ def _pnp():
     return pnp
 
 
+class _Size(int):
+    """``x.size``: an int (NumPy's attribute) that can also be called (torch's ``x.size(dim)``)."""
+
+    def __new__(cls, n, shape):
+        obj = super().__new__(cls, n)
+        obj._shape = shape
+        return obj
+
+    def __call__(self, dim=None):
+        return self._shape if dim is None else self._shape[dim]
+
+
+def _numpy_or_native(name, numpy_impl):
+    """A tracer method with NumPy's semantics, unless the array's library has its own (torch)."""
+    def method(self, *args, **kwargs):
+        fn = self._native_method(name)
+        if fn is not None:
+            return fn(self, *args, **kwargs)
+        return numpy_impl(self, *args, **kwargs)
+    method.__name__ = name
+    return method
+
+
 class Tracer:
     """A value under a transform.  Behaves like an array: operators, indexing,
     ``.shape``/``.dtype``, the common methods, and NumPy's and torch's
@@ -230,9 +253,7 @@ class Tracer:
             f"Use polyfunc.numpy.where(cond, a, b) to choose between values instead.")
 
     shape = property(lambda self: self.aval.shape)
-    dtype = property(lambda self: self.aval.dtype)
     ndim = property(lambda self: len(self.aval.shape))
-    size = property(lambda self: self.aval.size)
     T = property(lambda self: _pnp().transpose(self))
     mT = property(lambda self: _pnp().swapaxes(self, -1, -2))
 
@@ -311,29 +332,55 @@ class Tracer:
             f"is not supported; use the out-of-place form "
             f"polyfunc.numpy.index_update(x, idx, v) (or where(...)).")
 
-    # methods
-    def sum(self, axis=None, keepdims=False, dtype=None): return _pnp().sum(self, axis=axis, keepdims=keepdims, dtype=dtype)
-    def mean(self, axis=None, keepdims=False): return _pnp().mean(self, axis=axis, keepdims=keepdims)
-    def var(self, axis=None, ddof=0, keepdims=False): return _pnp().var(self, axis=axis, ddof=ddof, keepdims=keepdims)
-    def std(self, axis=None, ddof=0, keepdims=False): return _pnp().std(self, axis=axis, ddof=ddof, keepdims=keepdims)
-    def prod(self, axis=None, keepdims=False): return _pnp().prod(self, axis=axis, keepdims=keepdims)
-    def max(self, axis=None, keepdims=False): return _pnp().max(self, axis=axis, keepdims=keepdims)
-    def min(self, axis=None, keepdims=False): return _pnp().min(self, axis=axis, keepdims=keepdims)
-    def argmax(self, axis=None): return _pnp().argmax(self, axis=axis)
-    def argmin(self, axis=None): return _pnp().argmin(self, axis=axis)
-    def cumsum(self, axis=None): return _pnp().cumsum(self, axis=axis)
-    def reshape(self, *shape): return _pnp().reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
-    def transpose(self, *axes): return _pnp().transpose(self, (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes) or None)
-    def swapaxes(self, a, b): return _pnp().swapaxes(self, a, b)
-    def squeeze(self, axis=None): return _pnp().squeeze(self, axis=axis)
-    def ravel(self): return _pnp().ravel(self)
-    def flatten(self): return _pnp().ravel(self)
-    def astype(self, dtype): return _pnp().astype(self, dtype)
-    def dot(self, o): return _pnp().dot(self, o)
-    def clip(self, a_min=None, a_max=None): return _pnp().clip(self, a_min, a_max)
-    def round(self): return _pnp().round(self)
-    def copy(self): return self
-    def conj(self): return self
+    def _native_method(self, name):
+        """The plugin's method ``name`` when this array's library has its own method semantics."""
+        try:
+            b = _backends_mod().backend_of(self)
+        except Exception:
+            return None
+        if not b.native_methods:
+            return None
+        from .native import method
+        return method(name)
+
+    @property
+    def dtype(self):
+        dt = self.aval.dtype
+        try:
+            b = _backends_mod().backend_of(self)
+        except Exception:
+            return dt
+        return b.native_dtype(dt) if b.native_methods else dt
+
+    @property
+    def size(self):
+        return _Size(self.aval.size, self.aval.shape)
+
+    # methods: NumPy's semantics, or the library's own where it has them (see _native_method)
+    sum = _numpy_or_native("sum", lambda self, axis=None, keepdims=False, dtype=None: _pnp().sum(self, axis=axis, keepdims=keepdims, dtype=dtype))
+    mean = _numpy_or_native("mean", lambda self, axis=None, keepdims=False: _pnp().mean(self, axis=axis, keepdims=keepdims))
+    var = _numpy_or_native("var", lambda self, axis=None, ddof=0, keepdims=False: _pnp().var(self, axis=axis, ddof=ddof, keepdims=keepdims))
+    std = _numpy_or_native("std", lambda self, axis=None, ddof=0, keepdims=False: _pnp().std(self, axis=axis, ddof=ddof, keepdims=keepdims))
+    prod = _numpy_or_native("prod", lambda self, axis=None, keepdims=False: _pnp().prod(self, axis=axis, keepdims=keepdims))
+    max = _numpy_or_native("max", lambda self, axis=None, keepdims=False: _pnp().max(self, axis=axis, keepdims=keepdims))
+    min = _numpy_or_native("min", lambda self, axis=None, keepdims=False: _pnp().min(self, axis=axis, keepdims=keepdims))
+    argmax = _numpy_or_native("argmax", lambda self, axis=None: _pnp().argmax(self, axis=axis))
+    argmin = _numpy_or_native("argmin", lambda self, axis=None: _pnp().argmin(self, axis=axis))
+    cumsum = _numpy_or_native("cumsum", lambda self, axis=None: _pnp().cumsum(self, axis=axis))
+    reshape = _numpy_or_native("reshape", lambda self, *shape: _pnp().reshape(
+        self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape))
+    transpose = _numpy_or_native("transpose", lambda self, *axes: _pnp().transpose(
+        self, (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes) or None))
+    swapaxes = _numpy_or_native("swapaxes", lambda self, a, b: _pnp().swapaxes(self, a, b))
+    squeeze = _numpy_or_native("squeeze", lambda self, axis=None: _pnp().squeeze(self, axis=axis))
+    ravel = _numpy_or_native("ravel", lambda self: _pnp().ravel(self))
+    flatten = _numpy_or_native("flatten", lambda self: _pnp().ravel(self))
+    astype = _numpy_or_native("astype", lambda self, dtype: _pnp().astype(self, dtype))
+    dot = _numpy_or_native("dot", lambda self, o: _pnp().dot(self, o))
+    clip = _numpy_or_native("clip", lambda self, a_min=None, a_max=None: _pnp().clip(self, a_min, a_max))
+    round = _numpy_or_native("round", lambda self: _pnp().round(self))
+    copy = _numpy_or_native("copy", lambda self: self)
+    conj = _numpy_or_native("conj", lambda self: self)
 
     # NumPy's and torch's override protocols; the map comes from backend plugins.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):

@@ -289,7 +289,11 @@ def _select_jvp(pr, t):
     out = select(p, x, y)
     if t[1] is None and t[2] is None:
         return out, None
-    return out, select(p, instantiate(t[1], x), instantiate(t[2], y))
+    dt = out_dtype(out)
+
+    def inst(tan, v):   # a zero tangent in the output's dtype (a Python 0 branch is not int64 here)
+        return tan if tan is not None else full_like(out, 0, shape_of(v), dt)
+    return out, select(p, inst(t[1], x), inst(t[2], y))
 
 
 def _select_transpose(ct, p, x, y):

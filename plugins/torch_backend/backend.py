@@ -31,6 +31,11 @@ class TorchBackend(Backend):
     """
 
     name = "torch"
+    native_methods = True     # torch code on a tracer means torch's method semantics
+
+    def native_dtype(self, dtype):
+        from .dtypes import to_torch_dtype
+        return to_torch_dtype(dtype)
 
     def __init__(self, device: str | None = None, _rng: dict | None = None):
         self.device = device
