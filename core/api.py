@@ -17,7 +17,7 @@ from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
 from .interpreters.jvp import JVPTrace, JVPTracer
 from .ops.structural import LinearArg
 from .primitive import transpose_rules
-from .trace import Tracer, current_trace, get_aval, set_trace
+from .trace import Tracer, _current, current_trace, get_aval, set_trace
 from .tree import flatten, unflatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
@@ -25,7 +25,21 @@ __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfw
 
 
 # ------------------------------------------------------------------ helpers
+_argnums_cache: dict = {}
+
+
 def _argnums(argnums, nargs: int, transform: str) -> tuple[tuple[int, ...], bool]:
+    key = (argnums, nargs) if isinstance(argnums, (int, tuple)) else None
+    hit = _argnums_cache.get(key) if key is not None else None
+    if hit is not None:
+        return hit
+    res = _argnums_check(argnums, nargs, transform)
+    if key is not None:
+        _argnums_cache[key] = res
+    return res
+
+
+def _argnums_check(argnums, nargs: int, transform: str) -> tuple[tuple[int, ...], bool]:
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums) if isinstance(argnums, (tuple, list)) else None
     if nums is None or not all(isinstance(a, int) for a in nums):
@@ -96,13 +110,14 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
 
     Returns (out leaves, out spec, linear Graph from input tangents to output tangents, aux).
     """
-    from .backends import backend_of
-    parent = current_trace()
-    g = GraphTrace(parent, backend=backend_of(*primals) if primals else None, transform=transform)
+    g = GraphTrace(_current.get(), transform=transform, like=primals[0] if primals else None)
     j = JVPTrace(g, transform)
     tvars = [g.new_var(get_aval(p)) for p in primals]
-    with set_trace(j):
+    token = _current.set(j)
+    try:
         out = fun([JVPTracer(j, p, t) for p, t in zip(primals, tvars)])
+    finally:
+        _current.reset(token)
     out, aux = _split_aux(out, has_aux, transform)
     lv, spec = flatten(out)
     primal_out, tangent_out = [], []
@@ -115,7 +130,9 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
             tangent_out.append(None)
     if has_aux:
         aux = _lower(aux, j)
-    return primal_out, spec, Graph(tvars, g.eqns, tangent_out, backend=g.backend), aux
+    graph = Graph(tvars, g.eqns, tangent_out)
+    graph._trace = g
+    return primal_out, spec, graph, aux
 
 
 def backward_pass(graph: Graph, cts_out: Sequence) -> list:

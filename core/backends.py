@@ -112,6 +112,7 @@ _failed: dict[str, str] = {}           # plugin name -> error text
 type_owner: dict[type, Backend | None] = {}   # hot-path cache used by the eval trace
 batch_rule_names: set[str] = set()            # primitives some backend has its own batching rule for
 _lazy_rules: list = []
+native_seen = [False]   # has an array of a backend with native method semantics been seen?
 _lazy_seen = [-1]
 
 
@@ -337,6 +338,8 @@ def owner_of(x: Any, prim: Any) -> Backend | None:
                 raise BackendError(f"an array of type {cls.__name__} belongs to backend {b.name!r}, "
                                    f"which cannot run here: {why}")
             type_owner[cls] = b
+            if b.native_methods:
+                native_seen[0] = True
             return b
     where = f" to {prim.name}" if prim is not None else ""
     raise TypeError(

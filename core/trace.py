@@ -334,6 +334,8 @@ class Tracer:
 
     def _native_method(self, name):
         """The plugin's method ``name`` when this array's library has its own method semantics."""
+        if not _backends_mod().native_seen[0]:
+            return None
         try:
             b = _backends_mod().backend_of(self)
         except Exception:
@@ -346,6 +348,8 @@ class Tracer:
     @property
     def dtype(self):
         dt = self.aval.dtype
+        if not _backends_mod().native_seen[0]:
+            return dt
         try:
             b = _backends_mod().backend_of(self)
         except Exception:

@@ -29,8 +29,18 @@ def _register_dataclass(cls: type) -> None:
     _registered_dataclasses.add(cls)
 
 
+_plain_types: set = set()   # leaf types known not to be dataclasses (the common case, checked once)
+
+
 def _unregistered_dataclass(x: Any) -> bool:
-    return dataclasses.is_dataclass(x) and not isinstance(x, type) and type(x) not in _registered_dataclasses
+    cls = x.__class__
+    if cls in _plain_types:
+        return False
+    if dataclasses.is_dataclass(x) and not isinstance(x, type) and cls not in _registered_dataclasses:
+        return True
+    if not dataclasses.is_dataclass(cls):
+        _plain_types.add(cls)
+    return False
 
 
 def flatten(tree: Any) -> tuple[list, PyTreeSpec]:

@@ -8,7 +8,7 @@ import optree
 from . import ops
 from .errors import TransformError
 from .interpreters.batching import BatchTrace, BatchTracer
-from .trace import Tracer, current_trace, get_aval, set_trace
+from .trace import Tracer, _current, get_aval
 from .tree import NAMESPACE, flatten, unflatten
 
 __all__ = ["vmap"]
@@ -16,8 +16,10 @@ __all__ = ["vmap"]
 _RANDOMNESS = ("error", "different", "same")
 
 
-def _prefix_leaves(prefix, tree, what, transform="vmap"):
+def _prefix_leaves(prefix, tree, what, transform="vmap", n_leaves=None):
     """One entry of ``prefix`` per leaf of ``tree`` (a leaf of prefix covers a subtree)."""
+    if n_leaves is not None and (prefix is None or isinstance(prefix, int)):
+        return [prefix] * n_leaves          # the common case needs no tree walk
     try:
         full = optree.tree_broadcast_prefix(prefix, tree, none_is_leaf=True, namespace=NAMESPACE)
     except (ValueError, TypeError):
@@ -65,8 +67,10 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
                 f"vmap: in_dims={in_dims!r} has {len(dims_prefix)} entries but the function got {len(args)} "
                 f"positional argument(s); give one entry (int or None) per argument.")
         leaves, spec = flatten(args)
-        dims = _prefix_leaves(dims_prefix if isinstance(dims_prefix, tuple) else (dims_prefix,) * len(args),
-                              args, "in_dims")
+        if dims_prefix is None or isinstance(dims_prefix, int):
+            dims = [dims_prefix] * len(leaves)      # one dim for every leaf: no tree walk needed
+        else:
+            dims = _prefix_leaves(dims_prefix, args, "in_dims")
         size = _batch_size(leaves, dims, args, spec)
         if chunk_size is not None and chunk_size < size:
             return _chunked(func, leaves, spec, dims, size, kwargs)
@@ -76,10 +80,13 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
     wrapped.__wrapped__ = func
 
     def _run(func, leaves, spec, dims, size, kwargs):
-        trace = BatchTrace(current_trace(), size, randomness)
+        trace = BatchTrace(_current.get(), size, randomness)
         ins = [x if d is None else BatchTracer(trace, x, d) for x, d in zip(leaves, dims)]
-        with set_trace(trace):
+        token = _current.set(trace)
+        try:
             out = func(*unflatten(spec, ins), **kwargs)
+        finally:
+            _current.reset(token)
         return _place_outputs(out, trace, size)
 
     def _chunked(func, leaves, spec, dims, size, kwargs):
@@ -104,7 +111,8 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
 
     def _place_outputs(out, trace, size):
         lv, out_spec = flatten(out)
-        od = _prefix_leaves(out_dims if not isinstance(out_dims, list) else tuple(out_dims), out, "out_dims")
+        od = _prefix_leaves(out_dims if not isinstance(out_dims, list) else tuple(out_dims), out, "out_dims",
+                            n_leaves=len(lv))
         res = []
         for o, d in zip(lv, od):
             batched = isinstance(o, BatchTracer) and o._trace is trace

@@ -20,18 +20,7 @@ TOL = {np.dtype(np.float32): (2e-5, 2e-5), np.dtype(np.float64): (1e-10, 1e-12)}
 
 # Known discrepancies, marked xfail(strict=True) so that a fix shows up: fnmatch pattern of the test's
 # name (the backend is the first id in the brackets) -> reason.
-_TORCH_BOOL_SCALAR = ("bug: torch backend: a Python bool operand reaches the torch kernel unconverted "
-                      "(torch.sub(x, True) raises 'Subtraction ... with a bool tensor is not supported'); "
-                      "NumPy 2 treats True as a weak scalar of x's dtype")
-KNOWN_BUGS: dict = {
-    **{f"test_promotion_python_scalar[torch-{side}-bool-{dt}-subtract]": _TORCH_BOOL_SCALAR
-       for side in ("left", "right") for dt in ("float32", "float64", "int32", "int64")},
-    **{f"test_promotion_python_scalar[torch-{side}-bool-bool-maximum]": "bug: torch backend max kernel on bool "
-       "with a Python bool scalar: torch clamp_min 'not implemented for Bool' (NumPy: bool)"
-       for side in ("left", "right")},
-    "test_promotion_unary[torch-bool-abs]": "bug: torch backend abs kernel on bool: 'abs_cpu not implemented for "
-    "Bool' (NumPy: np.abs(bool) -> bool)",
-}
+KNOWN_BUGS: dict = {}
 
 
 @pytest.fixture(autouse=True)

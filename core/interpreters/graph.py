@@ -37,13 +37,21 @@ class Eqn:
 class GraphTrace(Trace):
     transform = "make_graph"
 
-    def __init__(self, parent, backend=None, stage_effects=False, transform="make_graph"):
+    def __init__(self, parent, backend=None, stage_effects=False, transform="make_graph", like=None):
         self.parent = parent
-        self.backend = backend
+        self._backend_obj = backend
+        self._like = like            # a value whose backend is this graph's, resolved on demand
         self.stage_effects = stage_effects
         self.transform = transform
         self.eqns: list[Eqn] = []
         self.counter = 0
+
+    @property
+    def backend(self):
+        if self._backend_obj is None and self._like is not None:
+            from ..backends import backend_of
+            self._backend_obj = backend_of(self._like)
+        return self._backend_obj
 
     def new_var(self, aval: ShapedArray) -> GraphTracer:
         return GraphTracer(self, ShapedArray(aval.shape, aval.dtype))

@@ -21,6 +21,25 @@ def _generic(name):
     return batch_rules[primitives[name]]
 
 
+_MULTI: list = []   # [bool] once known: may tensors live on more than one kind of device here?
+
+
+def _check_devices(name, *ts):
+    """The kernels' device check (see kernels._check_same_device), free on CPU-only machines."""
+    if not _MULTI:
+        mps = getattr(torch.backends, "mps", None)
+        _MULTI.append(bool(torch.cuda.is_available() or (mps is not None and mps.is_available())))
+    if _MULTI[0]:
+        first = None
+        for t in ts:
+            if isinstance(t, torch.Tensor):
+                if first is None:
+                    first = t
+                elif t.device != first.device:
+                    from .kernels import _device_error
+                    raise _device_error(name, first, t)
+
+
 def _index(idx):
     if idx.dtype is torch.int64 or idx.dtype is torch.int32:
         return idx
@@ -35,6 +54,7 @@ def _gather_both_batched(vals, dims, *, axis):
     dx, di = dims
     if dx is None or di is None:
         return _generic("gather")(vals, dims, axis=axis)
+    _check_devices("gather", x, idx)
     x = torch.movedim(x, dx, 0)
     idx = _index(torch.movedim(idx, di, 0))
     b = x.shape[0]
@@ -63,6 +83,7 @@ def _scatter_add_batched_idx(vals, dims, *, axis):
     dx, di, du = dims
     if di is None or x.__class__ is not torch.Tensor and not isinstance(x, torch.Tensor):
         return _generic("scatter_add")(vals, dims, axis=axis)
+    _check_devices("scatter_add", x, idx, upd)
     b = idx.shape[di]
     idx = _index(torch.movedim(idx, di, 0))                   # (B, I..)
     if dx is None:

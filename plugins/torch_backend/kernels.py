@@ -5,9 +5,12 @@ create new tensors on their input's device, and never move data to the host.
 
 Binary kernels accept a Python scalar in either position (a weak scalar: the
 result takes the tensor's dtype).  On a machine with more than one kind of
-device they also check that two tensor operands share a device and raise a
-BackendError naming both otherwise (torch itself lets a 0-d CPU tensor meet a
-CUDA tensor, which would be a silent copy)."""
+device they, and every other kernel taking several tensors (select, concatenate,
+dot_general, gather, scatter_add), check that the tensor operands share a device
+and raise a BackendError naming both otherwise (torch itself lets a 0-d CPU
+tensor meet a CUDA tensor, which would be a silent copy).  A Python bool operand
+is a weak scalar of the tensor's dtype (True is 1 of an int or float tensor), and
+integer floor_div/rem by zero give 0, as in NumPy 2."""
 from __future__ import annotations
 
 import math
@@ -34,12 +37,40 @@ def _device_error(name, x, y):
         f"or pick one device with polyfunc.use_backend('torch:<device>').")
 
 
+def _check_same_device(name, fn):
+    """``fn`` (a kernel taking several tensors positionally) with a check that all its tensor
+    operands share one device; a BackendError naming both devices otherwise.  Only wrapped
+    in on machines with more than one kind of device."""
+    Tensor = torch.Tensor
+
+    def kernel(*args, **params):
+        first = None
+        for a in args:
+            if isinstance(a, Tensor):
+                if first is None:
+                    first = a
+                elif a.device != first.device:
+                    raise _device_error(name, first, a)
+        return fn(*args, **params)
+    kernel.__name__ = name
+    return kernel
+
+
 def _as_tensor(s, like, default_device):
     """A Python scalar as a 0-d tensor with ``like``'s dtype and device (or the Python default)."""
     if isinstance(like, torch.Tensor):
         return torch.as_tensor(s, dtype=like.dtype, device=like.device)
     return torch.as_tensor(s, dtype=_PY_DEFAULT[type(s)] if type(s) in _PY_DEFAULT else None,
                            device=default_device)
+
+
+def _weak(s, t):
+    """A Python scalar ``s`` meeting tensor ``t``: a weak scalar of ``t``'s dtype.  Only a
+    Python bool needs converting (torch rejects e.g. ``torch.sub(x, True)``; NumPy 2
+    reads True as 1 of x's dtype)."""
+    if s.__class__ is bool and t.dtype is not torch.bool:
+        return int(s)
+    return s
 
 
 def _binary(name, fn, *, swap=None, check_devices, default_device):
@@ -55,10 +86,12 @@ def _binary(name, fn, *, swap=None, check_devices, default_device):
             x = _as_tensor(x, None, default_device)
             return fn(x, _as_tensor(y, x, default_device))
         if xs:
+            x = _weak(x, y)
             if swap is not None:
                 return swap(y, x)
             return fn(_as_tensor(x, y, None), y)
         if ys:
+            y = _weak(y, x)
             try:
                 return fn(x, y)
             except TypeError:
@@ -74,12 +107,12 @@ def _binary(name, fn, *, swap=None, check_devices, default_device):
             return fn(x, y)
     else:
         def kernel(x, y):
-            if x.__class__ in _SCALAR_SET:
+            if x.__class__ in _SCALAR_SET or y.__class__ is bool:
                 return slow(x, y)
             try:
                 return fn(x, y)
             except TypeError:
-                if y.__class__ in _SCALAR_SET or x.__class__ in _SCALAR_SET:
+                if y.__class__ in _SCALAR_SET:
                     return slow(x, y)
                 raise
     kernel.__name__ = name
@@ -95,19 +128,52 @@ def _integer_pow(x, *, y):
     return torch.pow(x, y)
 
 
+def _bool_scalar(x, y, absorbing):
+    """max (absorbing=True) / min (absorbing=False) of a bool tensor and a Python scalar."""
+    if bool(y) is absorbing:
+        return torch.full_like(x, absorbing)
+    return x.clone()
+
+
 def _max(x, y):
     if y.__class__ in _SCALAR_SET:
+        if x.dtype is torch.bool:       # clamp_min has no Bool kernel
+            return _bool_scalar(x, y, True)
         return torch.clamp_min(x, y)
+    if x.dtype is torch.bool:
+        return torch.logical_or(x, y)
     return torch.maximum(x, y)
 
 
 def _min(x, y):
     if y.__class__ in _SCALAR_SET:
+        if x.dtype is torch.bool:
+            return _bool_scalar(x, y, False)
         return torch.clamp_max(x, y)
+    if x.dtype is torch.bool:
+        return torch.logical_and(x, y)
     return torch.minimum(x, y)
 
 
-def _rem(x, y):
+def _int_by_zero(fn):
+    """floor_div/rem on integers: NumPy gives 0 where the divisor is 0; torch raises on the
+    CPU (and gives garbage on CUDA).  Floats go straight through (inf/nan, as NumPy)."""
+    def kernel(x, y):
+        if x.dtype not in _INT_OR_BOOL:
+            return fn(x, y)
+        if y.__class__ in _SCALAR_SET:
+            if y == 0:
+                return torch.zeros_like(x)
+            return fn(x, y)
+        if y.dtype is torch.bool:
+            return fn(x, y)             # no bool loop in torch either way; let it raise
+        zero = y == 0
+        out = fn(x, torch.where(zero, torch.ones((), dtype=y.dtype, device=y.device), y))
+        return torch.where(zero, torch.zeros((), dtype=out.dtype, device=out.device), out)
+    return kernel
+
+
+def _rem_t(x, y):
     return torch.remainder(x, y)
 
 
@@ -115,8 +181,18 @@ def _div(x, y):
     return torch.div(x, y)
 
 
-def _floor_div(x, y):
+def _floor_div_t(x, y):
     return torch.floor_divide(x, y)
+
+
+_rem = _int_by_zero(_rem_t)
+_floor_div = _int_by_zero(_floor_div_t)
+
+
+def _abs(x):
+    if x.dtype is torch.bool:           # abs_cpu has no Bool kernel; NumPy: identity
+        return x
+    return torch.abs(x)
 
 
 def _atan2(x, y):
@@ -370,7 +446,7 @@ def make_kernels(backend):
         # elementwise, unary
         "neg": torch.neg, "exp": torch.exp, "log": torch.log, "log1p": torch.log1p, "expm1": torch.expm1,
         "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "tanh": torch.tanh, "logistic": torch.sigmoid,
-        "sqrt": torch.sqrt, "rsqrt": torch.rsqrt, "abs": torch.abs, "sign": torch.sign, "floor": torch.floor,
+        "sqrt": torch.sqrt, "rsqrt": torch.rsqrt, "abs": _abs, "sign": torch.sign, "floor": torch.floor,
         "ceil": torch.ceil, "round": torch.round, "asin": torch.asin, "acos": torch.acos, "atan": torch.atan,
         "sinh": torch.sinh, "cosh": torch.cosh, "isnan": torch.isnan, "stop_gradient": _stop_gradient,
         "logical_not": torch.logical_not, "bitwise_not": _bitwise_not,
@@ -422,4 +498,9 @@ def make_kernels(backend):
         # random numbers, from the backend's generator on its device
         "random_normal": normal, "random_uniform": uniform, "random_randint": randint,
     }
+    if check:
+        # the binary kernels check their two operands themselves (see _binary); these take
+        # several tensors too (torch.where would silently copy a 0-d CPU tensor to the GPU)
+        for name in ("select", "concatenate", "dot_general", "gather", "scatter_add"):
+            k[name] = _check_same_device(name, k[name])
     return k
