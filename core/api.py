@@ -372,6 +372,8 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
     [[1.0, 0.0], [0.0, 1.0]]
     """
     from .vmap import vmap
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise TransformError(f"jacrev: chunk_size must be a positive int or None, got {chunk_size!r}.")
 
     def wrapped(*args, **kwargs):
         nums, single = _argnums(argnums, len(args), "jacrev")
@@ -387,15 +389,19 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
         ref = next((o for o in outs if not get_aval(o).weak), None)
         if ref is None:
             raise TransformError("jacrev: the function returned no array output.")
-        basis = ops.eye_like(ref, m, oavals[0].dtype)
-
         def pull(row):
             cts = _split_rows(row, sizes, [a.shape for a in oavals])
             cts = [ops.convert_element_type(c, a.dtype) if ops.dtype_of(c) != a.dtype else c
                    for c, a in zip(cts, oavals)]
             res = backward_pass(graph, cts)
             return [r if r is not None else _zeros_like(p) for r, p in zip(res, leaves)]
-        rows = vmap(pull, chunk_size=chunk_size)(basis)           # per input: (m,) + in.shape
+        def rows_from(start, k):   # basis rows [start, start + k) pulled back: per input (k,) + in.shape
+            return vmap(pull)(ops.eye_like(ref, m, oavals[0].dtype, rows=k, offset=start))
+        if chunk_size is None or chunk_size >= m:
+            rows = rows_from(0, m)
+        else:   # bounded memory: the basis and the pulled-back rows exist one chunk at a time
+            parts = [rows_from(s, min(chunk_size, m - s)) for s in range(0, m, chunk_size)]
+            rows = [ops.concatenate([p[j] for p in parts], 0) for j in range(len(leaves))]
         blocks = [_split_rows(r, sizes, [a.shape for a in oavals]) for r in rows]  # [input][output]
         per_out = [unflatten(spec, [blocks[j][i] for j in range(len(leaves))]) for i in range(len(outs))]
         per_out = [p[0] if single else tuple(p) for p in per_out]

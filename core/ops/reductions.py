@@ -102,7 +102,7 @@ def _prod_jvp(pr, t, *, axes):
         return reshape(transpose(v, perm), ks + (n,))
     x2 = flat(x)
     big = broadcast_in_dim(x2, ks + (n, n), tuple(range(len(ks))) + (len(ks) + 1,))
-    eye = eq(eye_like(x, n, np.int64), 1)
+    eye = eye_like(x, n, bool)
     one = full_like(x, 1, ks + (n, n), dtype_of(x))
     others = reduce_prod(select(broadcast_to(eye, ks + (n, n)), one, big), (len(ks) + 1,))
     return out, reduce_sum(mul(flat(t[0]), others), (len(ks),))

@@ -13,7 +13,7 @@ __all__ = [
     "full_like", "iota", "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
     "slice_p", "slice", "pad", "concatenate", "rev", "gather", "scatter_add",
     "shape_of", "dtype_of", "zeros", "instantiate", "moveaxis", "broadcast_to", "unbroadcast",
-    "index_in_dim", "stack", "LinearArg", "broadcast_shapes", "eye_like", "iota_like",
+    "index_in_dim", "stack", "LinearArg", "broadcast_shapes", "eye_like", "eye_p", "iota_like",
 ]
 
 
@@ -499,10 +499,22 @@ def _flat_batch_index(x, idx, axis, b):
     return x2, add(idx, offs), s
 
 
-def eye_like(x, n, dtype):
-    """An n x n identity of ``dtype`` on ``x``'s backend and device."""
-    rows = cumsum(full_like(x, 1, (n, n), np.int64), 0)
-    return convert_element_type(eq(rows, transpose(rows, (1, 0))), dtype)
+eye_p = Primitive("eye")
+
+
+def eye_like(like, n, dtype, rows=None, offset=0):
+    """Rows ``[offset, offset + rows)`` of the n x n identity, on ``like``'s backend and device.
+
+    jacrev builds its basis from it one chunk of rows at a time, so a chunked
+    Jacobian never holds the whole n x n identity."""
+    rows = n if rows is None else rows
+    return eye_p.bind(like, shape=(int(rows), int(n)), offset=int(offset), dtype=np.dtype(dtype))
+
+
+AE[eye_p] = lambda like, *, shape, offset, dtype: ShapedArray(shape, dtype)
+JR[eye_p] = lambda p, t, **kw: (eye_p.bind(*p, **kw), None)
+TR[eye_p] = lambda ct, like, **kw: [None]
+BR[eye_p] = lambda v, d, **kw: (eye_p.bind(v[0], **kw), None)   # like only names the backend
 
 
 def iota_like(x, shape):
@@ -561,5 +573,5 @@ TR[scatter_add_p] = _scatter_transpose
 BR[scatter_add_p] = _scatter_batch
 
 
-from .elementwise import add, convert_element_type, eq, mul, sub  # noqa: E402
+from .elementwise import add, mul, sub  # noqa: E402
 from .reductions import cumsum, reduce_sum  # noqa: E402

@@ -304,6 +304,13 @@ def _full_like_make(rng, dtype):
                    label="other_dtype_like", grad=False)]
 
 
+def _eye_make(rng, dtype):
+    like = _vals(rng, (2,), dtype)
+    return [Sample((like,), dict(shape=(3, 3), offset=0, dtype=dtype), label="3x3"),
+            Sample((like,), dict(shape=(2, 5), offset=2, dtype=dtype), label="2x5+2"),
+            Sample((like,), dict(shape=(4, 3), offset=-1, dtype=dtype), label="4x3-1")]
+
+
 def _iota_make(rng, dtype):
     return [Sample((), dict(dtype=dtype, shape=(5,), dimension=0), label="(5,)"),
             Sample((), dict(dtype=dtype, shape=(2, 3), dimension=1), label="(2,3)d1"),
@@ -455,6 +462,8 @@ OP_CASES: list[OpCase] = [
     _p("iota", lambda **p: ops.iota(**p), lambda *, dtype, shape, dimension: np.broadcast_to(
         np.arange(shape[dimension], dtype=dtype).reshape([n if i == dimension else 1 for i, n in enumerate(shape)]),
         shape), _iota_make, dtypes=NUMERIC, diff=(), batchable=False),
+    _p("eye", lambda x, **p: ops.eye_p.bind(x, **p), lambda x, *, shape, offset, dtype: np.eye(
+        shape[0], shape[1], k=offset, dtype=dtype), _eye_make, dtypes=ALL_DTYPES, diff=()),
     _p("broadcast_in_dim", lambda x, **p: ops.broadcast_in_dim(x, **p), _bid_ref, _bid_make, dtypes=ALL_DTYPES),
     _p("reshape", lambda x, **p: ops.reshape(x, **p), lambda x, *, new_sizes: np.reshape(x, new_sizes),
        _reshape_make, dtypes=ALL_DTYPES),

@@ -102,6 +102,7 @@ def make_kernels(backend, xp):
         "convert_element_type": lambda x, *, new_dtype: xp.asarray(x).astype(new_dtype),
         "full_like": lambda like, *, fill_value, shape, dtype: xp.full(shape, fill_value, dtype=dtype),
         "iota": iota,
+        "eye": lambda like, *, shape, offset, dtype: xp.eye(shape[0], shape[1], k=offset, dtype=dtype),
         "broadcast_in_dim": broadcast_in_dim,
         "reshape": lambda x, *, new_sizes: xp.reshape(x, new_sizes),
         "transpose": lambda x, *, permutation: xp.transpose(x, permutation),

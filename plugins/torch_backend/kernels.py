@@ -421,6 +421,13 @@ def make_kernels(backend):
         shp[dimension] = shape[dimension]
         return torch.arange(shape[dimension], dtype=NP_TO_TORCH[dtype], device=device).reshape(shp).expand(shape)
 
+    def eye(like, *, shape, offset, dtype):
+        rows, cols = shape
+        dev = like.device if isinstance(like, torch.Tensor) else device
+        r = torch.arange(rows, device=dev)
+        c = torch.arange(cols, device=dev)
+        return (c[None, :] == r[:, None] + offset).to(NP_TO_TORCH[dtype])
+
     def _float(td):
         return td.is_floating_point
 
@@ -475,6 +482,7 @@ def make_kernels(backend):
         # creation and shape
         "full_like": full_like,
         "iota": iota,
+        "eye": eye,
         "broadcast_in_dim": _broadcast_in_dim,
         "reshape": lambda x, *, new_sizes: torch.reshape(x, new_sizes),
         "transpose": lambda x, *, permutation: torch.permute(x, permutation),
