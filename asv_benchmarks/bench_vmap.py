@@ -108,3 +108,37 @@ class VmapJacrevPeers:
     def time_vmap_jacrev_sin(self, peer):
         self.f(self.x)
         self.sync()
+
+
+class BackendBatchRule(PolyfuncBench):
+    """A backend's own batching rule against the core's generic one (issue 4).
+
+    Per-example lookups into per-example tables, ``vmap(lambda t, i: t[i])``,
+    bind ``gather`` with a batched operand *and* batched indices: the generic
+    rule flattens the batch into the operand and offsets the indices (about
+    eight primitives); the numpy and torch plugins do it in one advanced-indexing call.
+    """
+
+    params = [PolyfuncBench.params[0], ["backend-rule", "generic-rule"]]
+    param_names = ["backend", "rule"]
+
+    def setup(self, backend, rule):
+        b = self.setup_backend(backend)
+        if not b.batch_rules.get("gather"):
+            skip(f"backend {backend!r} has no gather batching rule of its own")
+        rng = np.random.default_rng(0)
+        self.tables = self.arr(rng.standard_normal((64, 100, 16)))
+        self.idx = self.arr(rng.integers(0, 100, (64, 10)))
+        self.f = self.pf.vmap(lambda t, i: self.pnp.take(t, i, axis=0))
+        self.saved = b.batch_rules["gather"]
+        if rule == "generic-rule":
+            del b.batch_rules["gather"]
+        self.check_on_backend(self.f(self.tables, self.idx), "gather")
+        self.sync = b.synchronize
+
+    def teardown(self, backend, rule):
+        self.b.batch_rules["gather"] = self.saved
+
+    def time_vmap_gather(self, backend, rule):
+        self.f(self.tables, self.idx)
+        self.sync()

@@ -351,8 +351,10 @@ def stop_gradient(x):
 # ------------------------------------------------------------------ Jacobians
 def _split_rows(v, sizes, shapes, axis=0):
     """Cut ``v`` along ``axis`` into pieces of ``sizes`` and reshape each to shape (in place of that axis)."""
-    out, start = [], 0
     vs = ops.shape_of(v)
+    if len(sizes) == 1:    # one piece: no slicing, just the shape
+        return [ops.reshape(v, vs[:axis] + tuple(shapes[0]) + vs[axis + 1:])]
+    out, start = [], 0
     for n, s in zip(sizes, shapes):
         lo, hi = [0] * len(vs), list(vs)
         lo[axis], hi[axis] = start, start + n
