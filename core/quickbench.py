@@ -19,8 +19,8 @@ def run(args) -> None:
     import polyfunc.numpy as pnp
     name = getattr(args, "backend", None) or pf.current_backend().name
     with pf.use_backend(name):
-        x8 = pnp.asarray(np.linspace(0.1, 1.0, 8))
-        s = pnp.asarray(0.3)
+        x8 = pnp.asarray(np.linspace(0.1, 1.0, 8), backend=name)
+        s = pnp.asarray(0.3, backend=name)
         rows = [
             ("pnp.sin(x), 8 elements", lambda: pnp.sin(x8)),
             ("grad(sin) scalar", lambda: pf.grad(pnp.sin)(s)),
