@@ -16,6 +16,15 @@ import polyfunc.backends as B
 HERE = os.path.dirname(__file__)
 
 
+@pytest.fixture(autouse=True)
+def numpy_by_default(monkeypatch):
+    """These tests are about the default choice: run them without POLYFUNC_BACKEND."""
+    monkeypatch.delenv("POLYFUNC_BACKEND", raising=False)
+    B._env_cache[:] = [None, None]
+    yield
+    B._env_cache[:] = [None, None]
+
+
 @pytest.fixture
 def extra_plugins(monkeypatch):
     """Discover the installed plugins plus a working third-party one and a broken one."""
@@ -127,7 +136,8 @@ def test_disable_plugins_env(monkeypatch):
 def test_core_imports_no_array_library():
     code = ("import sys, polyfunc, polyfunc.numpy as pnp; pnp.sin(pnp.ones(2)); "
             "print(sorted(m for m in ('torch', 'cupy') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {k: v for k, v in os.environ.items() if k != "POLYFUNC_BACKEND"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "[]"
 
 

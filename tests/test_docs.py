@@ -14,8 +14,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
-    # import_module, not attribute access: polyfunc.vmap is also the name of the function
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    # import_module, not attribute access: polyfunc.vmap is also the name of the function.
+    # The examples document the default backend, so they run on it whatever POLYFUNC_BACKEND says.
+    import polyfunc as pf
+    with pf.use_backend("numpy"):
+        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
 
 
@@ -24,8 +27,10 @@ def test_readme_python_blocks_run():
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
     assert blocks
     namespace: dict = {}   # the blocks build on each other, as a reader's session would
-    for code in blocks:
-        exec(compile(code, "README.md", "exec"), namespace)
+    import polyfunc as pf
+    with pf.use_backend("numpy"):
+        for code in blocks:
+            exec(compile(code, "README.md", "exec"), namespace)
 
 
 def test_readme_commands_match_ci():

@@ -222,3 +222,8 @@ def test_torch_cuda_backend_unavailable_message():
     with pytest.raises(pf.BackendError, match="(?i)cuda"):
         with pf.use_backend("torch:cuda"):
             pnp.zeros(2)
+
+
+def test_torch_dtype_without_counterpart_is_named():
+    with pytest.raises(pf.DTypeError, match="bfloat16"):
+        pnp.sin(torch.ones(2, dtype=torch.bfloat16))

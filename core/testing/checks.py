@@ -53,7 +53,7 @@ def to_numpy(x: Any) -> np.ndarray:
 
 def _backend_for(x):
     from ..backends import backend_of, current_backend
-    if isinstance(x, _PY_SCALARS):
+    if type(x) in _PY_SCALARS:    # not isinstance: numpy.float64 subclasses float but is an array
         return current_backend()
     return backend_of(x)
 
