@@ -45,6 +45,8 @@ def _unregistered_dataclass(x: Any) -> bool:
 
 def flatten(tree: Any) -> tuple[list, PyTreeSpec]:
     leaves_, spec = optree.tree_flatten(tree, namespace=NAMESPACE)
+    if _plain_types.issuperset(map(type, leaves_)):     # the common case, checked in C
+        return leaves_, spec
     if any(_unregistered_dataclass(x) for x in leaves_):
         for x in leaves_:
             if _unregistered_dataclass(x):

@@ -47,12 +47,26 @@ def _batch_elementwise(prim):
     return rule
 
 
-def _ae_elementwise(name, out_bool=False, int_ok=True):
+def _ae_elementwise(name, out_bool=False):
+    what = f"operands of {name}"
+
     def rule(*avals, **params):
-        shape = broadcast_shapes(*[a.shape for a in avals], what=f"operands of {name}") if len(avals) > 1 \
-            else avals[0].shape
+        a0 = avals[0]
+        if len(avals) == 2:
+            a1 = avals[1]
+            # the common cases first: equal shapes, or a Python scalar operand
+            if a1.weak or a0.shape == a1.shape:
+                shape = a0.shape if not a0.weak else a1.shape
+            elif a0.weak:
+                shape = a1.shape
+            else:
+                shape = broadcast_shapes(a0.shape, a1.shape, what=what)
+        elif len(avals) == 1:
+            shape = a0.shape
+        else:
+            shape = broadcast_shapes(*[a.shape for a in avals], what=what)
         strong = [a.dtype for a in avals if not a.weak]
-        dt = strong[0] if strong else avals[0].dtype
+        dt = strong[0] if strong else a0.dtype
         for d in strong[1:]:
             if d != dt:
                 raise DTypeError(f"{name}: operands have dtypes {dt} and {d}; promote them to one dtype first "
