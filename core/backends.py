@@ -74,6 +74,14 @@ class Backend:
         """Reseed this backend's random generator."""
         raise NotImplementedError
 
+    def rng_state(self) -> Any:
+        """A snapshot of the random generator (None if it cannot be saved)."""
+        return None
+
+    def set_rng_state(self, state: Any) -> None:
+        """Restore a snapshot taken by ``rng_state``."""
+        raise NotImplementedError
+
     def synchronize(self) -> None:
         """Wait for queued device work (no-op on the CPU)."""
 

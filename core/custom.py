@@ -6,7 +6,22 @@ from typing import Any, Callable
 
 from .errors import TransformError
 from .ops.custom import custom_jvp_call_p, custom_vjp_call_p
+from .trace import get_aval
 from .tree import flatten, unflatten
+
+
+def _no_kwargs(kind, name, kwargs):
+    if kwargs:
+        raise TransformError(f"{kind} function {name!r} takes positional arguments only, got keyword(s) "
+                             f"{sorted(kwargs)}; pass them positionally or close over them (functools.partial).")
+
+
+def _check_like(kind, name, what, got, want):
+    """``got`` (a rule's output leaf) must have ``want``'s shape and dtype."""
+    ga, wa = get_aval(got), get_aval(want)
+    if ga.shape != wa.shape or (not ga.weak and not wa.weak and ga.dtype != wa.dtype):
+        raise TransformError(f"{kind} rule of {name!r}: {what} has shape {ga.shape} and dtype {ga.dtype}, but "
+                             f"it must match shape {wa.shape} and dtype {wa.dtype}.")
 
 __all__ = ["custom_jvp", "custom_vjp"]
 
@@ -36,7 +51,8 @@ class custom_jvp:
         self.jvp = jvp
         return jvp
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        _no_kwargs("custom_jvp", self.__name__, kwargs)
         if self.jvp is None:
             raise TransformError(f"custom_jvp function {self.__name__!r} has no rule; define one with "
                                  f"@{self.__name__}.defjvp.")
@@ -50,10 +66,20 @@ class custom_jvp:
             return lv
 
         def jvp(primals, tangents):
-            out, tout = self.jvp(tuple(unflatten(spec, list(primals))), tuple(unflatten(spec, list(tangents))))
+            res = self.jvp(tuple(unflatten(spec, list(primals))), tuple(unflatten(spec, list(tangents))))
+            if not isinstance(res, (tuple, list)) or len(res) != 2:
+                raise TransformError(f"custom_jvp rule of {self.__name__!r} must return a pair "
+                                     f"(primal_out, tangent_out), got {type(res).__name__}.")
+            out, tout = res
             lv, s = flatten(out)
+            tl, ts = flatten(tout)
+            if ts != s:
+                raise TransformError(f"custom_jvp rule of {self.__name__!r}: the tangent has structure {ts} but "
+                                     f"the output has structure {s}; return one tangent per output.")
+            for t, o in zip(tl, lv):
+                _check_like("custom_jvp", self.__name__, "a tangent", t, o)
             out_spec[:] = [s]
-            return lv, flatten(tout)[0]
+            return lv, tl
         outs = custom_jvp_call_p.bind(*leaves, fun=fun, jvp=jvp)
         return unflatten(out_spec[0], outs)
 
@@ -83,7 +109,8 @@ class custom_vjp:
         """Set the forward pass ``fwd(*args) -> (out, residuals)`` and ``bwd(residuals, ct) -> cts``."""
         self.fwd, self.bwd = fwd, bwd
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        _no_kwargs("custom_vjp", self.__name__, kwargs)
         if self.fwd is None:
             raise TransformError(f"custom_vjp function {self.__name__!r} has no rule; define one with "
                                  f"{self.__name__}.defvjp(fwd, bwd).")
@@ -105,13 +132,23 @@ class custom_vjp:
         def bwd(res, cts):
             ct = unflatten(out_spec[0], list(cts))
             grads = self.bwd(res, ct)
-            if not isinstance(grads, (tuple, list)):
-                raise TransformError(f"custom_vjp {self.__name__!r}: bwd must return a tuple with one "
-                                     f"cotangent per argument, got {type(grads).__name__}.")
+            if not isinstance(grads, (tuple, list)) or len(grads) != len(args):
+                got = f"{len(grads)} value(s)" if isinstance(grads, (tuple, list)) else type(grads).__name__
+                raise TransformError(f"custom_vjp rule of {self.__name__!r}: bwd must return a tuple with one "
+                                     f"cotangent per argument ({len(args)}), got {got}.")
             gl = []
-            for g, a in zip(grads, unflatten(spec, leaves)):
+            for k, (g, a) in enumerate(zip(grads, args)):
                 sub, s = flatten(a)
-                gl.extend(flatten(g)[0] if g is not None else [None] * len(sub))
+                if g is None:
+                    gl.extend([None] * len(sub))
+                    continue
+                gs, gspec = flatten(g)
+                if gspec != s:
+                    raise TransformError(f"custom_vjp rule of {self.__name__!r}: the cotangent for argument {k} "
+                                         f"has structure {gspec}, the argument has {s}.")
+                for gg, aa in zip(gs, sub):
+                    _check_like("custom_vjp", self.__name__, f"the cotangent for argument {k}", gg, aa)
+                gl.extend(gs)
             return gl
         outs = custom_vjp_call_p.bind(*leaves, fun=fun, fwd=fwd, bwd=bwd)
         return unflatten(out_spec[0], outs)

@@ -54,8 +54,10 @@ class _Jitted:
         dyn = [a for i, a in enumerate(args) if i not in static]
         leaves, spec = flatten(dyn)
         try:
+            # values *and* types: 2, 2.0 and True are equal in Python but may trace differently
             key = (spec, tuple(get_aval(x) for x in leaves), backend_of(*leaves).name if leaves else None,
-                   tuple(args[i] for i in static), tuple(sorted(kwargs.items())))
+                   tuple((type(args[i]), args[i]) for i in static),
+                   tuple((k, type(v), v) for k, v in sorted(kwargs.items())))
             hash(key)
         except TypeError as e:
             raise TransformError(f"jit: static arguments and keyword arguments must be hashable ({e}); "

@@ -87,12 +87,24 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
             out = func(*unflatten(spec, ins), **kwargs)
         finally:
             _current.reset(token)
-        return _place_outputs(out, trace, size)
+        return _place_outputs(out, trace, size, leaves)
 
     def _chunked(func, leaves, spec, dims, size, kwargs):
         pieces = []
+        # randomness="same": every chunk must draw what the first drew, so the generator is
+        # rewound before each chunk (a backend that cannot save its state runs unchunked)
+        rewind = None
+        if randomness == "same":
+            from .backends import current_backend
+            b = current_backend()
+            state = b.rng_state()
+            if state is None:
+                return _run(func, leaves, spec, dims, size, kwargs)
+            rewind = (b, state)
         for start in range(0, size, chunk_size):
             stop = min(start + chunk_size, size)
+            if rewind is not None and start:
+                rewind[0].set_rng_state(rewind[1])
             part = [x if d is None else _slice_axis(x, d, start, stop) for x, d in zip(leaves, dims)]
             pieces.append(_run(func, part, spec, dims, stop - start, kwargs))
         first_leaves, out_spec = flatten(pieces[0])
@@ -109,7 +121,7 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
                 joined.append(ops.concatenate(vals, d % nd))
         return unflatten(out_spec, joined)
 
-    def _place_outputs(out, trace, size):
+    def _place_outputs(out, trace, size, inputs):
         lv, out_spec = flatten(out)
         od = _prefix_leaves(out_dims if not isinstance(out_dims, list) else tuple(out_dims), out, "out_dims",
                             n_leaves=len(lv))
@@ -129,7 +141,7 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
             if batched:
                 val, bd = o.val, o.bdim
             else:
-                val = o if not isinstance(o, (int, float, bool)) else _scalar_array(o, lv)
+                val = o if not isinstance(o, (int, float, bool)) else _scalar_array(o, inputs)
                 a = get_aval(val)
                 val = ops.broadcast_in_dim(val, (size,) + a.shape, tuple(range(1, len(a.shape) + 1)))
                 bd = 0
@@ -143,9 +155,11 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
     return wrapped
 
 
-def _scalar_array(v, others):
+def _scalar_array(v, inputs):
+    """A Python scalar output as a 0-d array on the inputs' backend (the inputs live one level up,
+    so they are valid here, unlike this vmap's own tracers)."""
     from . import numpy as pnp
-    ref = next((x for x in others if not isinstance(x, (int, float, bool))), None)
+    ref = next((x for x in inputs if not isinstance(x, (int, float, bool))), None)
     return pnp.asarray(v) if ref is None else ops.full_like(ref, v, (), get_aval(v).dtype)
 
 

@@ -124,3 +124,29 @@ def test_random_under_vmap_with_error_mode():
 def test_abstract_value_under_jit_cannot_branch():
     with pytest.raises(pf.ConcretizationError, match="`jit`.*where"):
         pf.jit(lambda v: v if float(v.sum()) > 0 else -v)(x3())
+
+
+def test_custom_rules_with_wrong_outputs_are_named():
+    g = pf.custom_vjp(lambda x: x * 2)
+    g.defvjp(lambda x: (g(x), None), lambda r, ct: (ct[:2],))
+    with pytest.raises(pf.TransformError, match=r"custom_vjp rule.*shape \(2,\).*\(4,\)"):
+        pf.grad(lambda x: g(x).sum())(np.arange(1.0, 5.0))
+    h = pf.custom_vjp(lambda x, y: x * y)
+    h.defvjp(lambda x, y: (h(x, y), (x, y)), lambda r, ct: (ct * r[1], ct * r[0], ct))
+    with pytest.raises(pf.TransformError, match=r"one cotangent per argument \(2\), got 3"):
+        pf.grad(lambda x: h(x, x).sum())(np.arange(1.0, 5.0))
+    f = pf.custom_jvp(lambda x: x * 2)
+    f.defjvp(lambda p, t: (f(p[0]), t[0][:2]))
+    with pytest.raises(pf.TransformError, match=r"custom_jvp rule.*tangent has shape \(2,\)"):
+        pf.grad(lambda x: f(x).sum())(np.arange(1.0, 5.0))
+    k = pf.custom_jvp(lambda x: x)
+    k.defjvp(lambda p, t: p[0])
+    with pytest.raises(pf.TransformError, match=r"must return a pair"):
+        pf.jvp(k, (x3(),), (x3(),))
+    with pytest.raises(pf.TransformError, match="positional arguments only"):
+        k(x=x3())
+
+
+def test_norm_gradient_at_zero_is_zero_not_nan():
+    np.testing.assert_array_equal(pf.grad(lambda v: pnp.linalg.norm(v))(np.zeros(3)), np.zeros(3))
+    np.testing.assert_allclose(pf.grad(lambda v: pnp.linalg.norm(v))(np.array([3.0, 4.0])), [0.6, 0.8])

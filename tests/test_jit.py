@@ -60,3 +60,13 @@ def test_jit_closing_over_an_outer_tracer_is_not_cached_stale(backend):
         return pf.jit(lambda x: x * w)(arr([1.0, 2.0])).sum()
     np.testing.assert_allclose(to_numpy(pf.grad(outer)(arr(3.0))), 3.0)
     np.testing.assert_allclose(to_numpy(pf.grad(outer)(arr(5.0))), 3.0)
+
+
+def test_jit_static_args_are_keyed_by_type_too(backend):
+    f = pf.jit(lambda x, n: x * 2 if isinstance(n, float) else x * 3, static_argnums=1)
+    x = arr([1.0])
+    np.testing.assert_allclose(to_numpy(f(x, 2)), [3.0])
+    np.testing.assert_allclose(to_numpy(f(x, 2.0)), [2.0])
+    g = pf.jit(lambda x, *, mode: x * 2 if mode is True else x * 3)
+    np.testing.assert_allclose(to_numpy(g(x, mode=1)), [3.0])
+    np.testing.assert_allclose(to_numpy(g(x, mode=True)), [2.0])

@@ -176,3 +176,21 @@ def test_missing_batch_rule_error_mode(backend, monkeypatch):
     monkeypatch.setenv("POLYFUNC_VMAP_FALLBACK", "error")
     with pytest.raises(pf.MissingBatchRuleError):
         pf.vmap(lambda v: _twice_p.bind(v))(x)
+
+
+def test_python_scalar_output_beside_a_batched_one(backend):
+    x = rand(3, 2)
+    a, b = pf.vmap(lambda v: (v, 2.0))(x)
+    close(a, x)
+    close(b, [2.0, 2.0, 2.0])
+    j, c = pf.jacfwd(lambda v: (v.sum(), 3.0))(rand(3))
+    close(j, np.ones(3))
+    close(c, np.zeros(3))
+
+
+def test_randomness_same_holds_across_chunks(backend):
+    r = pf.vmap(lambda v: v + pf.random.normal((3,)), randomness="same", chunk_size=2)(pnp.zeros((6, 3)))
+    rows = to_numpy(r)
+    assert np.allclose(rows, rows[0])
+    d = pf.vmap(lambda v: v + pf.random.normal((3,)), randomness="different", chunk_size=2)(pnp.zeros((6, 3)))
+    assert len({tuple(np.round(row, 8)) for row in to_numpy(d)}) == 6

@@ -23,7 +23,7 @@ def _float(x):
 
 def _vector(x, ord, axes, keepdims):
     if ord is None or ord == 2:
-        return _e.sqrt(_r.sum(ops.mul(x, x), axis=axes, keepdims=keepdims))
+        return _sqrt0(_r.sum(ops.mul(x, x), axis=axes, keepdims=keepdims))
     if isinstance(ord, str):
         raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
     if ord == math.inf:
@@ -42,7 +42,7 @@ def _vector(x, ord, axes, keepdims):
 def _matrix(x, ord, axes, keepdims):
     row, col = axes
     if ord is None or ord == "fro":
-        return _e.sqrt(_r.sum(ops.mul(x, x), axis=(row, col), keepdims=keepdims))
+        return _sqrt0(_r.sum(ops.mul(x, x), axis=(row, col), keepdims=keepdims))
     if ord in (1, -1, math.inf, -math.inf):
         pick = _r.max if ord in (1, math.inf) else _r.min
         # 1: largest column sum of |x|; inf: largest row sum
@@ -56,6 +56,13 @@ def _matrix(x, ord, axes, keepdims):
     raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
 
 
+def _sqrt0(s):
+    """sqrt for a sum of squares, with gradient 0 (not NaN) where the sum is 0, as torch gives.
+    The inner where keeps sqrt's infinite derivative at 0 out of the product rule."""
+    zero = _e.equal(s, 0)
+    return _e.where(zero, 0.0, _e.sqrt(_e.where(zero, 1.0, s)))
+
+
 def norm(x, ord=None, axis=None, keepdims=False):
     """Vector or matrix norm, as numpy.linalg.norm (matrix ord 2, -2 and 'nuc' are not supported)."""
     x = _float(x)
@@ -63,7 +70,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     nd = len(shape)
     if axis is None:
         if ord is None:
-            out = _e.sqrt(_r.sum(ops.mul(x, x)))
+            out = _sqrt0(_r.sum(ops.mul(x, x)))
             return ops.reshape(out, (1,) * nd) if keepdims else out
         if nd == 1:
             return _vector(x, ord, (0,), keepdims)

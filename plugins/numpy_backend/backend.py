@@ -43,3 +43,9 @@ class NumpyBackend(Backend):
 
     def seed(self, n):
         self.rng = np.random.default_rng(n)
+
+    def rng_state(self):
+        return self.rng.bit_generator.state
+
+    def set_rng_state(self, state):
+        self.rng.bit_generator.state = state

@@ -175,6 +175,12 @@ class TorchBackend(Backend):
             gens[dev] = g
         return g
 
+    def rng_state(self):
+        return self.generator().get_state()
+
+    def set_rng_state(self, state):
+        self.generator().set_state(state)
+
     def seed(self, n):
         """Reseed (the generators of every device): the same seed gives the same stream."""
         self._rng["seed"] = int(n)
