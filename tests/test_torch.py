@@ -227,3 +227,14 @@ def test_torch_cuda_backend_unavailable_message():
 def test_torch_dtype_without_counterpart_is_named():
     with pytest.raises(pf.DTypeError, match="bfloat16"):
         pnp.sin(torch.ones(2, dtype=torch.bfloat16))
+
+
+def test_torch_random_factories_follow_vmap_randomness():
+    with pytest.raises(pf.TransformError, match="randomness"):
+        pf.vmap(lambda x: x + torch.randn(3))(torch.zeros(4, 3))
+    diff = pf.vmap(lambda x: x + torch.randn(3), randomness="different")(torch.zeros(4, 3))
+    assert diff.dtype == torch.float32 and len({tuple(r) for r in diff.tolist()}) == 4
+    same = pf.vmap(lambda x: x + torch.rand_like(x), randomness="same")(torch.zeros(4, 3, dtype=DT))
+    assert same.dtype == DT and len({tuple(r) for r in same.tolist()}) == 1
+    ints = pf.vmap(lambda x: x + torch.randint(0, 5, (3,)), randomness="different")(torch.zeros(4, 3, dtype=torch.int64))
+    assert ints.dtype == torch.int64 and int(ints.min()) >= 0 and int(ints.max()) < 5
