@@ -26,10 +26,5 @@ def polyfunc_native_functions(register):
 
 
 @hookspec
-def polyfunc_transform_context(transform):
-    """Return a context manager to hold while ``transform`` runs user code (e.g. to route a library's random calls), or None."""
-
-
-@hookspec
 def polyfunc_conformance_gaps(backend):
     """Return {test or primitive name: reason} for the conformance checks ``backend`` is known to fail."""

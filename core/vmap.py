@@ -1,7 +1,6 @@
 """vmap: map a function over a batch dimension of its arguments."""
 from __future__ import annotations
 
-import contextlib
 from typing import Any, Callable
 
 import optree
@@ -85,8 +84,7 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         ins = [x if d is None else BatchTracer(trace, x, d) for x, d in zip(leaves, dims)]
         token = _current.set(trace)
         try:
-            with _plugin_contexts("vmap"):
-                out = func(*unflatten(spec, ins), **kwargs)
+            out = func(*unflatten(spec, ins), **kwargs)
         finally:
             _current.reset(token)
         return _place_outputs(out, trace, size, leaves)
@@ -155,20 +153,6 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         return unflatten(out_spec, res)
 
     return wrapped
-
-
-def _plugin_contexts(transform):
-    """The context managers plugins hold around user code under a transform (see
-    the polyfunc_transform_context hook): torch's routes torch.randn & co. through
-    polyfunc's random primitives, so vmap's ``randomness`` governs them too."""
-    from .backends import plugin_manager
-    cms = [c for c in plugin_manager().hook.polyfunc_transform_context(transform=transform) if c is not None]
-    if not cms:
-        return contextlib.nullcontext()
-    stack = contextlib.ExitStack()
-    for c in cms:
-        stack.enter_context(c)
-    return stack
 
 
 def _scalar_array(v, inputs):

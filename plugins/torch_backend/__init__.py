@@ -30,16 +30,6 @@ def polyfunc_native_functions(register):
 _pending: list = []
 
 
-@hookimpl
-def polyfunc_transform_context(transform):
-    import sys
-    # no torch imported: no torch code to route; keeps discovery and numpy-only use light
-    if transform != "vmap" or "torch" not in sys.modules:
-        return None
-    from .random_mode import RandomMode
-    return RandomMode()
-
-
 def _register_pending() -> None:
     """Fill the native map once torch is imported (called by the backend on first use)."""
     from .native import register_all

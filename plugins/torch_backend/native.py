@@ -1173,6 +1173,8 @@ def _table():
 def register_all(register):
     """Fill the native map: ``register(torch_function_or_method, polyfunc_callable)``."""
     global pnp, ops
+    from .random_mode import install
+    install()      # torch.randn & co. follow vmap's randomness
     import polyfunc.numpy as _pnp
     import polyfunc.ops as _ops
     pnp, ops = _pnp, _ops
