@@ -322,7 +322,9 @@ def _dot_general(x, y, *, dimension_numbers):
     nb = math.prod(bshape)
     xt = x.permute(list(lb) + xf + list(lc)).reshape(nb, m, k)
     yt = y.permute(list(rb) + list(rc) + yf).reshape(nb, k, n)
-    out = _matmul(xt, yt)
+    # a batch of outer products (per-sample gradients make many): a broadcasting multiply
+    # beats bmm's k=1 path about 4x on the CPU
+    out = xt * yt if k == 1 and xt.dtype.is_floating_point else _matmul(xt, yt)
     return out.reshape(bshape + [xs[i] for i in xf] + [ys[i] for i in yf])
 
 
