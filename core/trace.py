@@ -332,15 +332,19 @@ class Tracer:
             f"is not supported; use the out-of-place form "
             f"polyfunc.numpy.index_update(x, idx, v) (or where(...)).")
 
-    def _native_method(self, name):
-        """The plugin's method ``name`` when this array's library has its own method semantics."""
-        if not _backends_mod().native_seen[0]:
+    def _native_backend(self):
+        """This array's backend if its library has its own method semantics (torch), else None."""
+        if not _backends_mod().native_seen[0]:      # no such library in use: the cheap answer
             return None
         try:
             b = _backends_mod().backend_of(self)
         except Exception:
             return None
-        if not b.native_methods:
+        return b if b.native_methods else None
+
+    def _native_method(self, name):
+        """The plugin's method ``name`` when this array's library has its own method semantics."""
+        if self._native_backend() is None:
             return None
         from .native import method
         return method(name)
@@ -348,13 +352,8 @@ class Tracer:
     @property
     def dtype(self):
         dt = self.aval.dtype
-        if not _backends_mod().native_seen[0]:
-            return dt
-        try:
-            b = _backends_mod().backend_of(self)
-        except Exception:
-            return dt
-        return b.native_dtype(dt) if b.native_methods else dt
+        b = self._native_backend()
+        return dt if b is None else b.native_dtype(dt)
 
     @property
     def size(self):

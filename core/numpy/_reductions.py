@@ -213,26 +213,24 @@ def _truth(name, a, axis):
     return convert(a, av.dtype, bool_), av, axes
 
 
-def all(a, axis=None, keepdims=False):
-    """Whether every element along ``axis`` is true (nonzero)."""
-    b, av, axes = _truth("all", a, axis)
+def _bool_reduce(name, reduce, empty, a, axis, keepdims):
+    b, av, axes = _truth(name, a, axis)
     if not axes:
         return b
-    if builtins.any(av.shape[i] == 0 for i in axes):
+    if builtins.any(av.shape[i] == 0 for i in axes):   # NumPy: all() of nothing is True, any() False
         shape = tuple(n for i, n in enumerate(av.shape) if i not in axes)
-        return _keep(ops.full_like(b, True, shape, bool_), axes, keepdims)
-    return _keep(ops.reduce_min(b, axes), axes, keepdims)
+        return _keep(ops.full_like(b, empty, shape, bool_), axes, keepdims)
+    return _keep(reduce(b, axes), axes, keepdims)
+
+
+def all(a, axis=None, keepdims=False):
+    """Whether every element along ``axis`` is true (nonzero)."""
+    return _bool_reduce("all", ops.reduce_min, True, a, axis, keepdims)
 
 
 def any(a, axis=None, keepdims=False):
     """Whether some element along ``axis`` is true (nonzero)."""
-    b, av, axes = _truth("any", a, axis)
-    if not axes:
-        return b
-    if builtins.any(av.shape[i] == 0 for i in axes):
-        shape = tuple(n for i, n in enumerate(av.shape) if i not in axes)
-        return _keep(ops.full_like(b, False, shape, bool_), axes, keepdims)
-    return _keep(ops.reduce_max(b, axes), axes, keepdims)
+    return _bool_reduce("any", ops.reduce_max, False, a, axis, keepdims)
 
 
 def count_nonzero(a, axis=None, keepdims=False):
