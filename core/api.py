@@ -67,11 +67,14 @@ def _check_diff_leaves(leaves, transform: str, what: str = "argument") -> None:
     for x in leaves:
         a = get_aval(x)
         if not _is_float(a.dtype):
+            if a.weak:
+                fix = f"write it as a float (e.g. {float(x)!r})"
+            else:
+                fix = "convert it with polyfunc.numpy.asarray(x, dtype='float64') (x.float() on a torch tensor)"
             raise TransformError(
                 f"{transform}: only floating-point inputs can be differentiated, but a differentiated "
                 f"{what} has dtype {a.dtype}{' (a Python ' + type(x).__name__ + ')' if a.weak else ''}. "
-                f"Convert it with .astype(float) (or polyfunc.numpy.asarray(x, dtype='float32')), or leave "
-                f"it out of argnums.")
+                f"To differentiate it, {fix}; otherwise leave it out of argnums.")
 
 
 def _split_aux(out, has_aux: bool, transform: str):

@@ -127,6 +127,9 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
                             n_leaves=len(lv))
         res = []
         for o, d in zip(lv, od):
+            if not _is_array(o) and not isinstance(o, (int, float, bool)):
+                raise TransformError(f"vmap: the function returned a {type(o).__name__} ({o!r:.40}); outputs must "
+                                     f"be arrays, Python numbers, or pytrees (tuples, lists, dicts) of them.")
             batched = isinstance(o, BatchTracer) and o._trace is trace
             if d is None:
                 if batched:
