@@ -85,7 +85,9 @@ class BatchTrace(Trace):
             return self._random(prim, vals, dims, params)
         if not own:
             return self.parent.process(prim, args, params)
-        rule = _backend_rule(prim, vals) or batch_rules.get(prim)
+        rule = batch_rules.get(prim)
+        if prim.name in _bmod().batch_rule_names or _bmod()._lazy_rules:   # a backend may have its own
+            rule = _backend_rule(prim, vals) or rule
         token = _current.set(self.parent)
         try:
             if rule is None:
@@ -134,6 +136,16 @@ class BatchTrace(Trace):
             args_i = [v if d is None else index_in_dim(v, i, d) for v, d in zip(vals, dims)]
             outs.append(_current.get().process(prim, args_i, params))
         return stack(outs, 0), 0
+
+
+_bmod_cache: list = []
+
+
+def _bmod():
+    if not _bmod_cache:
+        import sys
+        _bmod_cache.append(sys.modules["polyfunc.backends"])
+    return _bmod_cache[0]
 
 
 def _backend_rule(prim, vals):

@@ -96,9 +96,9 @@ class Graph:
     """
 
     def __init__(self, invars, eqns, outvars, backend=None):
-        self.invars = list(invars)
-        self.eqns = list(eqns)
-        self.outvars = list(outvars)
+        self.invars = invars
+        self.eqns = eqns
+        self.outvars = outvars
         self.backend = backend
         self._plan = None
 
