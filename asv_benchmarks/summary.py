@@ -151,17 +151,25 @@ def _print_row(row):
 
 
 _MEM_SNIPPET = r"""
-import resource, sys
+import sys
 sys.path.insert(0, {root!r})
+
+def peak_kib():
+    # VmHWM belongs to this process's memory map; ru_maxrss would carry the parent's
+    # peak across exec on Linux and report the summary process instead of the child
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+
 from asv_benchmarks.bench_memory import JacrevChunkMemory
 b = JacrevChunkMemory()
 try:
     b.setup({backend!r}, {chunk!r})
 except NotImplementedError:
     print("skip"); sys.exit(0)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kib()
 b.peakmem_jacrev_4096({backend!r}, {chunk!r})
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = peak_kib()
 print(before, after)
 """
 
