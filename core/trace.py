@@ -317,7 +317,7 @@ class Tracer:
 
     def __getattr__(self, name):
         # methods of a native array type (torch's x.relu(), x.dim()), contributed by its plugin
-        if name.startswith("__") or name in ("_trace", "primal", "tangent", "val", "bdim", "_aval", "_id"):
+        if name.startswith("__") or name in ("_trace", "primal", "tangent", "val", "bdim", "_aval"):
             raise AttributeError(name)
         from .native import method
         fn = method(name)

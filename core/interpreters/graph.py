@@ -11,13 +11,11 @@ from ..trace import EVAL, EvalTrace, ShapedArray, Trace, Tracer, _current, get_a
 
 
 class GraphTracer(Tracer):
-    __slots__ = ("_aval", "_id")
+    __slots__ = ("_aval",)
 
     def __init__(self, trace, aval: ShapedArray):
         self._trace = trace
         self._aval = aval
-        trace.counter += 1
-        self._id = trace.counter
 
     @property
     def aval(self):
@@ -44,7 +42,6 @@ class GraphTrace(Trace):
         self.stage_effects = stage_effects
         self.transform = transform
         self.eqns: list[Eqn] = []
-        self.counter = 0
 
     @property
     def backend(self):
