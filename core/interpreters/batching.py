@@ -86,8 +86,9 @@ class BatchTrace(Trace):
         if not own:
             return self.parent.process(prim, args, params)
         rule = batch_rules.get(prim)
-        if prim.name in _bmod().batch_rule_names or _bmod()._lazy_rules:   # a backend may have its own
-            rule = _backend_rule(prim, vals) or rule
+        bm = _bmod()
+        if prim.name in (bm.backend_rule_names() if bm._lazy_rules else bm.batch_rule_names):
+            rule = _backend_rule(prim, vals) or rule      # a backend has its own rule for this one
         token = _current.set(self.parent)
         try:
             if rule is None:
@@ -150,10 +151,7 @@ def _bmod():
 
 def _backend_rule(prim, vals):
     """A backend's own batching rule, used when every input is a concrete array of it."""
-    import sys
-    bmod = sys.modules["polyfunc.backends"]
-    if prim.name not in bmod.backend_rule_names():
-        return None
+    bmod = _bmod()
     owner = None
     for v in vals:
         if isinstance(v, Tracer):

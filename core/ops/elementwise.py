@@ -30,6 +30,14 @@ _SCALARS = (int, float, bool)
 def _batch_elementwise(prim):
     """Batching for a broadcasting n-ary op: line the batch dims up in front."""
     def rule(vals, dims, **params):
+        if len(vals) == 2:   # fast paths: a Python scalar operand, or both batched alike
+            (x, y), (dx, dy) = vals, dims
+            if dy is None and y.__class__ in _SCALARS:
+                return prim.bind(x, y, **params), dx
+            if dx is None and x.__class__ in _SCALARS:
+                return prim.bind(x, y, **params), dy
+            if dx == dy and len(shape_of(x)) == len(shape_of(y)):
+                return prim.bind(x, y, **params), dx
         first = next(d for d in dims if d is not None)
         ranks = [len(shape_of(v)) - (d is not None) for v, d in zip(vals, dims)]
         r = builtins.max(ranks)
