@@ -139,13 +139,11 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
 
 
 def backward_pass(graph: Graph, cts_out: Sequence) -> list:
-    """Transpose the linear ``graph``: output cotangents in, input cotangents out (None = zero)."""
-    linear = {id(v) for v in graph.invars}
-    for e in graph.eqns:
-        if e.prim.multiple_results:
-            linear.update(id(o) for o in e.out)
-        else:
-            linear.add(id(e.out))
+    """Transpose the linear ``graph``: output cotangents in, input cotangents out (None = zero).
+
+    Every variable of a linearised graph is linear (primal work was folded away),
+    so "linear" means "a variable of this graph's trace"."""
+    trace = graph._trace
     env: dict[int, Any] = {}
 
     def accum(v, ct):
@@ -154,7 +152,7 @@ def backward_pass(graph: Graph, cts_out: Sequence) -> list:
         env[k] = ct if prev is None else ops.add(prev, ct)
 
     for v, ct in zip(graph.outvars, cts_out):
-        if ct is not None and isinstance(v, GraphTracer) and id(v) in linear:
+        if ct is not None and v.__class__ is GraphTracer and v._trace is trace:
             accum(v, ct)
     for e in reversed(graph.eqns):
         if e.prim.multiple_results:
@@ -165,14 +163,13 @@ def backward_pass(graph: Graph, cts_out: Sequence) -> list:
             ct = env.pop(id(e.out), None)
             if ct is None:
                 continue
-        args = [LinearArg(a.aval) if isinstance(a, GraphTracer) and id(a) in linear else a for a in e.inputs]
+        args = [LinearArg(a._aval) if a.__class__ is GraphTracer and a._trace is trace else a for a in e.inputs]
         rule = transpose_rules.get(e.prim)
         if rule is None:
             raise NotImplementedError(f"reverse-mode differentiation met primitive {e.prim.name!r}, which has "
                                       f"no transpose rule; it is not linear in its tangent input.")
-        cts_in = rule(ct, *args, **e.params)
-        for a, orig, c in zip(args, e.inputs, cts_in):
-            if c is not None and isinstance(a, LinearArg):
+        for a, orig, c in zip(args, e.inputs, rule(ct, *args, **e.params)):
+            if c is not None and a.__class__ is LinearArg:
                 accum(orig, c)
     return [env.get(id(v)) for v in graph.invars]
 

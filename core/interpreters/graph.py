@@ -72,11 +72,7 @@ class GraphTrace(Trace):
         if rule is None:
             raise NotImplementedError(f"`{self.transform}`: primitive {prim.name!r} has no abstract "
                                       f"evaluation rule, so it cannot be captured in a graph.")
-        token = _current.set(self.parent)
-        try:
-            aval = rule(*[get_aval(a) for a in args], **params)
-        finally:
-            _current.reset(token)
+        aval = rule(*[get_aval(a) for a in args], **params)   # shape logic only: binds nothing
         if prim.multiple_results:
             out = [GraphTracer(self, a) for a in aval]
         else:
