@@ -106,3 +106,4 @@ AE[custom_lin_p] = lambda *avals, out_avals, **kw: list(out_avals)
 TR[custom_lin_p] = _custom_lin_transpose
 custom_lin_p.impl = _custom_lin_no_forward
 JR[custom_lin_p] = lambda p, t, **kw: _custom_lin_no_forward()
+BR[custom_lin_p] = lambda v, d, **kw: _custom_lin_no_forward()   # jacfwd batches it: same answer, no loop warning
