@@ -182,8 +182,29 @@ def _load(entry_points: Iterable | None = None) -> None:
         except Exception as e:
             _failed[plugin_name] = f"{type(e).__name__} while registering backends: {e}"
             pm.unregister(plugin)
+    for plugin_name, plugin in list(pm.list_name_plugin()):
+        hook = getattr(plugin, "polyfunc_register_primitives", None)
+        if hook is None:
+            continue
+        try:
+            hook(register=lambda prim, _p=plugin_name: _register_primitive(prim, _p))
+        except Exception as e:
+            _failed[plugin_name] = f"{type(e).__name__} while registering primitives: {e}"
     from .native import load_native_maps
     load_native_maps(pm)
+
+
+plugin_primitives: dict[str, str] = {}   # primitive name -> the plugin that added it
+
+
+def _register_primitive(prim, plugin_name: str) -> None:
+    from .primitive import Primitive, abstract_eval_rules, primitives
+    if not isinstance(prim, Primitive) or primitives.get(prim.name) is not prim:
+        raise TypeError(f"plugin {plugin_name!r} registered {prim!r}, which is not a polyfunc Primitive")
+    if prim not in abstract_eval_rules and prim.impl is None:
+        raise ValueError(f"plugin {plugin_name!r}: primitive {prim.name!r} has no abstract evaluation rule; "
+                         f"fill polyfunc.primitive.abstract_eval_rules[prim] before registering it")
+    plugin_primitives[prim.name] = plugin_name
 
 
 def _register(backend: Backend, plugin_name: str) -> None:

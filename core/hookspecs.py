@@ -12,7 +12,7 @@ def polyfunc_register_backends(register):
 
 @hookspec
 def polyfunc_register_primitives(register):
-    """Add primitives by calling ``register(primitive_module_or_callable)``; it fills the rule tables."""
+    """Add primitives: define them with their rules, then call ``register(primitive)`` for each."""
 
 
 @hookspec(firstresult=True)

@@ -71,28 +71,3 @@ def tree_map(fn: Callable, tree: Any, *rest: Any) -> Any:
     lv, spec = flatten(tree)
     others = [spec.flatten_up_to(r) for r in rest]
     return unflatten(spec, [fn(x, *xs) for x, *xs in zip(lv, *others)])
-
-
-def broadcast_prefix(prefix: Any, tree: Any, *, what: str, transform: str) -> list:
-    """Expand ``prefix`` (e.g. in_dims) to one entry per leaf of ``tree``.
-
-    A leaf of the prefix (an int or None) applies to a whole subtree.
-    """
-    out: list = []
-    spec = structure(tree)
-    try:
-        full = optree.tree_broadcast_prefix(prefix, tree, none_is_leaf=True, namespace=NAMESPACE)
-    except (ValueError, TypeError) as e:
-        pspec = optree.tree_structure(prefix, none_is_leaf=True, namespace=NAMESPACE)
-        raise _prefix_error(what, transform, pspec, spec, e) from None
-    out = optree.tree_leaves(full, none_is_leaf=True, namespace=NAMESPACE)
-    # optree gives one entry per leaf of tree (None counts as a leaf with none_is_leaf=True)
-    return out
-
-
-def _prefix_error(what, transform, pspec, spec, e):
-    from .errors import TransformError
-    return TransformError(
-        f"{transform}: {what} has structure {pspec} which is not a prefix of the arguments' structure "
-        f"{spec}. Give one entry per positional argument (a tuple as long as the arguments), each an "
-        f"int, None, or a nested structure matching that argument.")

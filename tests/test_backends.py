@@ -97,6 +97,16 @@ def test_third_party_backend_and_broken_plugin(extra_plugins):
     np.testing.assert_allclose(out.data, np.sin([0.0, 1.0]))
 
 
+def test_plugin_adds_a_primitive_with_its_rules(extra_plugins):
+    from polyfunc.primitive import primitives
+    assert B.plugin_primitives["mini_triple"] == "mini"
+    p = primitives["mini_triple"]
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(p.bind(x), [3.0, 6.0])
+    np.testing.assert_allclose(pf.grad(lambda v: p.bind(v).sum())(x), [3.0, 3.0])
+    np.testing.assert_allclose(pf.vmap(lambda v: p.bind(v))(np.ones((2, 2))), np.full((2, 2), 3.0))
+
+
 def test_info_shows_broken_plugin_and_reasons(extra_plugins, capsys):
     from polyfunc.__main__ import info
     info()
