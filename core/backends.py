@@ -173,25 +173,24 @@ def _load(entry_points: Iterable | None = None) -> None:
     except pluggy.PluginValidationError as e:
         _failed["<hooks>"] = str(e)
     _pm = pm
-    for plugin_name, plugin in list(pm.list_name_plugin()):
-        hook = getattr(plugin, "polyfunc_register_backends", None)
-        if hook is None:
-            continue
-        try:
-            hook(register=lambda b, _p=plugin_name: _register(b, _p))
-        except Exception as e:
-            _failed[plugin_name] = f"{type(e).__name__} while registering backends: {e}"
-            pm.unregister(plugin)
-    for plugin_name, plugin in list(pm.list_name_plugin()):
-        hook = getattr(plugin, "polyfunc_register_primitives", None)
-        if hook is None:
-            continue
-        try:
-            hook(register=lambda prim, _p=plugin_name: _register_primitive(prim, _p))
-        except Exception as e:
-            _failed[plugin_name] = f"{type(e).__name__} while registering primitives: {e}"
+    # each plugin's hooks run one plugin at a time, so one that raises is recorded and dropped
+    # while the others still register (pm.hook.* would stop at the first exception)
+    _each_plugin(pm, "polyfunc_register_backends", _register, "backends")
+    _each_plugin(pm, "polyfunc_register_primitives", _register_primitive, "primitives")
     from .native import load_native_maps
     load_native_maps(pm)
+
+
+def _each_plugin(pm, hook_name: str, register, what: str) -> None:
+    for plugin_name, plugin in list(pm.list_name_plugin()):
+        hook = getattr(plugin, hook_name, None)
+        if hook is None:
+            continue
+        try:
+            hook(register=lambda obj, _p=plugin_name: register(obj, _p))
+        except Exception as e:
+            _failed[plugin_name] = f"{type(e).__name__} while registering {what}: {e}"
+            pm.unregister(plugin)
 
 
 plugin_primitives: dict[str, str] = {}   # primitive name -> the plugin that added it
