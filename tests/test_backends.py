@@ -32,6 +32,7 @@ def extra_plugins(monkeypatch):
     eps = list(importlib.metadata.entry_points(group=B.ENTRY_POINT_GROUP)) + [
         importlib.metadata.EntryPoint("mini", "mini_backend", B.ENTRY_POINT_GROUP),
         importlib.metadata.EntryPoint("broken", "broken_plugin", B.ENTRY_POINT_GROUP),
+        importlib.metadata.EntryPoint("badreg", "badreg_plugin", B.ENTRY_POINT_GROUP),
     ]
     B.reload_plugins(eps)
     yield
@@ -89,6 +90,7 @@ def test_third_party_backend_and_broken_plugin(extra_plugins):
     assert infos["mini"].available and infos["mini"].plugin == "mini"
     assert not infos["needsgpu"].available and "no GPU" in infos["needsgpu"].reason
     assert "broken" in pf.failed_plugins() and "nosuchlib" in pf.failed_plugins()["broken"]
+    assert "while registering backends: device driver missing" in pf.failed_plugins()["badreg"]
     assert type(pnp.sin(pnp.asarray([0.5]))) is np.ndarray  # the others still work
     from mini_backend import MiniArray
     m = MiniArray([0.0, 1.0])
