@@ -402,7 +402,7 @@ class Tracer:
     def __array__(self, dtype=None, copy=None):
         raise ConcretizationError(
             f"a value traced by `{self._trace.transform}` cannot become a concrete NumPy array "
-            f"inside the transform. If a NumPy method that does not dispatch (such as "
-            f"ndarray.dot(traced)) asked for it, use the polyfunc.numpy function (pnp.dot(a, b)) or "
-            f"put the traced value first; to get the value out, return it from the function "
+            f"inside the transform. If NumPy code that does not dispatch asked for it, use the "
+            f"polyfunc.numpy form: pnp.dot(a, traced) for ndarray.dot(traced), pnp.take(table, traced, "
+            f"axis=0) for table[traced]; to get the value out, return it from the function "
             f"(use has_aux=True for extra outputs).")
