@@ -15,18 +15,22 @@ from ..trace import ShapedArray, Trace, Tracer, _current, get_aval
 
 
 class BatchTracer(Tracer):
-    __slots__ = ("val", "bdim")
+    __slots__ = ("val", "bdim", "_aval")
 
     def __init__(self, trace, val, bdim: int):
         self._trace = trace
         self.val = val
         self.bdim = bdim
+        self._aval = None
 
     @property
     def aval(self):
-        a = get_aval(self.val)
-        s = a.shape
-        return ShapedArray(s[:self.bdim] + s[self.bdim + 1:], a.dtype)
+        a = self._aval
+        if a is None:                    # computed once: the value never changes
+            v = get_aval(self.val)
+            s = v.shape
+            a = self._aval = ShapedArray(s[:self.bdim] + s[self.bdim + 1:], v.dtype)
+        return a
 
     def concrete(self):
         raise ConcretizationError(
