@@ -63,9 +63,10 @@ def _is_float(dtype) -> bool:
     return dtype.kind in "fc"
 
 
-def _check_diff_leaves(leaves, transform: str, what: str = "argument") -> None:
-    for x in leaves:
-        a = get_aval(x)
+def _check_diff_leaves(leaves, transform: str, what: str = "argument") -> list:
+    """The leaves' avals, after checking each is floating point."""
+    avals = [get_aval(x) for x in leaves]
+    for x, a in zip(leaves, avals):
         if not _is_float(a.dtype):
             if a.weak:
                 fix = f"write it as a float (e.g. {float(x)!r})"
@@ -75,6 +76,7 @@ def _check_diff_leaves(leaves, transform: str, what: str = "argument") -> None:
                 f"{transform}: only floating-point inputs can be differentiated, but a differentiated "
                 f"{what} has dtype {a.dtype}{' (a Python ' + type(x).__name__ + ')' if a.weak else ''}. "
                 f"To differentiate it, {fix}; otherwise leave it out of argnums.")
+    return avals
 
 
 def _split_aux(out, has_aux: bool, transform: str):
@@ -108,20 +110,25 @@ def _with_args(args, nums, replaced):
 
 
 # ------------------------------------------------------------------ linearize + transpose
-def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool = False):
+def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool = False, avals=None):
     """Run ``fun(list_of_leaves)`` under jvp with graph-variable tangents.
 
     Returns (out leaves, out spec, linear Graph from input tangents to output tangents, aux).
     """
     g = GraphTrace(_current.get(), transform=transform, like=primals[0] if primals else None)
     j = JVPTrace(g, transform)
-    tvars = [g.new_var(get_aval(p)) for p in primals]
+    if avals is None:
+        avals = [get_aval(p) for p in primals]
+    tvars = [g.new_var(a) for a in avals]
     token = _current.set(j)
     try:
-        out = fun([JVPTracer(j, p, t) for p, t in zip(primals, tvars)])
+        out = fun([JVPTracer(j, p, t, a) for p, t, a in zip(primals, tvars, avals)])
     finally:
         _current.reset(token)
-    out, aux = _split_aux(out, has_aux, transform)
+    if has_aux:
+        out, aux = _split_aux(out, has_aux, transform)
+    else:
+        aux = None
     lv, spec = flatten(out)
     primal_out, tangent_out = [], []
     for o in lv:
@@ -220,11 +227,11 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
     def wrapped(*args, **kwargs):
         nums, single = _argnums(argnums, len(args), "grad")
         leaves, spec = flatten([args[i] for i in nums])
-        _check_diff_leaves(leaves, "grad")
+        avals = _check_diff_leaves(leaves, "grad")
 
         def fun(xs):
             return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
-        outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "grad", has_aux)
+        outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "grad", has_aux, avals)
         if len(outs) != 1 or out_spec.num_nodes != 1:
             raise TransformError(f"grad: the function must return a single scalar, but it returned "
                                  f"{unflatten(out_spec, [get_aval(o) for o in outs])}. Use vjp or jacrev "
@@ -380,11 +387,11 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
     def wrapped(*args, **kwargs):
         nums, single = _argnums(argnums, len(args), "jacrev")
         leaves, spec = flatten([args[i] for i in nums])
-        _check_diff_leaves(leaves, "jacrev")
+        avals = _check_diff_leaves(leaves, "jacrev")
 
         def fun(xs):
             return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
-        outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "jacrev", has_aux)
+        outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "jacrev", has_aux, avals)
         oavals = [get_aval(o) for o in outs]
         sizes = [a.size for a in oavals]
         m = sum(sizes)

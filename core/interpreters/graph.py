@@ -51,7 +51,8 @@ class GraphTrace(Trace):
         return self._backend_obj
 
     def new_var(self, aval: ShapedArray) -> GraphTracer:
-        return GraphTracer(self, ShapedArray(aval.shape, aval.dtype))
+        # a variable is never weak (a Python scalar input becomes a typed variable)
+        return GraphTracer(self, ShapedArray(aval.shape, aval.dtype) if aval.weak else aval)
 
     def process(self, prim, args, params):
         own = False

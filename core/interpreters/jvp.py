@@ -10,11 +10,11 @@ from ..trace import Trace, Tracer, _current, get_aval
 class JVPTracer(Tracer):
     __slots__ = ("primal", "tangent", "_aval")
 
-    def __init__(self, trace, primal, tangent):
+    def __init__(self, trace, primal, tangent, aval=None):
         self._trace = trace
         self.primal = primal
         self.tangent = tangent
-        self._aval = None
+        self._aval = aval
 
     @property
     def aval(self):
