@@ -308,11 +308,14 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
     [2.0, 4.0]
     """
     pl, ps, tl = _check_tangents(primals, tangents, "jvp")
-    _check_diff_leaves(pl, "jvp", "primal")
-    j = JVPTrace(current_trace(), "jvp")
-    with set_trace(j):
-        out = func(*unflatten(ps, [JVPTracer(j, p, t) for p, t in zip(pl, tl)]))
-    out, aux = _split_aux(out, has_aux, "jvp")
+    avals = _check_diff_leaves(pl, "jvp", "primal")
+    j = JVPTrace(_current.get(), "jvp")
+    token = _current.set(j)
+    try:
+        out = func(*unflatten(ps, [JVPTracer(j, p, t, a) for p, t, a in zip(pl, tl, avals)]))
+    finally:
+        _current.reset(token)
+    out, aux = _split_aux(out, has_aux, "jvp") if has_aux else (out, None)
     lv, spec = flatten(out)
     po, to = [], []
     for o in lv:
