@@ -123,8 +123,12 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
 
     def _place_outputs(out, trace, size, inputs):
         lv, out_spec = flatten(out)
-        od = _prefix_leaves(out_dims if not isinstance(out_dims, list) else tuple(out_dims), out, "out_dims",
-                            n_leaves=len(lv))
+        if (isinstance(out_dims, tuple) and isinstance(out, tuple) and len(out) == len(out_dims) == len(lv)
+                and all(a is b for a, b in zip(lv, out))):
+            od = list(out_dims)          # a flat tuple of outputs with one out_dim each: no tree walk
+        else:
+            od = _prefix_leaves(out_dims if not isinstance(out_dims, list) else tuple(out_dims), out, "out_dims",
+                                n_leaves=len(lv))
         res = []
         for o, d in zip(lv, od):
             if not _is_array(o) and not isinstance(o, (int, float, bool)):

@@ -38,6 +38,12 @@ def _batch_elementwise(prim):
                 return prim.bind(x, y, **params), dy
             if dx == dy and len(shape_of(x)) == len(shape_of(y)):
                 return prim.bind(x, y, **params), dx
+            # batch dim in front and the other operand unbatched, of no higher rank: NumPy's
+            # trailing alignment already puts the batch dim in front of the result
+            if dx == 0 and dy is None and len(shape_of(y)) < len(shape_of(x)):
+                return prim.bind(x, y, **params), 0
+            if dy == 0 and dx is None and len(shape_of(x)) < len(shape_of(y)):
+                return prim.bind(x, y, **params), 0
         first = next(d for d in dims if d is not None)
         ranks = [len(shape_of(v)) - (d is not None) for v, d in zip(vals, dims)]
         r = builtins.max(ranks)
