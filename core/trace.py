@@ -70,13 +70,16 @@ class Trace:
 
 
 _backends = None  # the backends module, bound lazily to keep imports acyclic
+_type_owner_get = None   # backends.type_owner.get and backends.UNKNOWN, bound with it (hot path)
+_UNKNOWN = None
 
 
 def _backends_mod():
-    global _backends
+    global _backends, _type_owner_get, _UNKNOWN
     if _backends is None:
         import importlib
         _b = importlib.import_module(__package__ + ".backends")
+        _type_owner_get, _UNKNOWN = _b.type_owner.get, _b.UNKNOWN
         _backends = _b
     return _backends
 
@@ -94,10 +97,10 @@ class EvalTrace(Trace):
         if bmod is None:
             bmod = _backends_mod()
         owner = None
-        lookup = bmod.type_owner
+        lookup = _type_owner_get
         for a in args:
-            b = lookup.get(a.__class__, bmod.UNKNOWN)
-            if b is bmod.UNKNOWN:
+            b = lookup(a.__class__, _UNKNOWN)
+            if b is _UNKNOWN:
                 b = bmod.owner_of(a, prim)
             if b is not None and b is not owner:
                 if owner is None:
