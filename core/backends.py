@@ -94,6 +94,10 @@ class Backend:
         """The library's own dtype object for a numpy dtype (used when native_methods is on)."""
         return dtype
 
+    def native_shape(self, shape: tuple) -> Any:
+        """The library's own shape object (torch.Size) for a tuple (used when native_methods is on)."""
+        return shape
+
     def with_device(self, device: str) -> "Backend":
         """This backend bound to ``device`` (e.g. 'cuda:1'); the default has none."""
         raise BackendError(f"backend {self.name!r} has no device {device!r}; it offers {self.devices()}.")

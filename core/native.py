@@ -11,7 +11,8 @@ native_map: dict[Any, Callable] = {}
 
 def register_native(native_fn: Any, fn: Callable) -> None:
     """Map ``native_fn`` to ``fn``.  A key ``("method", name)`` offers ``fn`` as a method of
-    tracers (``x.relu()``), for libraries whose own methods never reach a tracer."""
+    tracers (``x.relu()``), for libraries whose own methods never reach a tracer; a key
+    ``("property", name)`` offers ``fn(tracer)`` as an attribute (``x.device``)."""
     native_map[native_fn] = fn
 
 

@@ -255,7 +255,11 @@ class Tracer:
             f"Python control flow (if/while, bool(), float(), int(), .item()) cannot use it. "
             f"Use polyfunc.numpy.where(cond, a, b) to choose between values instead.")
 
-    shape = property(lambda self: self.aval.shape)
+    @property
+    def shape(self):
+        b = self._native_backend()
+        return self.aval.shape if b is None else b.native_shape(self.aval.shape)
+
     ndim = property(lambda self: len(self.aval.shape))
     T = property(lambda self: _pnp().transpose(self))
     mT = property(lambda self: _pnp().swapaxes(self, -1, -2))
@@ -322,7 +326,10 @@ class Tracer:
         # methods of a native array type (torch's x.relu(), x.dim()), contributed by its plugin
         if name.startswith("__") or name in ("_trace", "primal", "tangent", "val", "bdim", "_aval"):
             raise AttributeError(name)
-        from .native import method
+        from .native import method, native_map
+        prop = native_map.get(("property", name))    # a plugin's attribute (torch's x.device)
+        if prop is not None:
+            return prop(self)
         fn = method(name)
         if fn is None:
             raise AttributeError(f"a traced array has no method or attribute {name!r}; use the "

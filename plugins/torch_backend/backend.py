@@ -37,6 +37,9 @@ class TorchBackend(Backend):
         from .dtypes import to_torch_dtype
         return to_torch_dtype(dtype)
 
+    def native_shape(self, shape):
+        return _torch().Size(shape)
+
     def __init__(self, device: str | None = None, _rng: dict | None = None):
         self.device = device
         # one generator per device, shared by "torch" and its device-bound twins, so
