@@ -17,7 +17,7 @@ from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
 from .interpreters.jvp import JVPTrace, JVPTracer
 from .ops.structural import LinearArg
 from .primitive import transpose_rules
-from .trace import Tracer, _current, current_trace, get_aval, set_trace
+from .trace import _current, get_aval
 from .tree import flatten, unflatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",

@@ -14,7 +14,7 @@ import contextlib
 from contextvars import ContextVar
 from typing import Any, Iterator
 
-from .errors import BackendError, ConcretizationError, EscapedTracerError, MissingKernelError
+from .errors import BackendError, ConcretizationError, MissingKernelError
 
 __all__ = ["ShapedArray", "Trace", "Tracer", "EvalTrace", "get_aval", "current_trace", "set_trace"]
 

@@ -1,7 +1,7 @@
 """vmap: map a function over a batch dimension of its arguments."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import optree
 

@@ -1,6 +1,5 @@
 """Graph capture and jit on every installed backend."""
 import numpy as np
-import pytest
 
 import polyfunc as pf
 import polyfunc.numpy as pnp

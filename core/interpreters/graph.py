@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..primitive import abstract_eval_rules
-from ..trace import EVAL, EvalTrace, ShapedArray, Trace, Tracer, _current, get_aval
+from ..trace import ShapedArray, Trace, Tracer, _current, get_aval
 
 
 class GraphTracer(Tracer):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..errors import TransformError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
-from .structural import instantiate, moveaxis, shape_of
+from .structural import instantiate, moveaxis
 
 __all__ = ["custom_jvp_call_p", "custom_vjp_call_p", "custom_lin_p"]
 

@@ -10,7 +10,7 @@ import numpy as np  # dtypes only
 from ..errors import DTypeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
-from .structural import (LinearArg, broadcast_shapes, broadcast_to, full_like, instantiate, moveaxis, reshape,
+from .structural import (LinearArg, broadcast_shapes, broadcast_to, full_like, moveaxis, reshape,
                          shape_of, unbroadcast, zeros)
 
 __all__ = [
