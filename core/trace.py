@@ -241,7 +241,7 @@ class Tracer:
     ``.shape``/``.dtype``, the common methods, and NumPy's and torch's
     function-override protocols."""
 
-    __slots__ = ("_trace",)
+    __slots__ = ("_trace", "__weakref__")   # weak references: torch modules keep them to their weights
     __array_priority__ = 1000
 
     @property

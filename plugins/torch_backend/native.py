@@ -62,6 +62,26 @@ def _ndim(x):
     return len(_shape(x))
 
 
+def _kw_shape(name, args, kwval, kwname):
+    """``f(2, 3)``, ``f((2, 3))`` or torch's keyword form ``f(<kwname>=(2, 3))``."""
+    if kwval is not None:
+        if args:
+            raise TypeError(f"{name}() got multiple values for argument {kwname!r}")
+        return _shape_args((kwval,)) if not isinstance(kwval, int) else (int(kwval),)
+    return _shape_args(args)
+
+
+def _safe_sqrt(s):
+    """sqrt with derivative 0 (not inf/NaN) at 0, as torch's norms."""
+    z = pnp.equal(s, 0)
+    return pnp.where(z, pnp.zeros_like(s), pnp.sqrt(pnp.where(z, pnp.ones_like(s), s)))
+
+
+def _safe_root(s, p):
+    z = pnp.equal(s, 0)
+    return pnp.where(z, pnp.zeros_like(s), pnp.power(pnp.where(z, pnp.ones_like(s), s), 1.0 / p))
+
+
 def _norm_dim(d, nd):
     return d + nd if d < 0 else d
 
@@ -135,15 +155,25 @@ def relu6(input, inplace=False):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    return pnp.clip(input, min_val, max_val)
+    # torch's derivative is 0 at the bounds themselves (strict inequalities)
+    lo = pnp.full_like(input, min_val)
+    hi = pnp.full_like(input, max_val)
+    return pnp.where(pnp.less_equal(input, min_val), lo, pnp.where(pnp.greater_equal(input, max_val), hi, input))
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     return pnp.where(pnp.greater(input, 0), input, pnp.multiply(input, negative_slope))
 
 
+def _nonpos(input):
+    """``input`` where it is <= 0, else 0: a safe input for the negative branch, with derivative 1 at 0."""
+    pos = pnp.greater(input, 0)
+    return pos, pnp.where(pos, pnp.zeros_like(input), input)
+
+
 def elu(input, alpha=1.0, inplace=False):
-    return pnp.where(pnp.greater(input, 0), input, pnp.multiply(pnp.expm1(pnp.minimum(input, 0)), alpha))
+    pos, neg = _nonpos(input)
+    return pnp.where(pos, input, pnp.multiply(pnp.expm1(neg), alpha))
 
 
 def selu(input, inplace=False):
@@ -152,8 +182,8 @@ def selu(input, inplace=False):
 
 
 def celu(input, alpha=1.0, inplace=False):
-    return pnp.where(pnp.greater(input, 0), input,
-                     pnp.multiply(pnp.expm1(pnp.true_divide(pnp.minimum(input, 0), alpha)), alpha))
+    pos, neg = _nonpos(input)
+    return pnp.where(pos, input, pnp.multiply(pnp.expm1(pnp.true_divide(neg, alpha)), alpha))
 
 
 def sigmoid(input, *, out=None):
@@ -218,20 +248,25 @@ def lerp(input, end, weight):
 def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise ValueError("torch.clamp: at least one of min and max must be given")
+    # torch passes the gradient where min <= x <= max (the bounds included); min > max gives max
     out = input
     if min is not None:
-        out = pnp.maximum(out, min)
+        out = pnp.where(pnp.less(out, min), _bound_like(min, out), out)
     if max is not None:
-        out = pnp.minimum(out, max)
+        out = pnp.where(pnp.greater(out, max), _bound_like(max, out), out)
     return out
 
 
+def _bound_like(b, x):
+    return pnp.full_like(x, b) if isinstance(b, (int, float)) else b
+
+
 def clamp_min(input, min):
-    return pnp.maximum(input, min)
+    return clamp(input, min=min)
 
 
 def clamp_max(input, max):
-    return pnp.minimum(input, max)
+    return clamp(input, max=max)
 
 
 def round_(input, *, decimals=0):
@@ -288,8 +323,9 @@ def _var_like(pnp_name):
             dim, unbiased = None, dim
         dim = _dim_kw(dim, kw)
         keepdim = kw.pop("keepdims", keepdim)
-        return getattr(pnp, pnp_name)(input, axis=_axis(dim), ddof=_correction(unbiased, correction),
-                                      keepdims=keepdim)
+        v = pnp.var(input, axis=_axis(dim), ddof=_correction(unbiased, correction), keepdims=keepdim)
+        # std: torch's derivative is 0 where the std is 0 (a constant slice), not NaN
+        return v if pnp_name == "var" else _safe_sqrt(v)
     return f
 
 
@@ -322,8 +358,12 @@ def _extremum(name, pair, arg):
             return getattr(pnp, name)(input)
         if not isinstance(dim, int):          # torch.max(x, other): elementwise
             return getattr(pnp, pair)(input, dim)
-        return _values_indices(getattr(pnp, name)(input, axis=dim, keepdims=keepdim),
-                               getattr(pnp, arg)(input, axis=dim, keepdims=keepdim))
+        # the values are read at the returned indices, so ties send the gradient where torch does
+        idx = getattr(pnp, arg)(input, axis=dim, keepdims=True)
+        vals = pnp.take_along_axis(input, idx, axis=dim)
+        if not keepdim:
+            vals, idx = pnp.squeeze(vals, axis=dim), pnp.squeeze(idx, axis=dim)
+        return _values_indices(vals, idx)
     f.__name__ = name
     return f
 
@@ -377,26 +417,35 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return pnp.subtract(input, logsumexp(input, dim, keepdim=True))
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    ord_ = None if p in ("fro", 2, 2.0) and (dim is None or isinstance(dim, int) or len(dim) <= 2) else p
-    if dim is None:
-        return pnp.sqrt(pnp.sum(pnp.multiply(input, input))) if ord_ is None else \
-            pnp.power(pnp.sum(pnp.power(pnp.abs(input), p)), 1.0 / p)
-    if ord_ is None and isinstance(dim, int):
-        return pnp.sqrt(pnp.sum(pnp.multiply(input, input), axis=dim, keepdims=keepdim))
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    _no_out(out, "norm")
+    if dtype is not None:
+        input = pnp.astype(input, _dt(dtype))
+    if isinstance(dim, (list, tuple, torch.Size)) and len(dim) == 1:
+        dim = int(dim[0])
+    if p in ("fro", 2, 2.0) and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+        return _safe_sqrt(pnp.sum(pnp.multiply(input, input), axis=_axis(dim),
+                                  keepdims=keepdim if dim is not None else False))
+    if (dim is None or isinstance(dim, int)) and isinstance(p, (int, float)):
+        return vector_norm(input, p, dim, keepdim)
+    ord_ = p
     return pnp.linalg.norm(input, ord=ord_ if ord_ is not None else ("fro" if len(dim) == 2 else None),
                            axis=_axis(dim), keepdims=keepdim)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     axis = _axis(dim)
+    if dtype is not None:
+        x = pnp.astype(x, _dt(dtype))
     if ord == 2:
-        return pnp.sqrt(pnp.sum(pnp.multiply(x, x), axis=axis, keepdims=keepdim))
+        return _safe_sqrt(pnp.sum(pnp.multiply(x, x), axis=axis, keepdims=keepdim))
     if ord == 1:
         return pnp.sum(pnp.abs(x), axis=axis, keepdims=keepdim)
     if ord == math.inf:
         return pnp.max(pnp.abs(x), axis=axis, keepdims=keepdim)
-    return pnp.power(pnp.sum(pnp.power(pnp.abs(x), ord), axis=axis, keepdims=keepdim), 1.0 / ord)
+    if ord == -math.inf:
+        return pnp.min(pnp.abs(x), axis=axis, keepdims=keepdim)
+    return _safe_root(pnp.sum(pnp.power(pnp.abs(x), ord), axis=axis, keepdims=keepdim), ord)
 
 
 def t_all(input, dim=None, keepdim=False):
@@ -435,8 +484,15 @@ def linear(input, weight, bias=None):
 
 
 # ------------------------------------------------------------------ shapes
-def reshape(input, *shape):
-    return pnp.reshape(input, _shape_args(shape))
+def reshape(input, *args, shape=None):
+    return pnp.reshape(input, _kw_shape("reshape", args, shape, "shape"))
+
+
+def view(input, *args, size=None, dtype=None):
+    if dtype is not None or len(args) == 1 and isinstance(args[0], torch.dtype):
+        raise NotImplementedError("x.view(dtype) (reinterpreting the bits) is not supported inside polyfunc "
+                                  "transforms; use x.to(dtype)")
+    return pnp.reshape(input, _kw_shape("view", args, size, "size"))
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -476,8 +532,8 @@ def transpose(input, dim0, dim1):
     return pnp.swapaxes(input, dim0, dim1)
 
 
-def permute(input, *dims):
-    return pnp.transpose(input, _shape_args(dims))
+def permute(input, *args, dims=None):
+    return pnp.transpose(input, _kw_shape("permute", args, dims, "dims"))
 
 
 def t(input):
@@ -514,8 +570,8 @@ def where(condition, input=None, other=None):
     return pnp.where(condition, input, other)
 
 
-def flip(input, *dims):
-    return pnp.flip(input, axis=_shape_args(dims))
+def flip(input, *args, dims=None):
+    return pnp.flip(input, axis=_kw_shape("flip", args, dims, "dims"))
 
 
 def roll(input, shifts, dims=None):
@@ -529,10 +585,17 @@ def broadcast_to(input, size):
     return pnp.broadcast_to(input, tuple(size))
 
 
-def expand(input, *sizes):
-    sizes = _shape_args(sizes)
+def expand(input, *args, size=None, implicit=False):
+    sizes = _kw_shape("expand", args, size, "size")
     s = _shape(input)
     lead = len(sizes) - len(s)
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
+                           f"the number of dimensions in the tensor ({len(s)})")
+    for i in range(lead):
+        if sizes[i] < 0:
+            raise RuntimeError(f"The expanded size of the tensor ({sizes[i]}) isn't allowed in a leading, "
+                               f"non-existing dimension {i}")
     full = tuple(s[i - lead] if n == -1 else n for i, n in enumerate(sizes))
     return pnp.broadcast_to(input, full)
 
@@ -545,8 +608,8 @@ def view_as(input, other):
     return pnp.reshape(input, _shape(other))
 
 
-def tensor_repeat(input, *sizes):
-    sizes = _shape_args(sizes)
+def tensor_repeat(input, *args, repeats=None):
+    sizes = _kw_shape("repeat", args, repeats, "repeats")
     s = _shape(input)
     x = pnp.reshape(input, (1,) * (len(sizes) - len(s)) + s) if len(sizes) > len(s) else input
     return pnp.tile(x, sizes)
@@ -582,7 +645,13 @@ def narrow(input, dim, start, length):
     return input[idx]
 
 
-def split(tensor, split_size_or_sections, dim=0):
+def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
+    if split_size is not None:            # Tensor.split's name for it
+        if split_size_or_sections is not None:
+            raise TypeError("split() got multiple values for argument 'split_size'")
+        split_size_or_sections = split_size
+    if split_size_or_sections is None:
+        raise TypeError("split() missing required argument 'split_size_or_sections'")
     n = _shape(tensor)[dim]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
@@ -775,7 +844,22 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
               sparse=False):
     if max_norm is not None:
         raise NotImplementedError("embedding(max_norm=...) renormalises the weight in place; not traceable")
-    return pnp.take(weight, input, axis=0)
+    import polyfunc as pf
+    rows = pnp.take(weight, input, axis=0)
+    if scale_grad_by_freq:
+        # torch divides each row's gradient by how often its index occurs in input; the value is unchanged
+        flat = pnp.reshape(input, (-1,))
+        count = pnp.sum(pnp.equal(pnp.expand_dims(input, -1), flat), axis=-1, keepdims=True)
+        sg = pf.stop_gradient(rows)
+        rows = pnp.add(sg, pnp.true_divide(pnp.subtract(rows, sg), pnp.astype(count, _float_of(rows))))
+    if padding_idx is not None:
+        n = _shape(weight)[0]
+        pi = padding_idx + n if padding_idx < 0 else padding_idx
+        if not 0 <= pi < n:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        # the padding row gets no gradient (torch's rule), its value is read as usual
+        rows = pnp.where(pnp.expand_dims(pnp.equal(input, pi), -1), pf.stop_gradient(rows), rows)
+    return rows
 
 
 def one_hot(tensor, num_classes=-1):
@@ -801,10 +885,10 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    num = pnp.sum(pnp.multiply(x1, x2), axis=dim)
-    n1 = pnp.sqrt(pnp.sum(pnp.multiply(x1, x1), axis=dim))
-    n2 = pnp.sqrt(pnp.sum(pnp.multiply(x2, x2), axis=dim))
-    return pnp.true_divide(num, pnp.maximum(pnp.multiply(n1, n2), eps))
+    # torch: each side divided by its norm clamped at eps, then the dot product
+    n1 = pnp.maximum(vector_norm(x1, 2, dim, keepdim=True), eps)
+    n2 = pnp.maximum(vector_norm(x2, 2, dim, keepdim=True), eps)
+    return pnp.sum(pnp.multiply(pnp.true_divide(x1, n1), pnp.true_divide(x2, n2)), axis=dim)
 
 
 def _reduction(loss, reduction, weight_sum=None):
@@ -843,13 +927,45 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
-    # torch clamps the logs at -100
-    lp = pnp.maximum(pnp.log(input), -100.0)
-    lq = pnp.maximum(pnp.log(pnp.subtract(1, input)), -100.0)
-    loss = pnp.negative(pnp.add(pnp.multiply(target, lp), pnp.multiply(pnp.subtract(1, target), lq)))
+    loss = _bce(input, target)
     if weight is not None:
         loss = pnp.multiply(loss, weight)
     return _reduction(loss, reduction)
+
+
+def _bce_value(x, t):
+    # torch clamps the logs at -100; the double where keeps log's derivative at 0 out of the gradient
+    q = pnp.subtract(1, x)
+    xp, qp = pnp.greater(x, 0), pnp.greater(q, 0)
+    lp = pnp.maximum(pnp.where(xp, pnp.log(pnp.where(xp, x, pnp.ones_like(x))), pnp.full_like(x, -100.0)), -100.0)
+    lq = pnp.maximum(pnp.where(qp, pnp.log(pnp.where(qp, q, pnp.ones_like(q))), pnp.full_like(q, -100.0)), -100.0)
+    return pnp.negative(pnp.add(pnp.multiply(t, lp), pnp.multiply(pnp.subtract(1, t), lq))), lp, lq
+
+
+_BCE_EPS = float(np.float32(1e-12))   # torch's EPSILON, a float constant
+
+
+def _bce(x, t):
+    """Elementwise binary cross-entropy with torch's derivatives: d/dx = (x - t) / max(x (1 - x), 1e-12),
+    d/dt = log(1 - x) - log(x) (each log clamped at -100, where torch leaves them unclamped: a
+    concrete target's zero tangent must not meet an infinity)."""
+    import polyfunc as pf
+
+    @pf.custom_jvp
+    def f(x, t):
+        return _bce_value(x, t)[0]
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        x, t = primals
+        dx, dt = tangents
+        out, lp, lq = _bce_value(x, t)
+        gx = pnp.true_divide(pnp.subtract(x, t), pnp.maximum(pnp.multiply(x, pnp.subtract(1, x)), _BCE_EPS))
+        gt = pnp.subtract(lq, lp)
+        return out, pnp.add(pnp.multiply(gx, dx), pnp.multiply(gt, dt))
+
+    x, t = pnp.broadcast_arrays(x, t) if hasattr(pnp, "broadcast_arrays") else (x, t)
+    return f(x, pnp.astype(t, to_np_dtype(x.dtype)) if hasattr(x, "dtype") else t)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -1029,7 +1145,12 @@ def _pool(input, kernel_size, stride, padding, nsp, reduce, pad_value):
         idx = (builtins.slice(None), builtins.slice(None)) + tuple(
             builtins.slice(o, o + (m - 1) * s + 1, s) for o, m, s in zip(offs, out_sp, st))
         patches.append(input[idx])
-    res = reduce(pnp.stack(patches, axis=2), axis=2)
+    stacked = pnp.stack(patches, axis=2)
+    if reduce is pnp.max:
+        # the value at the first maximum of each window (torch's index), so ties give it the gradient
+        res = pnp.squeeze(pnp.take_along_axis(stacked, pnp.argmax(stacked, axis=2, keepdims=True), axis=2), axis=2)
+    else:
+        res = reduce(stacked, axis=2)
     return pnp.squeeze(res, axis=0) if unbatched else res
 
 
@@ -1046,6 +1167,115 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         raise NotImplementedError("avg_pool2d: ceil_mode, count_include_pad=False and divisor_override are "
                                   "not supported inside polyfunc transforms")
     return _pool(input, kernel_size, stride, padding, 2, pnp.mean, 0)
+
+
+def _adaptive_sizes(name, input, output_size):
+    sp = _shape(input)[-2:]
+    osz = _tuple(output_size, 2) if not isinstance(output_size, int) else (output_size, output_size)
+    osz = tuple(sp[i] if o is None else int(o) for i, o in enumerate(osz))
+    if any(n % o for n, o in zip(sp, osz)):
+        raise NotImplementedError(
+            f"{name}: an input size {tuple(sp)} that is not a multiple of the output size {osz} (windows of "
+            f"different sizes) is not supported inside polyfunc transforms; only divisible sizes are")
+    return sp, osz
+
+
+def _adaptive_windows(input, sp, osz):
+    """(..., oh, ow, kh*kw): each output position's window, for divisible sizes."""
+    lead = _shape(input)[:-2]
+    (h, w), (oh, ow) = sp, osz
+    kh, kw = h // oh, w // ow
+    x = pnp.reshape(input, lead + (oh, kh, ow, kw))
+    nl = len(lead)
+    x = pnp.transpose(x, tuple(range(nl)) + (nl, nl + 2, nl + 1, nl + 3))
+    return pnp.reshape(x, lead + (oh, ow, kh * kw))
+
+
+def adaptive_avg_pool2d(input, output_size):
+    sp, osz = _adaptive_sizes("adaptive_avg_pool2d", input, output_size)
+    return pnp.mean(_adaptive_windows(input, sp, osz), axis=-1)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool2d(return_indices=True) is not supported inside polyfunc "
+                                  "transforms")
+    sp, osz = _adaptive_sizes("adaptive_max_pool2d", input, output_size)
+    win = _adaptive_windows(input, sp, osz)
+    return pnp.squeeze(pnp.take_along_axis(win, pnp.argmax(win, axis=-1, keepdims=True), axis=-1), axis=-1)
+
+
+# ------------------------------------------------------------------ masks and new tensors
+def masked_fill(input, mask, value):
+    v = pnp.full_like(input, value) if isinstance(value, (int, float, bool)) else \
+        pnp.astype(value, to_np_dtype(input.dtype))
+    return pnp.where(mask, v, input)
+
+
+def _device_of(x):
+    """The device of the concrete tensor under a tracer (JVP primal, batched value), else the
+    backend's device, else the CPU."""
+    seen = 0
+    while not isinstance(x, torch.Tensor) and seen < 1000:
+        seen += 1
+        for attr in ("primal", "val"):
+            try:
+                nxt = object.__getattribute__(x, attr)
+            except AttributeError:
+                continue
+            x = nxt
+            break
+        else:
+            break
+    if isinstance(x, torch.Tensor):
+        return x.device
+    from polyfunc.backends import backend_of
+    from .backend import TorchBackend
+    try:
+        b = backend_of(x)
+    except Exception:
+        b = None
+    if not isinstance(b, TorchBackend):
+        # a traced array of another library (NumPy, ...): no torch attribute
+        raise AttributeError("a traced array that is not a torch tensor has no attribute 'device'")
+    return torch.device(b.device) if b.device else torch.device("cpu")
+
+
+def _torch_attr(fn, name):
+    """An attribute of traced torch tensors only (another library's tracer raises AttributeError)."""
+    def get(x):
+        try:
+            _device_of(x)
+        except AttributeError:
+            raise AttributeError(f"a traced array that is not a torch tensor has no attribute {name!r}") from None
+        return fn(x)
+    return get
+
+
+def _new(fill):
+    def f(input, *args, size=None, dtype=None, device=None, requires_grad=False, layout=None,
+          pin_memory=False, **kw):
+        shape = _kw_shape("new_*", args, size, "size")
+        return torch.full(shape, fill, dtype=dtype if dtype is not None else input.dtype,
+                          device=device if device is not None else _device_of(input))
+    return f
+
+
+def new_full(input, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
+             pin_memory=False):
+    shape = _kw_shape("new_full", (), size, "size")
+    dtype = dtype if dtype is not None else input.dtype
+    if isinstance(fill_value, (int, float, bool)):
+        return torch.full(shape, fill_value, dtype=dtype, device=device if device is not None else _device_of(input))
+    return pnp.broadcast_to(pnp.astype(fill_value, to_np_dtype(dtype)), shape)
+
+
+def new_tensor(input, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+    dtype = dtype if dtype is not None else input.dtype
+    if isinstance(data, torch.Tensor) or not hasattr(data, "_trace"):
+        return torch.as_tensor(data, dtype=dtype,
+                               device=device if device is not None else _device_of(input)).clone()
+    return ops.stop_gradient(pnp.astype(data, to_np_dtype(dtype)))
 
 
 # ------------------------------------------------------------------ in-place: refuse
@@ -1124,16 +1354,18 @@ def _table():
     torch_only = {
         "rsub": rsub, "stack": stack, "cat": cat, "concat": cat, "concatenate": cat, "hstack": hstack,
         "vstack": vstack, "einsum": einsum, "var_mean": var_mean, "std_mean": std_mean,
-        "zeros_like": _like(0), "ones_like": _like(1), "full_like": full_like, "empty_like": _like(0),
+        "masked_fill": masked_fill, "zeros_like": _like(0), "ones_like": _like(1), "full_like": full_like, "empty_like": _like(0),
     }
     tensor_only = {
-        "view": reshape, "view_as": view_as, "reshape_as": view_as, "expand": expand, "expand_as": expand_as,
+        "view": view, "view_as": view_as, "reshape_as": view_as, "expand": expand, "expand_as": expand_as,
         "repeat": tensor_repeat, "size": size, "dim": dim, "ndimension": dim, "numel": numel,
         "nelement": numel, "to": to, "type_as": type_as, "type": tensor_type, "clone": identity,
         "contiguous": identity, "float": _astype(np.float32), "double": _astype(np.float64),
         "half": _astype(np.float16), "int": _astype(np.int32), "long": _astype(np.int64),
         "short": _astype(np.int16), "bool": _astype(np.bool_), "byte": _astype(np.uint8),
-        "__getitem__": getitem, "tanh": P.tanh,
+        "__getitem__": getitem, "tanh": P.tanh, "masked_fill": masked_fill,
+        "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0), "new_full": new_full,
+        "new_tensor": new_tensor,
         # operators; torch passes Tensor.add for t + x, and these for the rest
         "__add__": add, "__radd__": _swap(P.add), "__sub__": sub, "__rsub__": _swap(P.subtract),
         "__mul__": mul, "__rmul__": _swap(P.multiply), "__truediv__": P.true_divide,
@@ -1160,6 +1392,7 @@ def _table():
         "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits, "nll_loss": nll_loss,
         "cross_entropy": cross_entropy, "kl_div": kl_div, "pad": f_pad, "conv1d": conv1d, "conv2d": conv2d,
         "conv3d": conv3d, "max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d,
+        "adaptive_avg_pool2d": adaptive_avg_pool2d, "adaptive_max_pool2d": adaptive_max_pool2d,
     }
     special = {"expit": sigmoid, "logit": lambda x, eps=None: P.log(P.true_divide(x, P.subtract(1, x))),
                "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "xlogy": xlogy,
@@ -1183,10 +1416,28 @@ def register_all(register):
     both, torch_only, tensor_only, functional, special, linalg = _table()
     T = torch.Tensor
     done = {}
+    wrapped = {}
+
+    def no_out(fn):
+        """torch forwards ``out=None`` through ``handle_torch_function`` for many functions: accept it,
+        and refuse a real ``out=`` (an in-place write a transform cannot trace)."""
+        w = wrapped.get(id(fn))
+        if w is None:
+            def w(*args, **kwargs):
+                if "out" in kwargs:
+                    _no_out(kwargs.pop("out"), getattr(fn, "__name__", "function"))
+                return fn(*args, **kwargs)
+            w.__name__ = getattr(fn, "__name__", "function")
+            w.__wrapped__ = fn
+            wrapped[id(fn)] = (w, fn)      # keep fn alive so its id stays unique
+        else:
+            w = w[0]
+        return w
 
     def reg(obj, fn):
         if obj is None:
             return
+        fn = no_out(fn)
         prev = done.get(id(obj))
         if prev is not None and prev is not fn:
             # one torch object reachable under two names with the same meaning: keep the first
@@ -1207,7 +1458,13 @@ def register_all(register):
     methods.update(tensor_only)
     for name, fn in methods.items():
         if not name.startswith("__") and hasattr(T, name):
-            register(("method", name), fn)
+            register(("method", name), no_out(fn))
+    # attributes of torch tensors that modules read (GRU/LSTM read x.device, x.is_nested)
+    register(("property", "device"), _device_of)
+    register(("property", "is_nested"), _torch_attr(lambda x: False, "is_nested"))
+    register(("property", "requires_grad"), _torch_attr(lambda x: False, "requires_grad"))
+    register(("property", "is_cuda"), lambda x: _device_of(x).type == "cuda")
+    register(("property", "is_sparse"), _torch_attr(lambda x: False, "is_sparse"))
     for name, fn in functional.items():
         reg(getattr(F, name, None), fn)
     for name, fn in special.items():

@@ -1,0 +1,186 @@
+"""The torch native map against torch.func / torch autograd: keyword forms, out=None forwarding,
+boundary and tie gradients, NaN-free gradients at zero, embedding's padding_idx, and the tensor
+attributes and functions standard modules use."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+import torch.func as tf  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+import polyfunc as pf  # noqa: E402
+import polyfunc.numpy as pnp  # noqa: E402
+
+DTYPES = [torch.float32, torch.float64]
+
+
+def close(a, b, dt):
+    tol = 1e-5 if dt == torch.float32 else 1e-10
+    a = a.detach().double().numpy()
+    b = b.detach().double().numpy()
+    assert np.all(np.isfinite(a)), a
+    np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def same_grad(f, x, dt, *extra):
+    x = x.to(dt)
+    g = pf.grad(f)(x, *extra)
+    assert g.dtype == dt
+    close(g, tf.grad(f)(x, *extra), dt)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_embedding_padding_idx_and_scale_grad_by_freq(dt):
+    idx = torch.tensor([[0, 1, 4], [1, 1, 2]])
+    w = torch.randn(5, 3, dtype=torch.float64)
+    for pi in (1, -1, -4):
+        same_grad(lambda w: (F.embedding(idx, w, padding_idx=pi) ** 2).sum(), w, dt)
+    same_grad(lambda w: (F.embedding(idx, w, scale_grad_by_freq=True) ** 2).sum(), w, dt)
+    same_grad(lambda w: (F.embedding(idx, w, padding_idx=1, scale_grad_by_freq=True) ** 2).sum(), w, dt)
+    emb = torch.nn.Embedding(5, 3, padding_idx=0).to(dt)
+    from polyfunc_torch import functional_call
+    g = pf.grad(lambda w: functional_call(emb, {"weight": w}, (idx,)).sum())(emb.weight.detach())
+    assert torch.all(g[0] == 0) and torch.all(g[1] == 3)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_out_none_is_accepted_and_out_refused(dt):
+    x = torch.randn(3, 4, dtype=dt)
+    same_grad(lambda x: torch.norm(x), x, dt)
+    same_grad(lambda x: torch.norm(x, dim=1).sum(), x, dt)
+    same_grad(lambda x: torch.norm(x, p=1), x, dt)
+    same_grad(lambda x: (torch.cumsum(x, dim=0) * torch.sin(x)).sum(), x, dt)
+    same_grad(lambda x: torch.matmul(x, x.T).sum() + torch.cat([x, x]).sum(), x, dt)
+    with pytest.raises(TypeError, match="out="):
+        pf.grad(lambda x: torch.sin(x, out=torch.empty(3, 4, dtype=dt)).sum())(x)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("expr", [
+    "torch.flip(x, dims=[0])", "x.flip(dims=[0])", "x.flip(0)", "torch.permute(x, dims=(1, 0))",
+    "x.permute(dims=(1, 0))", "x.permute(1, 0)", "x.reshape(shape=(12,))", "x.reshape(2, 6)",
+    "x.view(size=(12,))", "x.view(-1, 2)", "x.split(split_size=2, dim=1)[1]",
+    "torch.split(x, split_size_or_sections=2, dim=1)[1]", "x.split([1, 3], 1)[1]",
+    "x.expand(size=(2, 3, 4))", "x.expand(2, -1, -1)", "x.repeat(repeats=(2, 1))", "x.repeat(2, 1, 1)",
+    "x.transpose(dim0=0, dim1=1)", "x.unsqueeze(dim=0)", "x.squeeze(dim=0)", "x.sum(dim=0, keepdim=True)",
+    "torch.sum(x, dim=1)", "x.mean(dim=(0, 1))",
+])
+def test_torch_keyword_names(dt, expr):
+    f = eval("lambda x: ((" + expr + ") ** 2 * 0.5).sum()")
+    same_grad(f, torch.randn(3, 4, dtype=torch.float64), dt)
+    g = eval("lambda x: " + expr)
+    x = torch.randn(3, 4, dtype=dt)
+    close(pf.vmap(g)(x[None])[0], g(x), dt)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_no_nan_gradients_at_zero(dt):
+    z = torch.zeros(3, dtype=torch.float64)
+    same_grad(lambda x: torch.norm(x), z, dt)
+    same_grad(lambda x: torch.linalg.vector_norm(x), z, dt)
+    same_grad(lambda x: torch.linalg.vector_norm(x, ord=3), z, dt)
+    same_grad(lambda x: F.normalize(x, dim=0).sum(), z, dt)
+    same_grad(lambda x: F.cosine_similarity(x, torch.ones(3, dtype=x.dtype), dim=0), z, dt)
+    same_grad(lambda x: (x * 0 + 1).std(), z, dt)
+    same_grad(lambda x: torch.stack([x, x + 1]).std(dim=1).sum(), torch.zeros(2, 3, dtype=torch.float64)[0], dt)
+    r = torch.randn(2, 3, dtype=torch.float64)
+    same_grad(lambda x: (F.normalize(x, dim=1) ** 2 * torch.arange(3.0, dtype=x.dtype)).sum(), r, dt)
+    same_grad(lambda x: F.cosine_similarity(x, x.flip(1) * 2 + 1, dim=1).sum(), r, dt)
+    same_grad(lambda x: x.std(dim=0).sum(), torch.randn(4, 3, dtype=torch.float64), dt)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_binary_cross_entropy_at_0_and_1(dt):
+    for xv, t in [(0.0, 0.0), (0.0, 1.0), (1.0, 1.0), (1.0, 0.0), (0.5, 0.3)]:
+        target = torch.tensor([t, 0.25], dtype=dt)
+        same_grad(lambda x: F.binary_cross_entropy(x, target), torch.tensor([xv, 0.6]), dt)
+        close(pf.jit(lambda x: F.binary_cross_entropy(x, target))(torch.tensor([xv, 0.6], dtype=dt)),
+              F.binary_cross_entropy(torch.tensor([xv, 0.6], dtype=dt), target), dt)
+    p = torch.tensor([0.2, 0.7, 0.9], dtype=dt)
+    same_grad(lambda t: F.binary_cross_entropy(p, t, reduction="sum"), torch.tensor([0.3, 0.9, 1.0]), dt)
+    w = torch.tensor([1.0, 2.0, 3.0], dtype=dt)
+    same_grad(lambda x: F.binary_cross_entropy(x, torch.ones(3, dtype=dt), weight=w), torch.tensor([0.1, 0.5, 0.9]), dt)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_elu_celu_selu_derivative_at_zero(dt):
+    x = torch.tensor([0.0, -1.0, 1.0, -0.0])
+    same_grad(lambda x: F.elu(x).sum(), x, dt)
+    same_grad(lambda x: F.elu(x, alpha=0.5).sum(), x, dt)
+    same_grad(lambda x: F.celu(x, alpha=2.0).sum(), x, dt)
+    same_grad(lambda x: F.selu(x).sum(), x, dt)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_clamp_hardtanh_relu6_at_bounds(dt):
+    x = torch.tensor([-1.0, 1.0, 0.0, 2.0, -2.0])
+    same_grad(lambda x: x.clamp(-1, 1).sum(), x, dt)
+    same_grad(lambda x: torch.clamp(x, min=-1).sum(), x, dt)
+    same_grad(lambda x: x.clamp_min(1).sum(), x, dt)
+    same_grad(lambda x: torch.clamp_max(x, 1).sum(), x, dt)
+    same_grad(lambda x: x.clamp(1, -1).sum(), x, dt)          # min > max: all max
+    lo, hi = torch.zeros(5, dtype=dt), torch.ones(5, dtype=dt)
+    same_grad(lambda x: torch.clamp(x, min=lo, max=hi).sum(), x, dt)
+    same_grad(lambda x: F.hardtanh(x).sum(), x, dt)
+    same_grad(lambda x: F.relu6(x).sum(), torch.tensor([0.0, 6.0, 3.0, 7.0, -2.0]), dt)
+    close(pf.jit(lambda x: x.clamp(1, -1))(x.to(dt)), x.to(dt).clamp(1, -1), dt)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_max_min_dim_and_max_pool_ties(dt):
+    x = torch.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])
+    same_grad(lambda x: (x.max(dim=1).values * torch.tensor([1.0, 2.0], dtype=x.dtype)).sum(), x, dt)
+    same_grad(lambda x: torch.min(x, 0)[0].sum(), x, dt)
+    same_grad(lambda x: x.max(1, keepdim=True)[0].sum(), x, dt)
+    v, i = pf.jit(lambda x: torch.max(x, 1))(x.to(dt))
+    tv, ti = torch.max(x.to(dt), 1)
+    close(v, tv, dt)
+    assert torch.equal(i, ti)
+    w = torch.arange(4.0).reshape(1, 1, 2, 2)
+    same_grad(lambda x: (F.max_pool2d(x, 2) * w.to(x.dtype)).sum(), torch.ones(1, 1, 4, 4), dt)
+    same_grad(lambda x: (F.max_pool2d(x, 3, stride=2, padding=1) ** 2).sum(),
+              torch.randn(2, 3, 5, 5, dtype=torch.float64), dt)
+
+
+def test_expand_minus_one_in_new_leading_dim_raises():
+    x = torch.randn(3, 4)
+    with pytest.raises(RuntimeError, match="leading, non-existing dimension"):
+        pf.grad(lambda x: x.expand(-1, 3, 4).sum())(x)
+    with pytest.raises(RuntimeError, match="leading, non-existing dimension"):
+        x.expand(-1, 3, 4)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_masked_fill_new_tensors_and_adaptive_pools(dt):
+    x = torch.randn(4, 6, dtype=torch.float64)
+    same_grad(lambda x: (x.masked_fill(x > 0, 0.5) ** 2).sum(), x, dt)
+    same_grad(lambda x: (torch.masked_fill(x, x < 0, torch.tensor(2.0, dtype=x.dtype)) ** 2).sum(), x, dt)
+    same_grad(lambda x: (x * x.new_ones(4, 6) + x.new_zeros((6,)) + x.new_full((6,), 2.0)).pow(2).sum(), x, dt)
+    same_grad(lambda x: (x * x.new_tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])).pow(2).sum(), x, dt)
+    same_grad(lambda x: x.new_empty(3).shape[0] * x.sum(), x, dt)
+    xi = x.reshape(1, 1, 4, 6)
+    for size in [(2, 3), 1, (None, 2), (4, 6)]:
+        same_grad(lambda x: (F.adaptive_avg_pool2d(x, size) ** 2).sum(), xi, dt)
+        same_grad(lambda x: (F.adaptive_max_pool2d(x, size) ** 2).sum(), xi, dt)
+    same_grad(lambda x: F.adaptive_max_pool2d(x, 1).sum(), torch.ones(1, 2, 4, 4), dt)   # ties
+    m = torch.nn.AdaptiveAvgPool2d((2, 2)).to(dt)
+    close(pf.vmap(m)(xi.to(dt)), tf.vmap(m)(xi.to(dt)), dt)
+    with pytest.raises(NotImplementedError, match="not a multiple"):
+        pf.grad(lambda x: F.adaptive_avg_pool2d(x, (3, 4)).sum())(xi.to(dt))
+
+
+def test_tensor_attributes_under_transforms():
+    seen = []
+
+    def f(x):
+        seen.append((x.device, x.is_nested, x.requires_grad, x.new_zeros(2).dtype))
+        return x.sum()
+    x = torch.randn(3, dtype=torch.float32)
+    pf.grad(f)(x)
+    pf.vmap(f)(x[None])
+    pf.jit(f)(x)
+    pf.jvp(f, (x,), (x,))
+    for dev, nested, rg, dtype in seen:
+        assert dev == torch.device("cpu") and nested is False and rg is False and dtype == torch.float32
+    with pytest.raises(AttributeError):
+        pf.grad(lambda x: (x.device, pnp.sum(x))[1])(np.ones(3))
