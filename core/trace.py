@@ -213,6 +213,9 @@ def _pnp():
     return pnp
 
 
+_NOT_SET = object()
+
+
 class _Size(int):
     """``x.size``: an int (NumPy's attribute) that can also be called (torch's ``x.size(dim)``)."""
 
@@ -285,39 +288,39 @@ class Tracer:
     def __repr__(self) -> str:
         return f"{type(self).__name__}<{self._trace.transform}>({self.aval})"
 
-    # operators
-    def __neg__(self): return _pnp().negative(self)
+    # operators: NumPy's semantics, or the array library's own (torch's promotion) where it has them
+    __neg__ = _numpy_or_native("__neg__", lambda self: _pnp().negative(self))
     def __pos__(self): return self
-    def __abs__(self): return _pnp().abs(self)
-    def __invert__(self): return _pnp().invert(self)
-    def __add__(self, o): return _pnp().add(self, o)
-    def __radd__(self, o): return _pnp().add(o, self)
-    def __sub__(self, o): return _pnp().subtract(self, o)
-    def __rsub__(self, o): return _pnp().subtract(o, self)
-    def __mul__(self, o): return _pnp().multiply(self, o)
-    def __rmul__(self, o): return _pnp().multiply(o, self)
-    def __truediv__(self, o): return _pnp().divide(self, o)
-    def __rtruediv__(self, o): return _pnp().divide(o, self)
-    def __floordiv__(self, o): return _pnp().floor_divide(self, o)
-    def __rfloordiv__(self, o): return _pnp().floor_divide(o, self)
-    def __mod__(self, o): return _pnp().remainder(self, o)
-    def __rmod__(self, o): return _pnp().remainder(o, self)
-    def __pow__(self, o): return _pnp().power(self, o)
-    def __rpow__(self, o): return _pnp().power(o, self)
-    def __matmul__(self, o): return _pnp().matmul(self, o)
-    def __rmatmul__(self, o): return _pnp().matmul(o, self)
-    def __and__(self, o): return _pnp().bitwise_and(self, o)
-    def __rand__(self, o): return _pnp().bitwise_and(o, self)
-    def __or__(self, o): return _pnp().bitwise_or(self, o)
-    def __ror__(self, o): return _pnp().bitwise_or(o, self)
-    def __xor__(self, o): return _pnp().bitwise_xor(self, o)
-    def __rxor__(self, o): return _pnp().bitwise_xor(o, self)
-    def __eq__(self, o): return _pnp().equal(self, o)
-    def __ne__(self, o): return _pnp().not_equal(self, o)
-    def __lt__(self, o): return _pnp().less(self, o)
-    def __le__(self, o): return _pnp().less_equal(self, o)
-    def __gt__(self, o): return _pnp().greater(self, o)
-    def __ge__(self, o): return _pnp().greater_equal(self, o)
+    __abs__ = _numpy_or_native("__abs__", lambda self: _pnp().abs(self))
+    __invert__ = _numpy_or_native("__invert__", lambda self: _pnp().invert(self))
+    __add__ = _numpy_or_native("__add__", lambda self, o: _pnp().add(self, o))
+    __radd__ = _numpy_or_native("__radd__", lambda self, o: _pnp().add(o, self))
+    __sub__ = _numpy_or_native("__sub__", lambda self, o: _pnp().subtract(self, o))
+    __rsub__ = _numpy_or_native("__rsub__", lambda self, o: _pnp().subtract(o, self))
+    __mul__ = _numpy_or_native("__mul__", lambda self, o: _pnp().multiply(self, o))
+    __rmul__ = _numpy_or_native("__rmul__", lambda self, o: _pnp().multiply(o, self))
+    __truediv__ = _numpy_or_native("__truediv__", lambda self, o: _pnp().divide(self, o))
+    __rtruediv__ = _numpy_or_native("__rtruediv__", lambda self, o: _pnp().divide(o, self))
+    __floordiv__ = _numpy_or_native("__floordiv__", lambda self, o: _pnp().floor_divide(self, o))
+    __rfloordiv__ = _numpy_or_native("__rfloordiv__", lambda self, o: _pnp().floor_divide(o, self))
+    __mod__ = _numpy_or_native("__mod__", lambda self, o: _pnp().remainder(self, o))
+    __rmod__ = _numpy_or_native("__rmod__", lambda self, o: _pnp().remainder(o, self))
+    __pow__ = _numpy_or_native("__pow__", lambda self, o: _pnp().power(self, o))
+    __rpow__ = _numpy_or_native("__rpow__", lambda self, o: _pnp().power(o, self))
+    __matmul__ = _numpy_or_native("__matmul__", lambda self, o: _pnp().matmul(self, o))
+    __rmatmul__ = _numpy_or_native("__rmatmul__", lambda self, o: _pnp().matmul(o, self))
+    __and__ = _numpy_or_native("__and__", lambda self, o: _pnp().bitwise_and(self, o))
+    __rand__ = _numpy_or_native("__rand__", lambda self, o: _pnp().bitwise_and(o, self))
+    __or__ = _numpy_or_native("__or__", lambda self, o: _pnp().bitwise_or(self, o))
+    __ror__ = _numpy_or_native("__ror__", lambda self, o: _pnp().bitwise_or(o, self))
+    __xor__ = _numpy_or_native("__xor__", lambda self, o: _pnp().bitwise_xor(self, o))
+    __rxor__ = _numpy_or_native("__rxor__", lambda self, o: _pnp().bitwise_xor(o, self))
+    __eq__ = _numpy_or_native("__eq__", lambda self, o: _pnp().equal(self, o))
+    __ne__ = _numpy_or_native("__ne__", lambda self, o: _pnp().not_equal(self, o))
+    __lt__ = _numpy_or_native("__lt__", lambda self, o: _pnp().less(self, o))
+    __le__ = _numpy_or_native("__le__", lambda self, o: _pnp().less_equal(self, o))
+    __gt__ = _numpy_or_native("__gt__", lambda self, o: _pnp().greater(self, o))
+    __ge__ = _numpy_or_native("__ge__", lambda self, o: _pnp().greater_equal(self, o))
     __hash__ = object.__hash__
 
     def __getitem__(self, idx): return _pnp()._getitem(self, idx)
@@ -346,11 +349,16 @@ class Tracer:
         """This array's backend if its library has its own method semantics (torch), else None."""
         if not _backends_mod().native_seen[0]:      # no such library in use: the cheap answer
             return None
+        t = self._trace
+        cached = t.__dict__.get("_native_backend", _NOT_SET)   # one answer per trace: all its
+        if cached is not _NOT_SET:                              # values live on one backend
+            return cached
         try:
             b = _backends_mod().backend_of(self)
         except Exception:
             return None
-        return b if b.native_methods else None
+        t._native_backend = b = b if b.native_methods else None
+        return b
 
     def _native_method(self, name):
         """The plugin's method ``name`` when this array's library has its own method semantics."""

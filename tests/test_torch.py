@@ -238,3 +238,19 @@ def test_torch_random_factories_follow_vmap_randomness():
     assert same.dtype == DT and len({tuple(r) for r in same.tolist()}) == 1
     ints = pf.vmap(lambda x: x + torch.randint(0, 5, (3,)), randomness="different")(torch.zeros(4, 3, dtype=torch.int64))
     assert ints.dtype == torch.int64 and int(ints.min()) >= 0 and int(ints.max()) < 5
+
+
+def test_torch_code_promotes_like_torch_under_every_transform():
+    x = torch.randn(3, 4)
+    i = torch.arange(12).reshape(3, 4)
+    two64 = torch.tensor(2.0, dtype=torch.float64)
+    cases = [(lambda a: a * i[0], x), (lambda a: a / 2 + i[0] // 3, x), (lambda a: a * two64, x),
+             (lambda a: torch.where(a > 0, a, 0), x), (lambda a: torch.mul(a, i[0]).pow(2), x)]
+    for f, arg in cases:
+        want = tf.vmap(f)(arg)
+        for got in (pf.vmap(f)(arg), pf.jvp(f, (arg,), (arg,))[0], pf.jacfwd(lambda v: f(v).sum())(arg)):
+            assert got.dtype == torch.float32
+        close(pf.vmap(f)(arg), want, 1e-6)
+    assert pf.vmap(lambda b: b / 2)(i).dtype == tf.vmap(lambda b: b / 2)(i).dtype == torch.float32
+    # polyfunc.numpy keeps NumPy's rules on every backend
+    assert pf.vmap(lambda a: pnp.multiply(a, i[0]))(x).dtype == torch.float64

@@ -769,6 +769,72 @@ def _swap(fn):
     return lambda self, other: fn(other, self)
 
 
+# ------------------------------------------------------------------ torch's type promotion
+# polyfunc.numpy promotes like NumPy (the same on every backend); torch code promotes like
+# torch: float32 * int64 tensor stays float32, a 0-d tensor does not raise the dtype of an
+# n-d one, int / int gives the default float.  Torch's own functions and operators on a
+# traced value therefore cast their operands to torch's result dtype before the pnp call.
+_SCALARS = (bool, int, float)
+_proxies: dict = {}
+_result_types: dict = {}
+
+
+def _key(v):
+    if v.__class__ in _SCALARS:
+        return v.__class__
+    from polyfunc.trace import get_aval
+    a = get_aval(v)
+    return (a.dtype, bool(a.shape))
+
+
+def _proxy(key):
+    p = _proxies.get(key)
+    if p is None:
+        from .dtypes import to_torch_dtype
+        dt, nd = key
+        p = _proxies[key] = torch.empty((1,) if nd else (), dtype=to_torch_dtype(dt))
+    return p
+
+
+def _torch_result(ka, kb, true_div=False):
+    k = (ka, kb, true_div)
+    rt = _result_types.get(k)
+    if rt is None:
+        pa = {bool: True, int: 1, float: 1.0}[ka] if ka in _SCALARS else _proxy(ka)
+        pb = {bool: True, int: 1, float: 1.0}[kb] if kb in _SCALARS else _proxy(kb)
+        t = torch.result_type(pa, pb)
+        if true_div and not t.is_floating_point:
+            t = torch.get_default_dtype()       # int / int is a float in torch
+        rt = _result_types[k] = to_np_dtype(t)
+    return rt
+
+
+def _cast(v, dt):
+    if v.__class__ in _SCALARS:
+        return v
+    from polyfunc.trace import get_aval
+    return v if get_aval(v).dtype == dt else pnp.astype(v, dt)
+
+
+def _torch_promoted(fn, true_div=False):
+    """``fn(a, b, ...)`` with a and b cast to the dtype torch would compute in."""
+    def w(a, b, *rest, **kwargs):
+        ka, kb = _key(a), _key(b)
+        if ka in _SCALARS and kb in _SCALARS:
+            return fn(a, b, *rest, **kwargs)
+        dt = _torch_result(ka, kb, true_div)
+        return fn(_cast(a, dt), _cast(b, dt), *rest, **kwargs)
+    w.__name__ = getattr(fn, "__name__", "op")
+    return w
+
+
+def _torch_where(condition, input=None, other=None):
+    if input is None or other is None:
+        return where(condition, input, other)
+    dt = _torch_result(_key(input), _key(other))
+    return where(condition, _cast(input, dt), _cast(other, dt))
+
+
 # ------------------------------------------------------------------ torch.nn.functional
 def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0:
@@ -1330,11 +1396,18 @@ def _table():
         "inner": P.inner, "vdot": P.vdot, "outer": outer, "ger": outer, "kron": P.kron,
         "mm": matmul, "bmm": matmul, "mv": matmul,
     }
+    # arithmetic promotes like torch (see _torch_promoted)
+    for name in ("multiply", "floor_divide", "remainder", "pow", "float_power", "maximum", "minimum",
+                 "fmax", "fmin", "atan2", "arctan2", "hypot", "logaddexp"):
+        binary_same[name] = _torch_promoted(binary_same[name])
+    binary_same["true_divide"] = _torch_promoted(binary_same["true_divide"], true_div=True)
+    t_add, t_sub, t_mul = _torch_promoted(add), _torch_promoted(sub), _torch_promoted(mul)
+    t_div, t_fmod = _torch_promoted(div, true_div=True), _torch_promoted(fmod)
     # functions available as torch.X and as the method Tensor.X (self first)
     both = dict(unary_same)
     both.update(binary_same)
     both.update({
-        "add": add, "sub": sub, "subtract": sub, "mul": mul, "div": div, "divide": div, "fmod": fmod,
+        "add": t_add, "sub": t_sub, "subtract": t_sub, "mul": t_mul, "div": t_div, "divide": t_div, "fmod": t_fmod,
         "rsqrt": rsqrt, "square": square, "frac": frac, "lerp": lerp, "xlogy": xlogy,
         "sigmoid": sigmoid, "relu": relu, "round": round_, "clamp": clamp, "clip": clamp,
         "clamp_min": clamp_min, "clamp_max": clamp_max, "addmm": addmm,
@@ -1345,7 +1418,7 @@ def _table():
         "matmul": matmul, "dot": dot, "tensordot": tensordot,
         "reshape": reshape, "flatten": flatten, "unflatten": unflatten, "squeeze": squeeze,
         "unsqueeze": unsqueeze, "transpose": transpose, "swapaxes": transpose, "swapdims": transpose,
-        "permute": permute, "t": t, "movedim": movedim, "moveaxis": movedim, "where": where, "flip": flip,
+        "permute": permute, "t": t, "movedim": movedim, "moveaxis": movedim, "where": _torch_where, "flip": flip,
         "roll": roll, "broadcast_to": broadcast_to, "tile": tile, "repeat_interleave": repeat_interleave,
         "index_select": index_select, "gather": gather, "take_along_dim": take_along_dim, "narrow": narrow,
         "split": split, "chunk": chunk, "unbind": unbind, "diagonal": diagonal, "diag": diag, "triu": triu,
@@ -1367,11 +1440,14 @@ def _table():
         "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0), "new_full": new_full,
         "new_tensor": new_tensor,
         # operators; torch passes Tensor.add for t + x, and these for the rest
-        "__add__": add, "__radd__": _swap(P.add), "__sub__": sub, "__rsub__": _swap(P.subtract),
-        "__mul__": mul, "__rmul__": _swap(P.multiply), "__truediv__": P.true_divide,
-        "__rtruediv__": _swap(P.true_divide), "__rdiv__": _swap(P.true_divide), "__div__": P.true_divide,
-        "__floordiv__": P.floor_divide, "__rfloordiv__": _swap(P.floor_divide), "__mod__": P.remainder,
-        "__rmod__": _swap(P.remainder), "__pow__": P.power, "__rpow__": _swap(P.power),
+        "__add__": t_add, "__radd__": _swap(_torch_promoted(P.add)), "__sub__": t_sub,
+        "__rsub__": _swap(_torch_promoted(P.subtract)), "__mul__": t_mul,
+        "__rmul__": _swap(_torch_promoted(P.multiply)), "__truediv__": _torch_promoted(P.true_divide, True),
+        "__rtruediv__": _swap(_torch_promoted(P.true_divide, True)),
+        "__rdiv__": _swap(_torch_promoted(P.true_divide, True)), "__div__": _torch_promoted(P.true_divide, True),
+        "__floordiv__": _torch_promoted(P.floor_divide), "__rfloordiv__": _swap(_torch_promoted(P.floor_divide)),
+        "__mod__": _torch_promoted(P.remainder), "__rmod__": _swap(_torch_promoted(P.remainder)),
+        "__pow__": _torch_promoted(P.power), "__rpow__": _swap(_torch_promoted(P.power)),
         "__matmul__": P.matmul, "__rmatmul__": _swap(P.matmul), "__neg__": P.negative, "__abs__": P.abs,
         "__pos__": P.positive, "__invert__": P.invert,
         "__and__": P.bitwise_and, "__rand__": _swap(P.bitwise_and), "__or__": P.bitwise_or,
@@ -1457,7 +1533,7 @@ def register_all(register):
     methods = dict(both)
     methods.update(tensor_only)
     for name, fn in methods.items():
-        if not name.startswith("__") and hasattr(T, name):
+        if hasattr(T, name):   # operators too: a torch tracer's x * y follows torch's promotion
             register(("method", name), no_out(fn))
     # attributes of torch tensors that modules read (GRU/LSTM read x.device, x.is_nested)
     register(("property", "device"), _device_of)
