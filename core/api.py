@@ -17,8 +17,8 @@ from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
 from .interpreters.jvp import JVPTrace, JVPTracer
 from .ops.structural import LinearArg
 from .primitive import transpose_rules
-from .trace import _current, get_aval
-from .tree import flatten, unflatten
+from .trace import _aval_of_type, _current, get_aval
+from .tree import flatten, structure as tree_structure, unflatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
            "stop_gradient", "backward_pass"]
@@ -102,6 +102,15 @@ def _zeros_like(x):
     return ops.full_like(x, 0, a.shape, a.dtype)
 
 
+def _is_leaf_array(x) -> bool:
+    """An array or tracer (a pytree leaf), told apart from containers without a tree walk."""
+    return x.__class__ in _aval_of_type and x.__class__ not in (int, float, bool, complex)
+
+
+_LEAF_SPEC = tree_structure(0)
+
+
+
 def _with_args(args, nums, replaced):
     new = list(args)
     for i, v in zip(nums, replaced):
@@ -129,7 +138,7 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
         out, aux = _split_aux(out, has_aux, transform)
     else:
         aux = None
-    lv, spec = flatten(out)
+    lv, spec = ([out], _LEAF_SPEC) if _is_leaf_array(out) else flatten(out)
     primal_out, tangent_out = [], []
     for o in lv:
         if isinstance(o, JVPTracer) and o._trace is j:
@@ -226,11 +235,18 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
     """
     def wrapped(*args, **kwargs):
         nums, single = _argnums(argnums, len(args), "grad")
-        leaves, spec = flatten([args[i] for i in nums])
-        avals = _check_diff_leaves(leaves, "grad")
+        if single and _is_leaf_array(args[nums[0]]):
+            # the common case, one array argument: no pytree to flatten or rebuild
+            leaves, spec = [args[nums[0]]], None
 
-        def fun(xs):
-            return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
+            def fun(xs):
+                return func(*_with_args(args, nums, xs), **kwargs)
+        else:
+            leaves, spec = flatten([args[i] for i in nums])
+
+            def fun(xs):
+                return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
+        avals = _check_diff_leaves(leaves, "grad")
         outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "grad", has_aux, avals)
         if len(outs) != 1 or out_spec.num_nodes != 1:
             raise TransformError(f"grad: the function must return a single scalar, but it returned "
@@ -246,8 +262,12 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
                                  f"floating-point scalar output.")
         one = 1.0 if oa.weak else ops.full_like(outs[0], 1, (), oa.dtype)
         cts = backward_pass(graph, [one])
-        g = unflatten(spec, [c if c is not None else _zeros_like(p) for c, p in zip(cts, leaves)])
-        g = g[0] if single else tuple(g)
+        g = [c if c is not None else _zeros_like(p) for c, p in zip(cts, leaves)]
+        if spec is None:
+            g = g[0]
+        else:
+            g = unflatten(spec, g)
+            g = g[0] if single else tuple(g)
         return (g, (outs[0], aux)) if has_aux else (g, outs[0])
     _name(wrapped, func, "grad_and_value")
     return wrapped
