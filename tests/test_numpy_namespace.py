@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
+import polyfunc as pf
 import polyfunc.numpy as pnp
 from polyfunc.testing import to_numpy
 from polyfunc.testing.optable import ALL_DTYPES, FLOATS, NUMPY_CASES, _vals, sample_numpy_args
@@ -226,3 +227,15 @@ def test_float32_stays_float32(backend):
 
 def test_float_dtypes_cover_table():
     assert set(FLOATS) <= set(ALL_DTYPES)
+
+
+@pytest.mark.parametrize("index", [
+    lambda i: (slice(None), i, Ellipsis, 0), lambda i: (slice(None), i, 0), lambda i: (Ellipsis, i, 0),
+    lambda i: (i, Ellipsis, 0), lambda i: (0, Ellipsis, i), lambda i: (None, slice(None), i, Ellipsis, 0),
+])
+def test_advanced_index_placement_with_ellipsis(index):
+    # an Ellipsis between advanced indices puts their axes first, even when it spans no axis
+    x = np.arange(120.0).reshape(6, 4, 5)
+    i = np.array([2, 0])
+    idx = index(i)
+    np.testing.assert_array_equal(pf.jit(lambda v: v[idx])(x), x[idx])

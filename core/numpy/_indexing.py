@@ -76,14 +76,16 @@ def _expand_index(idx, nd):
     fill = [slice(None)] * (nd - consumed)
     full = list(idx[:ell]) + fill + list(idx[ell + 1:]) if ell is not None else list(idx) + fill
     new_axes = tuple(p for p, k in enumerate(full) if k is None)
-    return [slice(None) if k is None else k for k in full], new_axes
+    # an Ellipsis that spans no axis still separates advanced indices (NumPy): remember where it sat
+    gap = ell if ell is not None and not fill else None
+    return [slice(None) if k is None else k for k in full], new_axes, gap
 
 
 def _getitem(x, idx):
     """``x[idx]`` with NumPy's semantics for ints, slices, None, Ellipsis and integer arrays."""
     x = to_array(x)
     av = get_aval(x)
-    full, new_axes = _expand_index(idx, len(av.shape))
+    full, new_axes, gap = _expand_index(idx, len(av.shape))
     if new_axes:
         x = ops.expand_dims(x, new_axes)
         av = get_aval(x)
@@ -122,12 +124,15 @@ def _getitem(x, idx):
         x = ops.slice(x, starts, limits, strides)
     if not adv:
         return ops.squeeze(x, squeeze_axes) if squeeze_axes else x
-    return _advanced(x, {p: _index_array(full[p], x) for p in adv}, ints)
+    axes = adv + list(ints)
+    split = gap is not None and min(axes) < gap <= max(axes)
+    return _advanced(x, {p: _index_array(full[p], x) for p in adv}, ints, split)
 
 
-def _advanced(x, arrays, ints):
+def _advanced(x, arrays, ints, split=False):
     """Gather with integer index arrays (and ints) on some axes, placing the
-    result axes as NumPy does: in place if the indexed axes are adjacent, else in front."""
+    result axes as NumPy does: in place if the indexed axes are adjacent (and no
+    Ellipsis stood between them, ``split``), else in front."""
     shape = get_aval(x).shape
     axes = sorted(list(arrays) + list(ints))
     if len(axes) == 1 and not ints:
@@ -151,7 +156,7 @@ def _advanced(x, arrays, ints):
     if offset:
         flat = ops.add(flat, offset)
     out = ops.gather(x, flat, 0)
-    if axes == list(range(axes[0], axes[0] + len(axes))) and axes[0] > 0:
+    if not split and axes == list(range(axes[0], axes[0] + len(axes))) and axes[0] > 0:
         # adjacent indexed axes: the index dimensions replace them in place
         k = len(get_aval(flat).shape)
         nd = len(get_aval(out).shape)
