@@ -149,8 +149,7 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
             tangent_out.append(None)
     if has_aux:
         aux = _lower(aux, j)
-    graph = Graph(tvars, g.eqns, tangent_out)
-    graph._trace = g
+    graph = Graph(tvars, g.eqns, tangent_out, trace=g)
     return primal_out, spec, graph, aux
 
 

@@ -190,7 +190,7 @@ def _each_plugin(pm, hook_name: str, register, what: str) -> None:
         if hook is None:
             continue
         try:
-            hook(register=lambda obj, _p=plugin_name: register(obj, _p))
+            hook(register=lambda *obj, _p=plugin_name: register(obj if len(obj) > 1 else obj[0], _p))
         except Exception as e:
             _failed[plugin_name] = f"{type(e).__name__} while registering {what}: {e}"
             pm.unregister(plugin)
@@ -227,7 +227,11 @@ def reload_plugins(entry_points: Iterable | None = None) -> None:
     _pm = None
     _registry.clear(); _plugin_of.clear(); _failed.clear(); type_owner.clear(); batch_rule_names.clear(); _lazy_rules.clear(); _lazy_seen[0] = -1
     from .trace import _aval_of_type
+    from .native import native_map
     _aval_of_type.clear()
+    native_map.clear()
+    plugin_primitives.clear()
+    native_seen[0] = False
     _by_spec.clear()
     _env_cache[:] = [None, None]
     _load(entry_points)

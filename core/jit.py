@@ -21,7 +21,7 @@ def _capture(func, args, kwargs, transform, stage_effects):
     with set_trace(g):
         out = func(*unflatten(spec, invars), **kwargs)
     out_leaves, out_spec = flatten(out)
-    return Graph(invars, g.eqns, out_leaves, backend=backend), out_spec
+    return Graph(invars, g.eqns, out_leaves, backend=backend, trace=g), out_spec
 
 
 def make_graph(func: Callable) -> Callable:
@@ -50,6 +50,10 @@ class _Jitted:
 
     def __call__(self, *args, **kwargs):
         n = len(args)
+        for i in self.static_argnums:
+            if not -n <= i < n:
+                raise TransformError(f"jit: static_argnums names argument {i}, but the function was called with "
+                                     f"{n} positional argument(s); use an index in [{-n}, {n}).")
         static = tuple(sorted(i % n for i in self.static_argnums)) if self.static_argnums else ()
         dyn = [a for i, a in enumerate(args) if i not in static]
         leaves, spec = flatten(dyn)
@@ -69,8 +73,10 @@ class _Jitted:
                 full = [args[i] if i in static else next(it) for i in range(n)]
                 return self.func(*full, **kwargs)
             graph, out_spec = _capture(f, dyn, {}, "jit", stage_effects=True)
-            cacheable = not any(isinstance(a, Tracer) and not isinstance(a, GraphTracer)
-                                for e in graph.eqns for a in e.inputs)
+            # a value of an enclosing transform baked into the graph (an input of an equation or an
+            # output) belongs to this call only: such a graph is used once and not cached
+            baked = [a for e in graph.eqns for a in e.inputs] + list(graph.outvars)
+            cacheable = not any(isinstance(a, Tracer) and not isinstance(a, GraphTracer) for a in baked)
             runner = _compiled(graph)
             entry = (graph, out_spec, runner)
             if cacheable:

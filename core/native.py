@@ -25,10 +25,9 @@ def method(name: str) -> Callable | None:
 
 
 def load_native_maps(pm) -> None:
-    for plugin_name, plugin in pm.list_name_plugin():
-        hook = getattr(plugin, "polyfunc_native_functions", None)
-        if hook is not None:
-            hook(register=register_native)
+    """Ask every plugin for its map; one that raises is recorded and dropped (see backends)."""
+    from .backends import _each_plugin
+    _each_plugin(pm, "polyfunc_native_functions", lambda pair, _plugin: register_native(*pair), "native functions")
 
 
 def _lookup(fn: Any) -> Callable:

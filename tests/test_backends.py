@@ -33,6 +33,7 @@ def extra_plugins(monkeypatch):
         importlib.metadata.EntryPoint("mini", "mini_backend", B.ENTRY_POINT_GROUP),
         importlib.metadata.EntryPoint("broken", "broken_plugin", B.ENTRY_POINT_GROUP),
         importlib.metadata.EntryPoint("badreg", "badreg_plugin", B.ENTRY_POINT_GROUP),
+        importlib.metadata.EntryPoint("badnative", "badnative_plugin", B.ENTRY_POINT_GROUP),
     ]
     B.reload_plugins(eps)
     yield
@@ -91,6 +92,8 @@ def test_third_party_backend_and_broken_plugin(extra_plugins):
     assert not infos["needsgpu"].available and "no GPU" in infos["needsgpu"].reason
     assert "broken" in pf.failed_plugins() and "nosuchlib" in pf.failed_plugins()["broken"]
     assert "while registering backends: device driver missing" in pf.failed_plugins()["badreg"]
+    assert "while registering native functions: native map is broken" in pf.failed_plugins()["badnative"]
+    assert pf.grad(lambda v: np.sum(np.sin(v)))(np.zeros(2)).tolist() == [1.0, 1.0]   # others' maps still load
     assert type(pnp.sin(pnp.asarray([0.5]))) is np.ndarray  # the others still work
     from mini_backend import MiniArray
     m = MiniArray([0.0, 1.0])

@@ -152,8 +152,16 @@ def test_random_seed_is_reproducible(backend):
 from polyfunc.primitive import Primitive, abstract_eval_rules  # noqa: E402
 from polyfunc.trace import ShapedArray  # noqa: E402
 
-_twice_p = Primitive("test_twice_no_batch_rule", impl=lambda x: pnp.multiply(x, 2.0))
+# a third-party primitive with kernels but no batching rule (an impl would be batched through its body)
+_twice_p = Primitive("test_twice_no_batch_rule")
 abstract_eval_rules[_twice_p] = lambda x: ShapedArray(x.shape, x.dtype)
+
+
+@pytest.fixture(autouse=True)
+def _twice_kernels(backend):
+    backend.kernels[_twice_p.name] = lambda x: x * 2
+    yield
+    backend.kernels.pop(_twice_p.name, None)
 
 
 def test_missing_batch_rule_loops_with_one_warning(backend, monkeypatch):

@@ -90,6 +90,9 @@ class BatchTrace(Trace):
         if not own:
             return self.parent.process(prim, args, params)
         rule = batch_rules.get(prim)
+        if rule is None and prim.impl is not None:
+            from .jvp import _inline
+            return _inline(self, prim, args, params)   # batch its body rather than loop
         bm = _bmod()
         if prim.name in (bm.backend_rule_names() if bm._lazy_rules else bm.batch_rule_names):
             rule = _backend_rule(prim, vals) or rule      # a backend has its own rule for this one
@@ -140,6 +143,8 @@ class BatchTrace(Trace):
         for i in range(self.axis_size):
             args_i = [v if d is None else index_in_dim(v, i, d) for v, d in zip(vals, dims)]
             outs.append(_current.get().process(prim, args_i, params))
+        if prim.multiple_results:
+            return [stack(list(r), 0) for r in zip(*outs)], [0] * len(outs[0])
         return stack(outs, 0), 0
 
 

@@ -89,10 +89,11 @@ class Graph:
     backend, Python scalars, or values of an enclosing transform).
     """
 
-    def __init__(self, invars, eqns, outvars, backend=None):
+    def __init__(self, invars, eqns, outvars, backend=None, trace=None):
         self.invars = invars
         self.eqns = eqns
         self.outvars = outvars
+        self._trace = trace        # the GraphTrace whose tracers are this graph's variables
         self.backend = backend
         self._plan = None
 

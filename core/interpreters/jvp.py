@@ -32,6 +32,15 @@ class JVPTracer(Tracer):
         return backend_of(self.primal)
 
 
+def _inline(trace, prim, args, params):
+    """A primitive defined through others (``impl``) and with no rule here: trace its body."""
+    token = _current.set(trace)
+    try:
+        return prim.impl(*args, **params)
+    finally:
+        _current.reset(token)
+
+
 class JVPTrace(Trace):
     transform = "jvp"
 
@@ -54,6 +63,8 @@ class JVPTrace(Trace):
         if not own:
             return self.parent.process(prim, args, params)
         rule = jvp_rules.get(prim)
+        if rule is None and prim.impl is not None:
+            return _inline(self, prim, args, params)
         if rule is None:
             raise NotImplementedError(
                 f"`{self.transform}`: primitive {prim.name!r} has no differentiation (jvp) rule; "

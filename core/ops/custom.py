@@ -46,6 +46,24 @@ def _custom_jvp_batch(vals, dims, *, fun, jvp):
     return outs, [0] * len(outs)
 
 
+def _call_avals(*avals, fun, **_):
+    """Output avals of a call-like primitive: its function traced on abstract inputs.
+
+    With this rule a graph capture (jit) stages the call itself, so a transform
+    of the replayed graph still meets the user's rule."""
+    from ..interpreters.graph import GraphTrace
+    from ..trace import ShapedArray, _current, get_aval
+    g = GraphTrace(_current.get(), transform="custom rule")
+    token = _current.set(g)
+    try:
+        outs = fun(*[g.new_var(a) for a in avals])
+    finally:
+        _current.reset(token)
+    return [ShapedArray(a.shape, a.dtype) for a in map(get_aval, outs)]
+
+
+AE[custom_jvp_call_p] = _call_avals
+AE[custom_vjp_call_p] = _call_avals
 JR[custom_jvp_call_p] = _custom_jvp_jvp
 BR[custom_jvp_call_p] = _custom_jvp_batch
 
