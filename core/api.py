@@ -417,7 +417,7 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
         oavals = [get_aval(o) for o in outs]
         sizes = [a.size for a in oavals]
         m = sum(sizes)
-        ref = next((o for o in outs if not get_aval(o).weak), None)
+        ref = next((o for o, a in zip(outs, oavals) if not a.weak), None)
         if ref is None:
             raise TransformError("jacrev: the function returned no array output.")
         def pull(row):
@@ -454,8 +454,7 @@ def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str 
     def wrapped(*args, **kwargs):
         nums, single = _argnums(argnums, len(args), "jacfwd")
         leaves, spec = flatten([args[i] for i in nums])
-        _check_diff_leaves(leaves, "jacfwd")
-        avals = [get_aval(x) for x in leaves]
+        avals = _check_diff_leaves(leaves, "jacfwd")
         sizes = [a.size for a in avals]
         basis = ops.eye_like(leaves[0], sum(sizes), avals[0].dtype)
 

@@ -32,8 +32,11 @@ class Backend:
     Required: ``name``, ``kernels`` ({primitive name: callable(*arrays, **params)}),
     ``owns_type(cls)``, ``aval(x)``, ``asarray(obj, dtype)``, ``to_numpy(x)``.
     Optional: ``batch_rules`` ({primitive name: rule}) that beat the generic
-    rule on this backend's concrete arrays, ``seed``, ``devices``,
-    ``synchronize``.  ``is_available()`` says whether it can run here.
+    rule on this backend's concrete arrays, ``seed``, ``rng_state`` /
+    ``set_rng_state``, ``devices``, ``with_device``, ``synchronize``, and
+    ``native_methods`` with ``native_dtype`` / ``native_shape`` for a library
+    whose code calls its own methods on tracers (torch).  ``is_available()``
+    says whether it can run here.
     """
 
     name: str = "backend"

@@ -50,7 +50,7 @@ class Primitive:
 primitives: dict[str, Primitive] = {}
 
 # One table per transform, keyed by primitive.
-abstract_eval_rules: dict[Primitive, Callable] = {}   # (*avals, **params) -> ShapedArray
+abstract_eval_rules: dict[Primitive, Callable] = {}   # (*avals, **params) -> ShapedArray (a list if multiple_results)
 jvp_rules: dict[Primitive, Callable] = {}             # (primals, tangents, **params) -> (out, tangent | None)
 transpose_rules: dict[Primitive, Callable] = {}       # (ct, *args, **params) -> [ct per arg]; linear args are LinearArg
 batch_rules: dict[Primitive, Callable] = {}           # (vals, dims, **params) -> (out, out_dim | None)

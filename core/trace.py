@@ -375,7 +375,7 @@ class Tracer:
 
     @property
     def size(self):
-        return _Size(self.aval.size, self.aval.shape)
+        return _Size(self.aval.size, self.shape)
 
     # methods: NumPy's semantics, or the library's own where it has them (see _native_method)
     sum = _numpy_or_native("sum", lambda self, axis=None, keepdims=False, dtype=None: _pnp().sum(self, axis=axis, keepdims=keepdims, dtype=dtype))

@@ -1,7 +1,8 @@
 """Graph capture.  A GraphTrace records the primitives bound on its tracers
 into a Graph; a primitive whose inputs hold none of its tracers is evaluated
 on the parent right away (constant folding), unless it is effectful and the
-graph is for replay (jit), where a random draw must happen on every call."""
+trace stages effects (make_graph and jit do; linearisation does not), so a
+random draw happens on every replay."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,6 +1,7 @@
 """Elementwise primitives.  Binary ones broadcast like NumPy; their array
 operands share one dtype (polyfunc.numpy promotes first) and a Python scalar
-operand takes the array's dtype.  Families come from three factories."""
+operand takes the array's dtype.  Families come from two factories, ``unary``
+and ``binary``."""
 from __future__ import annotations
 
 import builtins
@@ -10,7 +11,7 @@ import numpy as np  # dtypes only
 from ..errors import DTypeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
-from .structural import (LinearArg, broadcast_shapes, broadcast_to, full_like, moveaxis, reshape,
+from .structural import (LinearArg, broadcast_shapes, linear_jvp, broadcast_to, full_like, moveaxis, reshape,
                          shape_of, unbroadcast, zeros)
 
 __all__ = [
@@ -101,7 +102,7 @@ def unary(name, deriv=None, *, linear=False, out_bool=False):
     AE[p] = _ae_elementwise(name, out_bool)
     BR[p] = lambda v, d, **kw: (p.bind(v[0], **kw), d[0])
     if linear:
-        JR[p] = lambda pr, t, **kw: (p.bind(pr[0], **kw), p.bind(t[0], **kw))
+        JR[p] = linear_jvp(p)
         TR[p] = lambda ct, x, **kw: [p.bind(ct, **kw)]
     elif deriv is not None:
         def jvp(pr, t, **kw):
@@ -305,10 +306,13 @@ def select(pred, on_true, on_false):
     return select_p.bind(pred, on_true, on_false)
 
 
+_select_branches_ae = _ae_elementwise("select")
+
+
 def _select_ae(p, x, y):
     if p.dtype != BOOL:
         raise DTypeError(f"select: the condition must be boolean, got {p.dtype}")
-    out = _ae_elementwise("select")(x, y)
+    out = _select_branches_ae(x, y)
     return ShapedArray(broadcast_shapes(p.shape, out.shape, what="operands of select"), out.dtype)
 
 

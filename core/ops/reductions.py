@@ -8,7 +8,7 @@ import numpy as np  # dtypes only
 from ..errors import ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
-from .structural import (broadcast_in_dim, broadcast_to, dtype_of, eye_like, full_like, reshape, shape_of, transpose)
+from .structural import (broadcast_in_dim, linear_jvp, broadcast_to, dtype_of, eye_like, full_like, reshape, shape_of, transpose)
 
 __all__ = ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin", "cumsum", "reduce_prims"]
 
@@ -150,7 +150,7 @@ def _cumsum_ae(x, *, axis, reverse):
 
 
 AE[cumsum_p] = _cumsum_ae
-JR[cumsum_p] = lambda pr, t, **kw: (cumsum_p.bind(pr[0], **kw), cumsum_p.bind(t[0], **kw))
+JR[cumsum_p] = linear_jvp(cumsum_p)
 TR[cumsum_p] = lambda ct, x, *, axis, reverse: [cumsum(ct, axis, not reverse)]
 BR[cumsum_p] = lambda v, d, *, axis, reverse: (cumsum(v[0], axis + (axis >= d[0]), reverse), d[0])
 

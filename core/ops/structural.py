@@ -13,8 +13,13 @@ __all__ = [
     "full_like", "iota", "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
     "slice_p", "slice", "pad", "concatenate", "rev", "gather", "scatter_add",
     "shape_of", "dtype_of", "zeros", "instantiate", "moveaxis", "broadcast_to", "unbroadcast",
-    "index_in_dim", "stack", "LinearArg", "broadcast_shapes", "eye_like", "eye_p", "iota_like",
+    "index_in_dim", "stack", "LinearArg", "linear_jvp", "broadcast_shapes", "eye_like", "eye_p", "iota_like",
 ]
+
+
+def linear_jvp(prim):
+    """The jvp rule of a primitive that is linear in its one array input: apply it to the tangent."""
+    return lambda primals, tangents, **kw: (prim.bind(primals[0], **kw), prim.bind(tangents[0], **kw))
 
 
 class LinearArg:
@@ -110,7 +115,7 @@ def _bid_ae(x, *, shape, broadcast_dimensions):
 
 
 AE[broadcast_in_dim_p] = _bid_ae
-JR[broadcast_in_dim_p] = lambda p, t, **kw: (broadcast_in_dim_p.bind(p[0], **kw), broadcast_in_dim_p.bind(t[0], **kw))
+JR[broadcast_in_dim_p] = linear_jvp(broadcast_in_dim_p)
 
 
 def _bid_transpose(ct, x, *, shape, broadcast_dimensions):
@@ -139,7 +144,6 @@ def broadcast_to(x, shape):
     xs = shape_of(x)
     if xs == shape:
         return x
-    broadcast_shapes(xs, shape)
     if len(xs) > len(shape) or any(a not in (1, b) for a, b in zip(xs, shape[len(shape) - len(xs):])):
         raise ShapeError(f"cannot broadcast an array of shape {xs} to shape {shape}")
     lead = len(shape) - len(xs)
@@ -177,7 +181,7 @@ def _reshape_ae(x, *, new_sizes):
 
 
 AE[reshape_p] = _reshape_ae
-JR[reshape_p] = lambda p, t, **kw: (reshape_p.bind(p[0], **kw), reshape_p.bind(t[0], **kw))
+JR[reshape_p] = linear_jvp(reshape_p)
 TR[reshape_p] = lambda ct, x, **kw: [reshape(ct, x.aval.shape)]
 BR[reshape_p] = lambda v, d, *, new_sizes: (
     reshape(moveaxis(v[0], d[0], 0), (shape_of(v[0])[d[0]],) + new_sizes), 0)
@@ -201,7 +205,7 @@ def _transpose_ae(x, *, permutation):
 
 
 AE[transpose_p] = _transpose_ae
-JR[transpose_p] = lambda p, t, **kw: (transpose_p.bind(p[0], **kw), transpose_p.bind(t[0], **kw))
+JR[transpose_p] = linear_jvp(transpose_p)
 TR[transpose_p] = lambda ct, x, *, permutation: [transpose(ct, tuple(np.argsort(permutation)))]
 BR[transpose_p] = lambda v, d, *, permutation: (
     transpose(v[0], _perm_with_batch(permutation, d[0])), d[0])
@@ -265,11 +269,11 @@ def _expand_batch(v, d, *, dimensions):
 
 
 AE[squeeze_p] = _squeeze_ae
-JR[squeeze_p] = lambda p, t, **kw: (squeeze_p.bind(p[0], **kw), squeeze_p.bind(t[0], **kw))
+JR[squeeze_p] = linear_jvp(squeeze_p)
 TR[squeeze_p] = lambda ct, x, **kw: [reshape(ct, x.aval.shape)]
 BR[squeeze_p] = _squeeze_batch
 AE[expand_dims_p] = _expand_ae
-JR[expand_dims_p] = lambda p, t, **kw: (expand_dims_p.bind(p[0], **kw), expand_dims_p.bind(t[0], **kw))
+JR[expand_dims_p] = linear_jvp(expand_dims_p)
 TR[expand_dims_p] = lambda ct, x, **kw: [reshape(ct, x.aval.shape)]
 BR[expand_dims_p] = _expand_batch
 
@@ -311,7 +315,7 @@ def _slice_batch(v, d, *, start_indices, limit_indices, strides):
 
 
 AE[slice_p] = _slice_ae
-JR[slice_p] = lambda p, t, **kw: (slice_p.bind(p[0], **kw), slice_p.bind(t[0], **kw))
+JR[slice_p] = linear_jvp(slice_p)
 TR[slice_p] = _slice_transpose
 BR[slice_p] = _slice_batch
 
@@ -433,7 +437,7 @@ def rev(x, dimensions):
 
 
 AE[rev_p] = lambda x, *, dimensions: ShapedArray(x.shape, x.dtype)
-JR[rev_p] = lambda p, t, **kw: (rev_p.bind(p[0], **kw), rev_p.bind(t[0], **kw))
+JR[rev_p] = linear_jvp(rev_p)
 TR[rev_p] = lambda ct, x, **kw: [rev_p.bind(ct, **kw)]
 BR[rev_p] = lambda v, d, *, dimensions: (rev_p.bind(v[0], dimensions=tuple(
     k + (k >= d[0]) for k in dimensions)), d[0])

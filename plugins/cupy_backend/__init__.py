@@ -10,17 +10,11 @@ def polyfunc_register_backends(register):
 
 @hookimpl
 def polyfunc_native_functions(register):
-    # cupy's ufuncs and functions dispatch through __array_ufunc__/__array_function__
-    # like NumPy's; a tracer reaching them is routed by the numpy plugin's map where the
-    # function objects are NumPy's, and cupy's own objects are mapped here by name.
+    # cupy's ufuncs and functions reach a tracer through __array_ufunc__/__array_function__
+    # with cupy's own function objects; map them like NumPy's.  Without cupy imported no
+    # cupy array (so no such call) can exist yet.
     import sys
     if "cupy" not in sys.modules:
         return
-    import cupy
-    import polyfunc.numpy as pnp
-    from polyfunc_numpy.native import _FUNCTIONS, _RENAMES, _UFUNCS
-    for name in _UFUNCS + _FUNCTIONS:
-        obj = getattr(cupy, name, None)
-        target = getattr(pnp, _RENAMES.get(name, name), None)
-        if obj is not None and target is not None:
-            register(obj, target)
+    from polyfunc_numpy.native import register_all
+    register_all(register, sys.modules["cupy"])

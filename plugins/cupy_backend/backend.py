@@ -54,9 +54,7 @@ class CupyBackend(Backend):
             self._kernels = make_kernels(self, self._cupy())
         return self._kernels
 
-    @property
-    def batch_rules(self):
-        return {}
+    batch_rules: dict = {}   # no CuPy-specific batching rule yet; the generic ones apply
 
     @property
     def rng(self):

@@ -25,10 +25,11 @@ _FUNCTIONS = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin",
               "take_along_axis", "linalg.norm"]
 
 
-def register_all(register):
+def register_all(register, xp=np):
+    """Map ``xp``'s functions (NumPy's, or CuPy's, which mirror them) to polyfunc.numpy."""
     import polyfunc.numpy as pnp
     for name in _UFUNCS + _FUNCTIONS:
-        obj = np
+        obj = xp
         for part in name.split("."):
             obj = getattr(obj, part, None)
             if obj is None:
