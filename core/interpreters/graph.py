@@ -74,7 +74,8 @@ class GraphTrace(Trace):
         if rule is None:
             raise NotImplementedError(f"`{self.transform}`: primitive {prim.name!r} has no abstract "
                                       f"evaluation rule, so it cannot be captured in a graph.")
-        aval = rule(*[get_aval(a) for a in args], **params)   # shape logic only: binds nothing
+        aval = rule(*[a._aval if a.__class__ is GraphTracer else get_aval(a) for a in args],
+                    **params)                                   # shape logic only: binds nothing
         if prim.multiple_results:
             out = [GraphTracer(self, a) for a in aval]
         else:
