@@ -79,6 +79,15 @@ def _check_diff_leaves(leaves, transform: str, what: str = "argument") -> list:
     return avals
 
 
+def match_aval(got, want, what: str, whose: str = "the value it stands for") -> None:
+    """``got`` must have ``want``'s shape and dtype (a Python scalar matches any dtype)."""
+    ga, wa = get_aval(got), get_aval(want)
+    if ga.shape != wa.shape or (not ga.weak and not wa.weak and ga.dtype != wa.dtype):
+        raise TransformError(f"{what} has shape {ga.shape} and dtype {ga.dtype}, but {whose} has shape "
+                             f"{wa.shape} and dtype {wa.dtype}; they must match (reshape it, or cast it with "
+                             f"polyfunc.numpy.astype).")
+
+
 def _split_aux(out, has_aux: bool, transform: str):
     if not has_aux:
         return out, None
@@ -213,10 +222,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False):
             raise TransformError(f"vjp_fn: the cotangent has structure {ct_spec}, but the function's output has "
                                  f"structure {out_spec}; pass one cotangent per output, shaped like it.")
         for c, o in zip(ct_leaves, outs):
-            ca, oa = get_aval(c), get_aval(o)
-            if ca.shape != oa.shape or (not ca.weak and not oa.weak and ca.dtype != oa.dtype):
-                raise TransformError(f"vjp_fn: a cotangent has shape {ca.shape} and dtype {ca.dtype}, but the "
-                                     f"matching output has shape {oa.shape} and dtype {oa.dtype}; they must match.")
+            match_aval(c, o, "vjp_fn: a cotangent", "its output")
         cts = backward_pass(graph, ct_leaves)
         grads = [c if c is not None else _zeros_like(p) for c, p in zip(cts, leaves)]
         return tuple(unflatten(spec, grads))
@@ -308,13 +314,7 @@ def _check_tangents(primals, tangents, transform):
         raise TransformError(f"{transform}: tangents have structure {ts} but primals have structure {ps}; "
                              f"give one tangent per primal, shaped like it.")
     for p, t in zip(pl, tl):
-        pa, ta = get_aval(p), get_aval(t)
-        if pa.shape != ta.shape:
-            raise TransformError(f"{transform}: a tangent has shape {ta.shape} but its primal has shape "
-                                 f"{pa.shape}; they must match.")
-        if not ta.weak and not pa.weak and pa.dtype != ta.dtype:
-            raise TransformError(f"{transform}: a tangent has dtype {ta.dtype} but its primal has dtype "
-                                 f"{pa.dtype}; they must match (cast the tangent with .astype).")
+        match_aval(t, p, f"{transform}: a tangent", "its primal")
     return pl, ps, tl
 
 

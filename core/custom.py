@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+from .api import match_aval
 from .errors import TransformError
 from .ops.custom import custom_jvp_call_p, custom_vjp_call_p
 from .trace import get_aval
@@ -18,10 +19,8 @@ def _no_kwargs(kind, name, kwargs):
 
 def _check_like(kind, name, what, got, want):
     """``got`` (a rule's output leaf) must have ``want``'s shape and dtype."""
-    ga, wa = get_aval(got), get_aval(want)
-    if ga.shape != wa.shape or (not ga.weak and not wa.weak and ga.dtype != wa.dtype):
-        raise TransformError(f"{kind} rule of {name!r}: {what} has shape {ga.shape} and dtype {ga.dtype}, but "
-                             f"it must match shape {wa.shape} and dtype {wa.dtype}.")
+    match_aval(got, want, f"{kind} rule of {name!r}: {what}", "the value it stands for")
+
 
 __all__ = ["custom_jvp", "custom_vjp"]
 

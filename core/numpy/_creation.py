@@ -241,14 +241,17 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 
 def eye(N, M=None, k=0, dtype=None, backend=None, like=None):
     """A 2-D array with ones on the ``k``-th diagonal and zeros elsewhere."""
+    return _diagonal_mask("eye", ops.eq, N, M, k, dtype, backend, like)
+
+
+def _diagonal_mask(name, compare, N, M, k, dtype, backend, like):
+    """``compare(column - row, k)`` over an N x M grid, as ``dtype`` (float64 by default)."""
     M = N if M is None else M
-    dt = _dt(dtype, float64, "eye")
-    b = _pick_backend(backend, like)
-    with _on(b):
+    dt = _dt(dtype, float64, name)
+    with _on(_pick_backend(backend, like)):
         rows = ops.iota(int64, (N, M), 0)
         cols = ops.iota(int64, (N, M), 1)
-    mask = ops.eq(ops.sub(cols, rows), k)
-    return ops.convert_element_type(mask, dt)
+    return ops.convert_element_type(compare(ops.sub(cols, rows), k), dt)
 
 
 def identity(n, dtype=None, backend=None, like=None):
@@ -258,10 +261,4 @@ def identity(n, dtype=None, backend=None, like=None):
 
 def tri(N, M=None, k=0, dtype=None, backend=None, like=None):
     """Ones at and below the ``k``-th diagonal."""
-    M = N if M is None else M
-    dt = _dt(dtype, float64, "tri")
-    b = _pick_backend(backend, like)
-    with _on(b):
-        rows = ops.iota(int64, (N, M), 0)
-        cols = ops.iota(int64, (N, M), 1)
-    return ops.convert_element_type(ops.le(ops.sub(cols, rows), k), dt)
+    return _diagonal_mask("tri", ops.le, N, M, k, dtype, backend, like)

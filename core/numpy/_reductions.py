@@ -42,24 +42,21 @@ def _keep(y, axes, keepdims):
     return ops.reshape(y, shape)
 
 
-def sum(a, axis=None, dtype=None, keepdims=False):
-    """Sum over ``axis`` (all axes if None)."""
-    a, av, axes = _prep("sum", a, axis)
-    dt = _acc_dtype(av.dtype) if dtype is None else canonical_dtype(dtype, "sum")
-    a = convert(a, av.dtype, dt)
-    if not axes:
-        return a
-    return _keep(ops.reduce_sum(a, axes), axes, keepdims)
+def _accumulating(name, reduce, doc):
+    """sum and prod: NumPy's accumulator dtype (bool and small ints widen), then the reduction."""
+    def f(a, axis=None, dtype=None, keepdims=False):
+        a, av, axes = _prep(name, a, axis)
+        dt = _acc_dtype(av.dtype) if dtype is None else canonical_dtype(dtype, name)
+        a = convert(a, av.dtype, dt)
+        if not axes:
+            return a
+        return _keep(reduce(a, axes), axes, keepdims)
+    f.__name__, f.__qualname__, f.__doc__ = name, name, doc
+    return f
 
 
-def prod(a, axis=None, dtype=None, keepdims=False):
-    """Product over ``axis`` (all axes if None)."""
-    a, av, axes = _prep("prod", a, axis)
-    dt = _acc_dtype(av.dtype) if dtype is None else canonical_dtype(dtype, "prod")
-    a = convert(a, av.dtype, dt)
-    if not axes:
-        return a
-    return _keep(ops.reduce_prod(a, axes), axes, keepdims)
+sum = _accumulating("sum", ops.reduce_sum, "Sum over ``axis`` (all axes if None).")
+prod = _accumulating("prod", ops.reduce_prod, "Product over ``axis`` (all axes if None).")
 
 
 def _mean_dtypes(name, d, dtype):

@@ -433,22 +433,22 @@ def make_kernels(backend):
     def _float(td):
         return td.is_floating_point
 
-    def normal(*, shape, dtype):
-        td = NP_TO_TORCH[dtype]
-        g = backend.generator()
-        if _float(td):
-            return torch.randn(shape, generator=g, dtype=td, device=device)
-        return torch.randn(shape, generator=g, dtype=torch.float64, device=device).to(td)
+    def float_draw(draw):
+        """A kernel drawing with ``draw`` from the backend's generator (in float64 for other dtypes)."""
+        def kernel(*, shape, dtype):
+            td = NP_TO_TORCH[dtype]
+            g = backend.generator()
+            if _float(td):
+                return draw(shape, generator=g, dtype=td, device=device)
+            return draw(shape, generator=g, dtype=torch.float64, device=device).to(td)
+        return kernel
 
-    def uniform(*, shape, dtype):
-        td = NP_TO_TORCH[dtype]
-        g = backend.generator()
-        if _float(td):
-            return torch.rand(shape, generator=g, dtype=td, device=device)
-        return torch.rand(shape, generator=g, dtype=torch.float64, device=device).to(td)
+    # torch's own functions, not the vmap-aware wrappers random_mode puts in torch's namespace
+    normal = float_draw(getattr(torch.randn, "__wrapped__", torch.randn))
+    uniform = float_draw(getattr(torch.rand, "__wrapped__", torch.rand))
 
     def randint(*, shape, low, high, dtype):
-        return torch.randint(low, high, shape, generator=backend.generator(), dtype=NP_TO_TORCH[dtype],
+        return getattr(torch.randint, "__wrapped__", torch.randint)(low, high, shape, generator=backend.generator(), dtype=NP_TO_TORCH[dtype],
                              device=device)
 
     k = {
