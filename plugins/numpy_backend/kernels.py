@@ -6,33 +6,36 @@ from __future__ import annotations
 import math
 
 
-def _prod(xs) -> int:
-    return math.prod(int(v) for v in xs)
-
-
 def make_kernels(backend, xp):
     """The kernel table for ``backend``, whose arrays live in the array module ``xp``."""
 
     def dot_general(x, y, *, dimension_numbers):
         (lc, rc), (lb, rb) = dimension_numbers
         if not lb and len(lc) == 1 and x.ndim <= 2 and y.ndim <= 2:
-            if lc[0] == x.ndim - 1 and rc[0] == 0:
-                return xp.dot(x, y)           # plain vector/matrix products: straight to BLAS
-            return xp.tensordot(x, y, (lc, rc))
+            # vector/matrix products go straight to BLAS; a transpose is a free view
+            # (tensordot would add its own transposes and reshapes on top)
+            return xp.dot(x if lc[0] == x.ndim - 1 else x.T, y if rc[0] == 0 else y.T)
         xf = [i for i in range(x.ndim) if i not in lc and i not in lb]
         yf = [i for i in range(y.ndim) if i not in rc and i not in rb]
-        bshape = [x.shape[i] for i in lb]
+        xs, ys = x.shape, y.shape
+        bshape = [xs[i] for i in lb]
+        out_shape = bshape + [xs[i] for i in xf] + [ys[i] for i in yf]
         xt = x.transpose(list(lb) + xf + list(lc))
         yt = y.transpose(list(rb) + list(rc) + yf)
-        nb, k = _prod(bshape), _prod(x.shape[i] for i in lc)
-        m, n = _prod(x.shape[i] for i in xf), _prod(y.shape[i] for i in yf)
+        nb, k = math.prod(bshape), math.prod([xs[i] for i in lc])
+        m, n = math.prod([xs[i] for i in xf]), math.prod([ys[i] for i in yf])
         if k == 1:
             # a batch of outer products (per-sample gradients make many): einsum's loop beats
-            # matmul's k=1 path about 3x and a broadcasting multiply about 1.4x
-            out = xp.einsum("bm,bn->bmn", xt.reshape(nb, m), yt.reshape(nb, n))
+            # matmul's k=1 path about 3x and a broadcasting multiply about 1.4x.  It runs
+            # fastest with the longer side innermost, so when that is x's side the result is
+            # a transposed view (consumers usually transpose it back to contiguous).
+            xt, yt = xt.reshape(nb, m), yt.reshape(nb, n)
+            if m > n and len(lb) == len(xf) == len(yf) == 1:
+                return xp.einsum("bm,bn->bnm", xt, yt).transpose(0, 2, 1)
+            out = xp.einsum("bm,bn->bmn", xt, yt)
         else:
             out = xp.matmul(xt.reshape(nb, m, k), yt.reshape(nb, k, n))
-        return out.reshape(bshape + [x.shape[i] for i in xf] + [y.shape[i] for i in yf])
+        return out.reshape(out_shape)
 
     def pad(x, *, padding_value, padding_config):
         shape = tuple(lo + hi + n + max(n - 1, 0) * it for (lo, hi, it), n in zip(padding_config, x.shape))
@@ -114,7 +117,7 @@ def make_kernels(backend, xp):
         "rev": lambda x, *, dimensions: xp.flip(x, dimensions),
         "gather": lambda x, idx, *, axis: xp.take(x, idx, axis=axis),
         "scatter_add": scatter_add,
-        "reduce_sum": lambda x, *, axes: xp.sum(x, axis=axes, dtype=x.dtype),
+        "reduce_sum": lambda x, *, axes: x.sum(axis=axes, dtype=x.dtype),
         "reduce_max": lambda x, *, axes: xp.max(x, axis=axes),
         "reduce_min": lambda x, *, axes: xp.min(x, axis=axes),
         "reduce_prod": lambda x, *, axes: xp.prod(x, axis=axes, dtype=x.dtype),
