@@ -169,15 +169,12 @@ def backward_pass(graph: Graph, cts_out: Sequence) -> list:
     so "linear" means "a variable of this graph's trace"."""
     trace = graph._trace
     env: dict[int, Any] = {}
-
-    def accum(v, ct):
-        k = id(v)
-        prev = env.get(k)
-        env[k] = ct if prev is None else ops.add(prev, ct)
-
+    add = ops.add
     for v, ct in zip(graph.outvars, cts_out):
         if ct is not None and v.__class__ is GraphTracer and v._trace is trace:
-            accum(v, ct)
+            k = id(v)
+            prev = env.get(k)
+            env[k] = ct if prev is None else add(prev, ct)
     for e in reversed(graph.eqns):
         if e.prim.multiple_results:
             ct = [env.pop(id(o), None) for o in e.out]
@@ -187,14 +184,16 @@ def backward_pass(graph: Graph, cts_out: Sequence) -> list:
             ct = env.pop(id(e.out), None)
             if ct is None:
                 continue
-        args = [LinearArg(a._aval) if a.__class__ is GraphTracer and a._trace is trace else a for a in e.inputs]
         rule = transpose_rules.get(e.prim)
         if rule is None:
             raise NotImplementedError(f"reverse-mode differentiation met primitive {e.prim.name!r}, which has "
                                       f"no transpose rule; it is not linear in its tangent input.")
+        args = [LinearArg(a._aval) if a.__class__ is GraphTracer and a._trace is trace else a for a in e.inputs]
         for a, orig, c in zip(args, e.inputs, rule(ct, *args, **e.params)):
             if c is not None and a.__class__ is LinearArg:
-                accum(orig, c)
+                k = id(orig)
+                prev = env.get(k)
+                env[k] = c if prev is None else add(prev, c)
     return [env.get(id(v)) for v in graph.invars]
 
 
@@ -230,6 +229,46 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False):
     return (out_tree, vjp_fn, aux) if has_aux else (out_tree, vjp_fn)
 
 
+def _grad_call(func, argnums, has_aux: bool, args, kwargs):
+    """``(gradient, value, aux)`` of ``func(*args, **kwargs)``: the work behind grad and grad_and_value."""
+    nums, single = _argnums(argnums, len(args), "grad")
+    if single and _is_leaf_array(args[nums[0]]):
+        # the common case, one array argument: no pytree to flatten or rebuild
+        i = nums[0]
+        leaves, spec = [args[i]], None
+
+        def fun(xs):
+            new = list(args)
+            new[i] = xs[0]
+            return func(*new, **kwargs)
+    else:
+        leaves, spec = flatten([args[i] for i in nums])
+
+        def fun(xs):
+            return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
+    avals = _check_diff_leaves(leaves, "grad")
+    outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "grad", has_aux, avals)
+    if len(outs) != 1 or (out_spec is not _LEAF_SPEC and out_spec.num_nodes != 1):
+        raise TransformError(f"grad: the function must return a single scalar, but it returned "
+                             f"{unflatten(out_spec, [get_aval(o) for o in outs])}. Use vjp or jacrev "
+                             f"for non-scalar outputs, or reduce the output (e.g. .sum()).")
+    out = outs[0]
+    oa = get_aval(out)
+    if oa.shape != ():
+        raise TransformError(f"grad: the function must return a scalar (a 0-d array), but it returned an "
+                             f"array of shape {oa.shape}. Use vjp or jacrev for non-scalar outputs, or "
+                             f"reduce the output first (e.g. .sum() or .mean()).")
+    if oa.dtype.kind not in "fc":
+        raise TransformError(f"grad: the function's output has dtype {oa.dtype}; grad needs a "
+                             f"floating-point scalar output.")
+    cts = backward_pass(graph, [1.0 if oa.weak else ops.full_like(out, 1, (), oa.dtype)])
+    if spec is None:
+        c = cts[0]
+        return (c if c is not None else _zeros_like(leaves[0])), out, aux
+    g = unflatten(spec, [c if c is not None else _zeros_like(p) for c, p in zip(cts, leaves)])
+    return (g[0] if single else tuple(g)), out, aux
+
+
 def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
     """Like ``grad`` but also returns the value: ``(grad, value)`` or ``(grad, (value, aux))``.
 
@@ -239,41 +278,8 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
     ([2.0, 4.0], 5.0)
     """
     def wrapped(*args, **kwargs):
-        nums, single = _argnums(argnums, len(args), "grad")
-        if single and _is_leaf_array(args[nums[0]]):
-            # the common case, one array argument: no pytree to flatten or rebuild
-            leaves, spec = [args[nums[0]]], None
-
-            def fun(xs):
-                return func(*_with_args(args, nums, xs), **kwargs)
-        else:
-            leaves, spec = flatten([args[i] for i in nums])
-
-            def fun(xs):
-                return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
-        avals = _check_diff_leaves(leaves, "grad")
-        outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "grad", has_aux, avals)
-        if len(outs) != 1 or out_spec.num_nodes != 1:
-            raise TransformError(f"grad: the function must return a single scalar, but it returned "
-                                 f"{unflatten(out_spec, [get_aval(o) for o in outs])}. Use vjp or jacrev "
-                                 f"for non-scalar outputs, or reduce the output (e.g. .sum()).")
-        oa = get_aval(outs[0])
-        if oa.shape != ():
-            raise TransformError(f"grad: the function must return a scalar (a 0-d array), but it returned an "
-                                 f"array of shape {oa.shape}. Use vjp or jacrev for non-scalar outputs, or "
-                                 f"reduce the output first (e.g. .sum() or .mean()).")
-        if not _is_float(oa.dtype):
-            raise TransformError(f"grad: the function's output has dtype {oa.dtype}; grad needs a "
-                                 f"floating-point scalar output.")
-        one = 1.0 if oa.weak else ops.full_like(outs[0], 1, (), oa.dtype)
-        cts = backward_pass(graph, [one])
-        g = [c if c is not None else _zeros_like(p) for c, p in zip(cts, leaves)]
-        if spec is None:
-            g = g[0]
-        else:
-            g = unflatten(spec, g)
-            g = g[0] if single else tuple(g)
-        return (g, (outs[0], aux)) if has_aux else (g, outs[0])
+        g, v, aux = _grad_call(func, argnums, has_aux, args, kwargs)
+        return (g, (v, aux)) if has_aux else (g, v)
     _name(wrapped, func, "grad_and_value")
     return wrapped
 
@@ -285,11 +291,9 @@ def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
     >>> float(pf.grad(pnp.sin)(pnp.asarray(0.0)))
     1.0
     """
-    gv = grad_and_value(func, argnums, has_aux)
-
     def wrapped(*args, **kwargs):
-        g, v = gv(*args, **kwargs)
-        return (g, v[1]) if has_aux else g
+        g, _, aux = _grad_call(func, argnums, has_aux, args, kwargs)
+        return (g, aux) if has_aux else g
     _name(wrapped, func, "grad")
     return wrapped
 
@@ -318,6 +322,29 @@ def _check_tangents(primals, tangents, transform):
     return pl, ps, tl
 
 
+def _jvp_flat(fun: Callable, primals: list, tangents: list, avals: list, has_aux: bool, transform: str):
+    """``fun(list_of_leaves)`` pushed forward: (output tree, tangent tree, aux)."""
+    j = JVPTrace(_current.get(), transform)
+    token = _current.set(j)
+    try:
+        out = fun([JVPTracer(j, p, t, a) for p, t, a in zip(primals, tangents, avals)])
+    finally:
+        _current.reset(token)
+    out, aux = _split_aux(out, has_aux, transform) if has_aux else (out, None)
+    if out.__class__ is JVPTracer and out._trace is j:      # one array output: no tree walk
+        return out.primal, out.tangent, (_lower(aux, j) if has_aux else None)
+    lv, spec = flatten(out)
+    po, to = [], []
+    for o in lv:
+        if isinstance(o, JVPTracer) and o._trace is j:
+            po.append(o.primal)
+            to.append(o.tangent)
+        else:
+            po.append(o)
+            to.append(_zeros_like(o))
+    return unflatten(spec, po), unflatten(spec, to), (_lower(aux, j) if has_aux else None)
+
+
 def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: bool = False):
     """Forward mode: ``(func(*primals), J @ tangents[, aux])``.
 
@@ -328,24 +355,8 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
     """
     pl, ps, tl = _check_tangents(primals, tangents, "jvp")
     avals = _check_diff_leaves(pl, "jvp", "primal")
-    j = JVPTrace(_current.get(), "jvp")
-    token = _current.set(j)
-    try:
-        out = func(*unflatten(ps, [JVPTracer(j, p, t, a) for p, t, a in zip(pl, tl, avals)]))
-    finally:
-        _current.reset(token)
-    out, aux = _split_aux(out, has_aux, "jvp") if has_aux else (out, None)
-    lv, spec = flatten(out)
-    po, to = [], []
-    for o in lv:
-        if isinstance(o, JVPTracer) and o._trace is j:
-            po.append(o.primal)
-            to.append(o.tangent)
-        else:
-            po.append(o)
-            to.append(_zeros_like(o))
-    res = (unflatten(spec, po), unflatten(spec, to))
-    return res + (_lower(aux, j),) if has_aux else res
+    out, tout, aux = _jvp_flat(lambda xs: func(*unflatten(ps, xs)), pl, tl, avals, has_aux, "jvp")
+    return (out, tout, aux) if has_aux else (out, tout)
 
 
 def linearize(func: Callable, *primals: Any):
@@ -456,22 +467,26 @@ def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str 
         leaves, spec = flatten([args[i] for i in nums])
         avals = _check_diff_leaves(leaves, "jacfwd")
         sizes = [a.size for a in avals]
+        shapes = [a.shape for a in avals]
         basis = ops.eye_like(leaves[0], sum(sizes), avals[0].dtype)
 
-        def fun(*xs):
-            return func(*_with_args(args, nums, unflatten(spec, list(xs))), **kwargs)
+        def fun(xs):
+            return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
 
         def push(row):
-            ts = _split_rows(row, sizes, [a.shape for a in avals])
+            ts = _split_rows(row, sizes, shapes)
             ts = [ops.convert_element_type(t, a.dtype) if ops.dtype_of(t) != a.dtype else t
                   for t, a in zip(ts, avals)]
-            res = jvp(fun, tuple(leaves), tuple(ts), has_aux=has_aux)
-            return (res[1], res[2]) if has_aux else (res[1], None)
-        tans, aux = vmap(push, out_dims=(-1, None), randomness=randomness)(basis)
+            _, tout, aux = _jvp_flat(fun, leaves, ts, avals, has_aux, "jacfwd")
+            return (tout, aux) if has_aux else tout
+        if has_aux:
+            tans, aux = vmap(push, out_dims=(-1, None), randomness=randomness)(basis)
+        else:
+            tans, aux = vmap(push, out_dims=-1, randomness=randomness)(basis), None
         t_leaves, out_spec = flatten(tans)
         per_out = []
         for t in t_leaves:
-            blocks = _split_rows(t, sizes, [a.shape for a in avals], axis=len(ops.shape_of(t)) - 1)
+            blocks = _split_rows(t, sizes, shapes, axis=len(ops.shape_of(t)) - 1)
             p = unflatten(spec, blocks)
             per_out.append(p[0] if single else tuple(p))
         jac = unflatten(out_spec, per_out)

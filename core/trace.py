@@ -97,20 +97,22 @@ class EvalTrace(Trace):
         if bmod is None:
             bmod = _backends_mod()
         owner = None
-        lookup = _type_owner_get
         for a in args:
-            b = lookup(a.__class__, _UNKNOWN)
-            if b is _UNKNOWN:
-                b = bmod.owner_of(a, prim)
-            if b is not None and b is not owner:
-                if owner is None:
-                    owner = b
-                else:
+            b = _type_owner_get(a.__class__, _UNKNOWN)
+            if b is not owner:
+                if b is _UNKNOWN:
+                    b = bmod.owner_of(a, prim)
+                    if b is None or b is owner:
+                        continue
+                elif b is None:      # a Python scalar
+                    continue
+                if owner is not None:
                     raise BackendError(
                         f"{prim.name}: arrays of two backends meet in one operation: "
                         f"{owner.name!r} and {b.name!r}. polyfunc never copies between "
                         f"backends silently; convert one side first, e.g. "
                         f"polyfunc.numpy.asarray(x, backend={owner.name!r}).")
+                owner = b
         if owner is None:
             owner = bmod.current_backend()
         kernel = owner.kernels.get(prim.name)

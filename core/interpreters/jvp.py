@@ -49,19 +49,25 @@ class JVPTrace(Trace):
         self.transform = transform
 
     def process(self, prim, args, params):
-        primals = []
-        tangents = []
-        own = False
-        for a in args:
-            if a.__class__ is JVPTracer and a._trace is self:
-                primals.append(a.primal)
-                tangents.append(a.tangent)
-                own = True
-            else:
-                primals.append(a)
-                tangents.append(None)
-        if not own:
-            return self.parent.process(prim, args, params)
+        if len(args) == 1:       # the common unary case without the general loop
+            a = args[0]
+            if a.__class__ is not JVPTracer or a._trace is not self:
+                return self.parent.process(prim, args, params)
+            primals, tangents = (a.primal,), (a.tangent,)
+        else:
+            primals = []
+            tangents = []
+            own = False
+            for a in args:
+                if a.__class__ is JVPTracer and a._trace is self:
+                    primals.append(a.primal)
+                    tangents.append(a.tangent)
+                    own = True
+                else:
+                    primals.append(a)
+                    tangents.append(None)
+            if not own:
+                return self.parent.process(prim, args, params)
         rule = jvp_rules.get(prim)
         if rule is None and prim.impl is not None:
             return _inline(self, prim, args, params)

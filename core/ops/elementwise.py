@@ -67,6 +67,8 @@ def _ae_elementwise(name, out_bool=False):
 
     def rule(*avals, **params):
         a0 = avals[0]
+        if len(avals) == 1 and not out_bool and not a0.weak:
+            return a0                                  # avals are immutable: share it
         if len(avals) == 2:
             a1 = avals[1]
             # the common cases first: equal shapes, or a Python scalar operand
@@ -80,6 +82,11 @@ def _ae_elementwise(name, out_bool=False):
             shape = a0.shape
         else:
             shape = broadcast_shapes(*[a.shape for a in avals], what=what)
+        if len(avals) == 2 and not out_bool and not (a0.weak or a1.weak):
+            if a0.dtype != a1.dtype:
+                raise DTypeError(f"{name}: operands have dtypes {a0.dtype} and {a1.dtype}; promote them to one "
+                                 f"dtype first (polyfunc.numpy functions do this for you).")
+            return a0 if shape is a0.shape else ShapedArray(shape, a0.dtype)
         strong = [a.dtype for a in avals if not a.weak]
         dt = strong[0] if strong else a0.dtype
         for d in strong[1:]:
