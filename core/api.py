@@ -15,9 +15,10 @@ from . import ops
 from .errors import TransformError
 from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
 from .interpreters.jvp import JVPTrace, JVPTracer
-from .ops.structural import LinearArg
+from .ops.structural import LinearArg, full_like_p
 from .primitive import transpose_rules
-from .trace import _aval_of_type, _current, get_aval
+from .interpreters.batching import BatchTracer
+from .trace import EvalTrace, Tracer, _aval_of_type, _current, get_aval
 from .tree import flatten, structure as tree_structure, unflatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
@@ -67,7 +68,7 @@ def _check_diff_leaves(leaves, transform: str, what: str = "argument") -> list:
     """The leaves' avals, after checking each is floating point."""
     avals = [get_aval(x) for x in leaves]
     for x, a in zip(leaves, avals):
-        if not _is_float(a.dtype):
+        if a.dtype.kind not in "fc":
             if a.weak:
                 fix = f"write it as a float (e.g. {float(x)!r})"
             else:
@@ -111,12 +112,30 @@ def _zeros_like(x):
     return ops.full_like(x, 0, a.shape, a.dtype)
 
 
+def _seed(out, dtype):
+    """A 0-d one on ``out``'s backend.  It is a constant to every transform, so it is made by the
+    root trace from the concrete array under ``out``'s tracers, not passed down through each one."""
+    base = out
+    while True:
+        c = base.__class__
+        if c is JVPTracer:
+            base = base.primal
+        elif c is BatchTracer:
+            base = base.val
+        else:
+            break
+    if isinstance(base, Tracer):        # a graph variable (under jit): no concrete array to copy from
+        return ops.full_like(out, 1, (), dtype)
+    return _ROOT.process(full_like_p, (base,), {"fill_value": 1, "shape": (), "dtype": dtype})
+
+
 def _is_leaf_array(x) -> bool:
     """An array or tracer (a pytree leaf), told apart from containers without a tree walk."""
     return x.__class__ in _aval_of_type and x.__class__ not in (int, float, bool, complex)
 
 
 _LEAF_SPEC = tree_structure(0)
+_ROOT = EvalTrace()
 
 
 
@@ -133,11 +152,12 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
 
     Returns (out leaves, out spec, linear Graph from input tangents to output tangents, aux).
     """
-    g = GraphTrace(_current.get(), transform=transform, like=primals[0] if primals else None)
+    g = GraphTrace(_current.get(), None, False, transform, primals[0] if primals else None)
     j = JVPTrace(g, transform)
     if avals is None:
         avals = [get_aval(p) for p in primals]
-    tvars = [g.new_var(a) for a in avals]
+    new_var = g.new_var
+    tvars = [new_var(a) for a in avals]
     token = _current.set(j)
     try:
         out = fun([JVPTracer(j, p, t, a) for p, t, a in zip(primals, tvars, avals)])
@@ -145,8 +165,11 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
         _current.reset(token)
     if has_aux:
         out, aux = _split_aux(out, has_aux, transform)
+        aux = _lower(aux, j)
     else:
         aux = None
+    if out.__class__ is JVPTracer and out._trace is j:     # one array output: no tree walk
+        return [out.primal], _LEAF_SPEC, Graph(tvars, g.eqns, [out.tangent], None, g), aux
     lv, spec = ([out], _LEAF_SPEC) if _is_leaf_array(out) else flatten(out)
     primal_out, tangent_out = [], []
     for o in lv:
@@ -156,9 +179,7 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
         else:
             primal_out.append(o)
             tangent_out.append(None)
-    if has_aux:
-        aux = _lower(aux, j)
-    graph = Graph(tvars, g.eqns, tangent_out, trace=g)
+    graph = Graph(tvars, g.eqns, tangent_out, None, g)
     return primal_out, spec, graph, aux
 
 
@@ -261,7 +282,7 @@ def _grad_call(func, argnums, has_aux: bool, args, kwargs):
     if oa.dtype.kind not in "fc":
         raise TransformError(f"grad: the function's output has dtype {oa.dtype}; grad needs a "
                              f"floating-point scalar output.")
-    cts = backward_pass(graph, [1.0 if oa.weak else ops.full_like(out, 1, (), oa.dtype)])
+    cts = backward_pass(graph, [1.0 if oa.weak else _seed(out, oa.dtype)])
     if spec is None:
         c = cts[0]
         return (c if c is not None else _zeros_like(leaves[0])), out, aux

@@ -74,12 +74,16 @@ _type_owner_get = None   # backends.type_owner.get and backends.UNKNOWN, bound w
 _UNKNOWN = None
 
 
+_native_seen = [False]   # backends.native_seen once bound: has a library with its own method semantics appeared?
+
+
 def _backends_mod():
-    global _backends, _type_owner_get, _UNKNOWN
+    global _backends, _type_owner_get, _UNKNOWN, _native_seen
     if _backends is None:
         import importlib
         _b = importlib.import_module(__package__ + ".backends")
         _type_owner_get, _UNKNOWN = _b.type_owner.get, _b.UNKNOWN
+        _native_seen = _b.native_seen
         _backends = _b
     return _backends
 
@@ -180,7 +184,9 @@ def get_aval(x: Any) -> ShapedArray:
 def _aval_slow(x: Any) -> ShapedArray:
     cls = x.__class__
     if isinstance(x, Tracer):
-        fn = _tracer_aval
+        prop = getattr(cls, "aval", None)
+        # the class's own property getter: one call fewer on a hot path
+        fn = prop.fget if isinstance(prop, property) else _tracer_aval
     elif cls in _PY_SCALAR_DTYPES:
         dt = _PY_SCALAR_DTYPES[cls]
         fn = lambda _x, _dt=dt: ShapedArray((), _dt, weak=True)  # noqa: E731
@@ -349,8 +355,11 @@ class Tracer:
 
     def _native_backend(self):
         """This array's backend if its library has its own method semantics (torch), else None."""
-        if not _backends_mod().native_seen[0]:      # no such library in use: the cheap answer
-            return None
+        if not _native_seen[0]:      # no such library in use: the cheap answer
+            if _backends is None:
+                _backends_mod()
+            if not _native_seen[0]:
+                return None
         t = self._trace
         cached = t.__dict__.get("_native_backend", _NOT_SET)   # one answer per trace: all its
         if cached is not _NOT_SET:                              # values live on one backend
@@ -372,6 +381,8 @@ class Tracer:
     @property
     def dtype(self):
         dt = self.aval.dtype
+        if not _native_seen[0] and _backends is not None:   # the common case, without a call
+            return dt
         b = self._native_backend()
         return dt if b is None else b.native_dtype(dt)
 

@@ -56,13 +56,12 @@ class GraphTrace(Trace):
         return GraphTracer(self, ShapedArray(aval.shape, aval.dtype) if aval.weak else aval)
 
     def process(self, prim, args, params):
-        own = False
         for a in args:
             if a.__class__ is GraphTracer and a._trace is self:
-                own = True
                 break
-        if not own and not (self.stage_effects and prim.effectful):
-            return self.parent.process(prim, args, params)
+        else:
+            if not (self.stage_effects and prim.effectful):
+                return self.parent.process(prim, args, params)
         rule = abstract_eval_rules.get(prim)
         if rule is None and prim.impl is not None:
             # call-like primitives are inlined: their body is recorded instead

@@ -54,6 +54,17 @@ class JVPTrace(Trace):
             if a.__class__ is not JVPTracer or a._trace is not self:
                 return self.parent.process(prim, args, params)
             primals, tangents = (a.primal,), (a.tangent,)
+        elif len(args) == 2:     # binary: unrolled
+            a, b = args
+            if a.__class__ is JVPTracer and a._trace is self:
+                if b.__class__ is JVPTracer and b._trace is self:
+                    primals, tangents = (a.primal, b.primal), (a.tangent, b.tangent)
+                else:
+                    primals, tangents = (a.primal, b), (a.tangent, None)
+            elif b.__class__ is JVPTracer and b._trace is self:
+                primals, tangents = (a, b.primal), (None, b.tangent)
+            else:
+                return self.parent.process(prim, args, params)
         else:
             primals = []
             tangents = []

@@ -80,6 +80,14 @@ def make_kernels(backend, xp):
             return out
         return xp.broadcast_to(xp.reshape(x, src), shape)
 
+    def full_like(like, *, fill_value, shape, dtype):
+        if not shape:       # a 0-d array (grad's seed, scalar operands): array() is 4x cheaper than full()
+            try:
+                return xp.array(fill_value, dtype=dtype)
+            except ValueError:    # e.g. NaN into an integer dtype, which full() casts
+                pass
+        return xp.full(shape, fill_value, dtype=dtype)
+
     def floats(dtype):
         return dtype if dtype in (xp.float32, xp.float64) else None
 
@@ -109,7 +117,7 @@ def make_kernels(backend, xp):
         "select": xp.where,
         "integer_pow": integer_pow,
         "convert_element_type": lambda x, *, new_dtype: xp.asarray(x).astype(new_dtype),
-        "full_like": lambda like, *, fill_value, shape, dtype: xp.full(shape, fill_value, dtype=dtype),
+        "full_like": full_like,
         "iota": iota,
         "eye": lambda like, *, shape, offset, dtype: xp.eye(shape[0], shape[1], k=offset, dtype=dtype),
         "broadcast_in_dim": broadcast_in_dim,
