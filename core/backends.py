@@ -127,17 +127,13 @@ type_owner: dict[type, Backend | None] = {}   # hot-path cache used by the eval 
 batch_rule_names: set[str] = set()            # primitives some backend has its own batching rule for
 _lazy_rules: list = []
 native_seen = [False]   # has an array of a backend with native method semantics been seen?
-_lazy_seen = [-1]
 
 
 def backend_rule_names() -> set[str]:
-    """Names of the primitives some backend has its own batching rule for."""
-    if _lazy_rules and len(type_owner) != _lazy_seen[0]:
-        _lazy_seen[0] = len(type_owner)
-        seen = set(type_owner.values())   # a backend whose arrays were seen has its library loaded
-        for b in [b for b in _lazy_rules if b in seen]:
-            batch_rule_names.update(b.batch_rules or ())
-            _lazy_rules.remove(b)
+    """Names of the primitives some backend has its own batching rule for.
+
+    A backend that declares its rules lazily joins this set when its first array
+    is seen (``owner_of``): by then its library is loaded."""
     return batch_rule_names
 UNKNOWN = object()
 
@@ -228,7 +224,7 @@ def reload_plugins(entry_points: Iterable | None = None) -> None:
     """Forget every plugin and discover them again (tests use this)."""
     global _pm
     _pm = None
-    _registry.clear(); _plugin_of.clear(); _failed.clear(); type_owner.clear(); batch_rule_names.clear(); _lazy_rules.clear(); _lazy_seen[0] = -1
+    _registry.clear(); _plugin_of.clear(); _failed.clear(); type_owner.clear(); batch_rule_names.clear(); _lazy_rules.clear()
     from .trace import _aval_of_type
     from .native import native_map
     _aval_of_type.clear()
@@ -376,6 +372,9 @@ def owner_of(x: Any, prim: Any) -> Backend | None:
                 raise BackendError(f"an array of type {cls.__name__} belongs to backend {b.name!r}, "
                                    f"which cannot run here: {why}")
             type_owner[cls] = b
+            if b in _lazy_rules:
+                batch_rule_names.update(b.batch_rules or ())
+                _lazy_rules.remove(b)
             if b.native_methods:
                 native_seen[0] = True
             return b

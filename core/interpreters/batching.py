@@ -74,32 +74,49 @@ class BatchTrace(Trace):
         self.transform = transform
 
     def process(self, prim, args, params):
-        vals = []
-        dims = []
-        own = False
-        for a in args:
+        n = len(args)
+        if n == 1 and not prim.random:          # the common unary case without the general loop
+            a = args[0]
+            if a.__class__ is not BatchTracer or a._trace is not self:
+                return self.parent.process(prim, args, params)
+            vals, dims = (a.val,), (a.bdim,)
+        elif n == 2 and not prim.random:        # binary: unrolled
+            a, b = args
             if a.__class__ is BatchTracer and a._trace is self:
-                vals.append(a.val)
-                dims.append(a.bdim)
-                own = True
+                if b.__class__ is BatchTracer and b._trace is self:
+                    vals, dims = (a.val, b.val), (a.bdim, b.bdim)
+                else:
+                    vals, dims = (a.val, b), (a.bdim, None)
+            elif b.__class__ is BatchTracer and b._trace is self:
+                vals, dims = (a, b.val), (None, b.bdim)
             else:
-                vals.append(a)
-                dims.append(None)
-        if prim.random:
-            return self._random(prim, vals, dims, params)
-        if not own:
-            return self.parent.process(prim, args, params)
+                return self.parent.process(prim, args, params)
+        else:
+            vals = []
+            dims = []
+            own = False
+            for a in args:
+                if a.__class__ is BatchTracer and a._trace is self:
+                    vals.append(a.val)
+                    dims.append(a.bdim)
+                    own = True
+                else:
+                    vals.append(a)
+                    dims.append(None)
+            if prim.random:
+                return self._random(prim, vals, dims, params)
+            if not own:
+                return self.parent.process(prim, args, params)
         rule = batch_rules.get(prim)
         if rule is None and prim.impl is not None:
             from .jvp import _inline
             return _inline(self, prim, args, params)   # batch its body rather than loop
-        bm = _bmod()
-        if prim.name in (bm.backend_rule_names() if bm._lazy_rules else bm.batch_rule_names):
+        if prim.name in _bmod().batch_rule_names:
             rule = _backend_rule(prim, vals) or rule      # a backend has its own rule for this one
         token = _current.set(self.parent)
         try:
             if rule is None:
-                out, d = self._loop(prim, vals, dims, params)
+                out, d = self._loop(prim, list(vals), list(dims), params)
             else:
                 out, d = rule(vals, dims, **params)
         finally:

@@ -11,7 +11,7 @@ import numpy as np  # dtypes only
 from ..errors import DTypeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
-from .structural import (LinearArg, broadcast_shapes, linear_jvp, broadcast_to, full_like, moveaxis, reshape,
+from .structural import (LinearArg, broadcast_shapes, ndim_of, linear_jvp, broadcast_to, full_like, moveaxis, reshape,
                          shape_of, unbroadcast, zeros)
 
 __all__ = [
@@ -37,16 +37,16 @@ def _batch_elementwise(prim):
                 return prim.bind(x, y, **params), dx
             if dx is None and x.__class__ in _SCALARS:
                 return prim.bind(x, y, **params), dy
-            if dx == dy and len(shape_of(x)) == len(shape_of(y)):
+            if dx == dy and ndim_of(x) == ndim_of(y):
                 return prim.bind(x, y, **params), dx
             # batch dim in front and the other operand unbatched, of no higher rank: NumPy's
             # trailing alignment already puts the batch dim in front of the result
-            if dx == 0 and dy is None and len(shape_of(y)) < len(shape_of(x)):
+            if dx == 0 and dy is None and ndim_of(y) < ndim_of(x):
                 return prim.bind(x, y, **params), 0
-            if dy == 0 and dx is None and len(shape_of(x)) < len(shape_of(y)):
+            if dy == 0 and dx is None and ndim_of(x) < ndim_of(y):
                 return prim.bind(x, y, **params), 0
         first = next(d for d in dims if d is not None)
-        ranks = [len(shape_of(v)) - (d is not None) for v, d in zip(vals, dims)]
+        ranks = [ndim_of(v) - (d is not None) for v, d in zip(vals, dims)]
         r = builtins.max(ranks)
         if all(d == first for d in dims) and all(k == r for k in ranks):
             return prim.bind(*vals, **params), first

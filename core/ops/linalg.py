@@ -2,12 +2,10 @@
 Output layout: batch dims, then the free dims of x, then those of y."""
 from __future__ import annotations
 
-import numpy as np  # argsort of small tuples
-
 from ..errors import DTypeError, ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
-from .structural import LinearArg, moveaxis, shape_of, transpose
+from .structural import LinearArg, moveaxis, ndim_of, shape_of, transpose
 
 __all__ = ["dot_general"]
 
@@ -25,7 +23,33 @@ def _free(nd, *used):
     return [i for i in range(nd) if i not in u]
 
 
+# The rules below are pure functions of ranks and dimension numbers (and shapes, for the
+# abstract rule), and a few of them recur in every step of a training loop: each is
+# worked out once and remembered.  The caches are cleared when they grow large.
+_ae_cache: dict = {}
+_ct_cache: dict = {}
+_batch_cache: dict = {}
+
+
+def _cached(cache, make, *key):
+    """``make(*key)``, remembered in ``cache``."""
+    try:
+        hit = cache.get(key)
+    except TypeError:              # unhashable parameters (lists bound directly): no caching
+        return make(*key)
+    if hit is None:
+        if len(cache) > 4096:
+            cache.clear()
+        hit = cache[key] = make(*key)
+    return hit
+
+
 def _dot_ae(x, y, *, dimension_numbers):
+    return _cached(_ae_cache, _dot_ae_uncached, x.shape, y.shape, x.dtype, y.dtype, dimension_numbers)
+
+
+def _dot_ae_uncached(xs, ys, xd, yd, dimension_numbers):
+    x, y = ShapedArray(xs, xd), ShapedArray(ys, yd)
     (lc, rc), (lb, rb) = dimension_numbers
     if x.dtype != y.dtype:
         raise DTypeError(f"dot_general: operands have dtypes {x.dtype} and {y.dtype}; promote them first")
@@ -40,57 +64,73 @@ def _dot_ae(x, y, *, dimension_numbers):
 def _dot_jvp(pr, t, *, dimension_numbers):
     x, y = pr
     tx, ty = t
-    out = dot_general(x, y, dimension_numbers)
+    out = dot_general_p.bind(x, y, dimension_numbers=dimension_numbers)
     parts = []
     if tx is not None:
-        parts.append(dot_general(tx, y, dimension_numbers))
+        parts.append(dot_general_p.bind(tx, y, dimension_numbers=dimension_numbers))
     if ty is not None:
-        parts.append(dot_general(x, ty, dimension_numbers))
+        parts.append(dot_general_p.bind(x, ty, dimension_numbers=dimension_numbers))
     return out, parts[0] if len(parts) == 1 else add(parts[0], parts[1])
 
 
-def _ct_operand(ct, other, nd_self, self_c, self_b, other_c, other_b, nd_other, self_first):
-    """Cotangent of one operand: contract ct's other-free dims with ``other``."""
+def _ct_plan(nd_self, self_c, self_b, other_c, other_b, nd_other, self_first):
+    """Dimension numbers contracting ct's other-free dims with ``other``, and the permutation
+    that puts the result back in the order of the operand's own axes."""
     nb = len(self_b)
     self_free = _free(nd_self, self_c, self_b)
     other_free = _free(nd_other, other_c, other_b)
     if self_first:
-        ct_other_free = list(range(nb + len(self_free), nb + len(self_free) + len(other_free)))
+        ct_other_free = tuple(range(nb + len(self_free), nb + len(self_free) + len(other_free)))
     else:
-        ct_other_free = list(range(nb, nb + len(other_free)))
-    r = dot_general(ct, other, ((ct_other_free, other_free), (list(range(nb)), list(other_b))))
-    # r layout: batch, self free, other's remaining (= other_c in axis order) -> self axes
+        ct_other_free = tuple(range(nb, nb + len(other_free)))
+    dn = ((ct_other_free, tuple(other_free)), (tuple(range(nb)), tuple(other_b)))
+    # the result's layout: batch, self free, other's remaining (= other_c in axis order) -> self axes
     src = list(self_b) + self_free + [self_c[other_c.index(d)] for d in sorted(other_c)]
-    return transpose(r, tuple(int(i) for i in np.argsort(src)))
+    perm = tuple(sorted(range(len(src)), key=src.__getitem__))
+    return dn, perm
+
+
+def _ct_operand(ct, other, nd_self, self_c, self_b, other_c, other_b, nd_other, self_first):
+    """Cotangent of one operand: contract ct's other-free dims with ``other``."""
+    dn, perm = _cached(_ct_cache, _ct_plan, nd_self, self_c, self_b, other_c, other_b, nd_other, self_first)
+    return transpose(dot_general_p.bind(ct, other, dimension_numbers=dn), perm)
 
 
 def _dot_transpose(ct, x, y, *, dimension_numbers):
     (lc, rc), (lb, rb) = dimension_numbers
-    xs, ys = shape_of(x), shape_of(y)
+    nx, ny = ndim_of(x), ndim_of(y)
     return [
-        _ct_operand(ct, y, len(xs), lc, lb, rc, rb, len(ys), True) if isinstance(x, LinearArg) else None,
-        _ct_operand(ct, x, len(ys), rc, rb, lc, lb, len(xs), False) if isinstance(y, LinearArg) else None,
+        _ct_operand(ct, y, nx, lc, lb, rc, rb, ny, True) if isinstance(x, LinearArg) else None,
+        _ct_operand(ct, x, ny, rc, rb, lc, lb, nx, False) if isinstance(y, LinearArg) else None,
     ]
 
 
-def _dot_batch(v, d, *, dimension_numbers):
+def _batch_plan(dimension_numbers, bx, by, nx, ny):
+    """(axis to move to the front of x or None, same for y, new dimension numbers, output batch dim)."""
     (lc, rc), (lb, rb) = dimension_numbers
-    x, y = v
-    bx, by = d
     if bx is not None and by is not None:
-        x, y = moveaxis(x, bx, 0), moveaxis(y, by, 0)
         sh = lambda ds: tuple(i + 1 for i in ds)  # noqa: E731
-        return dot_general(x, y, ((sh(lc), sh(rc)), ((0,) + sh(lb), (0,) + sh(rb)))), 0
+        return bx, by, ((sh(lc), sh(rc)), ((0,) + sh(lb), (0,) + sh(rb))), 0
     if bx is not None:
         ph = lambda ds: tuple(i + (i >= bx) for i in ds)  # noqa: E731
         nlc, nlb = ph(lc), ph(lb)
-        free = _free(len(shape_of(x)), nlc, nlb)
-        return dot_general(x, y, ((nlc, rc), (nlb, rb))), len(lb) + free.index(bx)
+        free = _free(nx, nlc, nlb)
+        return None, None, ((nlc, rc), (nlb, rb)), len(lb) + free.index(bx)
     ph = lambda ds: tuple(i + (i >= by) for i in ds)  # noqa: E731
     nrc, nrb = ph(rc), ph(rb)
-    xfree = _free(len(shape_of(x)), lc, lb)
-    free = _free(len(shape_of(y)), nrc, nrb)
-    return dot_general(x, y, ((lc, nrc), (lb, nrb))), len(lb) + len(xfree) + free.index(by)
+    xfree = _free(nx, lc, lb)
+    free = _free(ny, nrc, nrb)
+    return None, None, ((lc, nrc), (lb, nrb)), len(lb) + len(xfree) + free.index(by)
+
+
+def _dot_batch(v, d, *, dimension_numbers):
+    x, y = v
+    bx, by = d
+    mx, my, dn, out_dim = _cached(_batch_cache, _batch_plan, dimension_numbers, bx, by,
+                                  ndim_of(x), ndim_of(y))
+    if mx is not None:
+        x, y = moveaxis(x, mx, 0), moveaxis(y, my, 0)
+    return dot_general_p.bind(x, y, dimension_numbers=dn), out_dim
 
 
 AE[dot_general_p] = _dot_ae

@@ -7,13 +7,13 @@ import numpy as np  # dtypes and shape arithmetic only
 
 from ..errors import ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
-from ..trace import ShapedArray, get_aval
+from ..trace import ShapedArray, _aval_of_type, get_aval
 
 __all__ = [
     "full_like", "iota", "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
     "slice_p", "slice", "pad", "concatenate", "rev", "gather", "scatter_add",
     "shape_of", "dtype_of", "zeros", "instantiate", "moveaxis", "broadcast_to", "unbroadcast",
-    "index_in_dim", "stack", "LinearArg", "linear_jvp", "broadcast_shapes", "eye_like", "eye_p", "iota_like",
+    "index_in_dim", "stack", "LinearArg", "ndim_of", "linear_jvp", "broadcast_shapes", "eye_like", "eye_p", "iota_like",
 ]
 
 
@@ -31,7 +31,27 @@ class LinearArg:
 
 
 def shape_of(x) -> tuple:
-    return x.aval.shape if isinstance(x, LinearArg) else get_aval(x).shape
+    c = x.__class__
+    if c is LinearArg:
+        return x.aval.shape
+    fn = _aval_of_type.get(c)
+    return (fn(x) if fn is not None else get_aval(x)).shape
+
+
+_SCALAR_TYPES = (int, float, bool, complex)
+
+
+def ndim_of(x) -> int:
+    """The rank of an array, tracer or Python scalar, without building its abstract value."""
+    c = x.__class__
+    if c in _SCALAR_TYPES:
+        return 0
+    if c is LinearArg:
+        return len(x.aval.shape)
+    try:
+        return x.ndim       # NumPy, CuPy and torch arrays and every tracer have it
+    except AttributeError:
+        return len(get_aval(x).shape)
 
 
 def dtype_of(x):
@@ -218,7 +238,7 @@ def _perm_with_batch(perm, bd):
 
 
 def moveaxis(x, src, dst):
-    nd = len(shape_of(x))
+    nd = ndim_of(x)
     src %= nd
     dst %= nd
     if src == dst:
