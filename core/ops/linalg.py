@@ -83,16 +83,24 @@ def _ct_plan(nd_self, self_c, self_b, other_c, other_b, nd_other, self_first):
         ct_other_free = tuple(range(nb + len(self_free), nb + len(self_free) + len(other_free)))
     else:
         ct_other_free = tuple(range(nb, nb + len(other_free)))
-    dn = ((ct_other_free, tuple(other_free)), (tuple(range(nb)), tuple(other_b)))
-    # the result's layout: batch, self free, other's remaining (= other_c in axis order) -> self axes
-    src = list(self_b) + self_free + [self_c[other_c.index(d)] for d in sorted(other_c)]
+    batch = (tuple(range(nb)), tuple(other_b))
+    contracted = [self_c[other_c.index(d)] for d in sorted(other_c)]  # other's remaining dims, as self axes
+    # dot_general(ct, other) is laid out: batch, self free, other's remaining dims.  When
+    # dot_general(other, ct) (batch, other's remaining, self free) is already in self's axis
+    # order, it is used instead and no transpose is needed: matmul weight gradients are such.
+    src = list(self_b) + self_free + contracted
+    if src != list(range(nd_self)) and list(self_b) + contracted + self_free == list(range(nd_self)):
+        return True, ((tuple(other_free), ct_other_free), batch[::-1]), None
     perm = tuple(sorted(range(len(src)), key=src.__getitem__))
-    return dn, perm
+    return False, ((ct_other_free, tuple(other_free)), batch), perm
 
 
 def _ct_operand(ct, other, nd_self, self_c, self_b, other_c, other_b, nd_other, self_first):
     """Cotangent of one operand: contract ct's other-free dims with ``other``."""
-    dn, perm = _cached(_ct_cache, _ct_plan, nd_self, self_c, self_b, other_c, other_b, nd_other, self_first)
+    swap, dn, perm = _cached(_ct_cache, _ct_plan, nd_self, self_c, self_b, other_c, other_b, nd_other,
+                             self_first)
+    if swap:
+        return dot_general_p.bind(other, ct, dimension_numbers=dn)
     return transpose(dot_general_p.bind(ct, other, dimension_numbers=dn), perm)
 
 
