@@ -69,6 +69,9 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         leaves, spec = flatten(args)
         if dims_prefix is None or isinstance(dims_prefix, int):
             dims = [dims_prefix] * len(leaves)      # one dim for every leaf: no tree walk needed
+        elif (len(leaves) == len(args) and all(a is b for a, b in zip(leaves, args))
+              and all(d is None or d.__class__ is int for d in dims_prefix)):
+            dims = list(dims_prefix)                # one array per argument, one dim each
         else:
             dims = _prefix_leaves(dims_prefix, args, "in_dims")
         size = _batch_size(leaves, dims, args, spec)
@@ -184,26 +187,31 @@ def _batch_size(leaves, dims, args, spec) -> int:
             continue
         if not isinstance(d, int):
             raise TransformError(f"vmap: in_dims entries must be ints or None, got {d!r}.")
-        if isinstance(x, (int, float, bool, complex)) or not _is_array(x):
+        try:
+            if x.__class__ in (int, float, bool, complex):
+                raise TypeError
+            shape = get_aval(x).shape
+        except TypeError:
             raise TransformError(
                 f"vmap: in_dim {d} was given for an argument that is not an array ({type(x).__name__} "
-                f"{x!r}); only arrays can be mapped over. Use None in in_dims for this argument.")
-        nd = len(get_aval(x).shape)
+                f"{x!r}); only arrays can be mapped over. Use None in in_dims for this argument.") from None
+        nd = len(shape)
         if not -nd <= d < nd:
             raise TransformError(f"vmap: in_dim {d} is out of range for an argument of shape "
-                                 f"{tuple(get_aval(x).shape)} ({nd} dimension(s)); use a dim in [{-nd}, {nd}).")
-        d %= nd
-        dims[i] = d
-        sizes.append((get_aval(x).shape[d], i))
+                                 f"{tuple(shape)} ({nd} dimension(s)); use a dim in [{-nd}, {nd}).")
+        if d < 0:
+            d %= nd
+            dims[i] = d
+        sizes.append((shape[d], i))
     if not sizes:
         raise TransformError("vmap: no argument is batched (every in_dim is None, or there are no arrays). "
                              "Give at least one array argument an integer in_dim.")
-    distinct = sorted({s for s, _ in sizes})
-    if len(distinct) > 1:
+    size = sizes[0][0]
+    if any(s != size for s, _ in sizes):
         listing = ", ".join(f"leaf {i}: {s}" for s, i in sizes)
         raise TransformError(f"vmap: the batched arguments have different sizes along their mapped dimensions "
                              f"({listing}); they must all be the same size.")
-    return distinct[0]
+    return size
 
 
 def _is_array(x) -> bool:
