@@ -434,7 +434,7 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
     >>> pf.jacrev(pnp.sin)(pnp.zeros(2)).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    from .vmap import vmap
+    from .vmap import map_rows
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
         raise TransformError(f"jacrev: chunk_size must be a positive int or None, got {chunk_size!r}.")
 
@@ -448,24 +448,34 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
         outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "jacrev", has_aux, avals)
         oavals = [get_aval(o) for o in outs]
         sizes = [a.size for a in oavals]
+        shapes = [a.shape for a in oavals]
         m = sum(sizes)
         ref = next((o for o, a in zip(outs, oavals) if not a.weak), None)
         if ref is None:
             raise TransformError("jacrev: the function returned no array output.")
+        basis_dtype = oavals[0].dtype
+
         def pull(row):
-            cts = _split_rows(row, sizes, [a.shape for a in oavals])
-            cts = [ops.convert_element_type(c, a.dtype) if ops.dtype_of(c) != a.dtype else c
-                   for c, a in zip(cts, oavals)]
+            cts = _split_rows(row, sizes, shapes)
+            if len(oavals) > 1 or oavals[0].dtype != basis_dtype:
+                cts = [ops.convert_element_type(c, a.dtype) if ops.dtype_of(c) != a.dtype else c
+                       for c, a in zip(cts, oavals)]
             res = backward_pass(graph, cts)
             return [r if r is not None else _zeros_like(p) for r, p in zip(res, leaves)]
+
         def rows_from(start, k):   # basis rows [start, start + k) pulled back: per input (k,) + in.shape
-            return vmap(pull)(ops.eye_like(ref, m, oavals[0].dtype, rows=k, offset=start))
+            return map_rows(pull, ops.eye_like(ref, m, basis_dtype, rows=k, offset=start), "jacrev")
         if chunk_size is None or chunk_size >= m:
             rows = rows_from(0, m)
         else:   # bounded memory: the basis and the pulled-back rows exist one chunk at a time
             parts = [rows_from(s, min(chunk_size, m - s)) for s in range(0, m, chunk_size)]
             rows = [ops.concatenate([p[j] for p in parts], 0) for j in range(len(leaves))]
-        blocks = [_split_rows(r, sizes, [a.shape for a in oavals]) for r in rows]  # [input][output]
+        if len(rows) == 1 and len(outs) == 1 and spec.num_leaves == 1:
+            # one input, one output: the Jacobian is the pulled-back rows, reshaped
+            jac = ops.reshape(rows[0], shapes[0] + avals[0].shape)
+            jac = unflatten(out_spec, [jac if single else (jac,)])
+            return (jac, aux) if has_aux else jac
+        blocks = [_split_rows(r, sizes, shapes) for r in rows]  # [input][output]
         per_out = [unflatten(spec, [blocks[j][i] for j in range(len(leaves))]) for i in range(len(outs))]
         per_out = [p[0] if single else tuple(p) for p in per_out]
         jac = unflatten(out_spec, per_out)

@@ -11,7 +11,7 @@ from .interpreters.batching import BatchTrace, BatchTracer
 from .trace import Tracer, _current, get_aval
 from .tree import NAMESPACE, flatten, unflatten
 
-__all__ = ["vmap"]
+__all__ = ["vmap", "map_rows"]
 
 _RANDOMNESS = ("error", "different", "same")
 
@@ -163,6 +163,28 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         return unflatten(out_spec, res)
 
     return wrapped
+
+
+def map_rows(func: Callable, x, transform: str = "vmap") -> list:
+    """``vmap(func)(x)`` for one array mapped along axis 0 and ``func`` returning a list of
+    arrays; every result has its batch dimension first.  jacrev's inner loop: no argument
+    trees or in/out_dims to resolve."""
+    size = get_aval(x).shape[0]
+    trace = BatchTrace(_current.get(), size, "error", transform)
+    token = _current.set(trace)
+    try:
+        outs = func(BatchTracer(trace, x, 0))
+    finally:
+        _current.reset(token)
+    res = []
+    for o in outs:
+        if o.__class__ is BatchTracer and o._trace is trace:
+            res.append(ops.moveaxis(o.val, o.bdim, 0))
+        else:           # the same for every row: broadcast along the batch dimension
+            v = _scalar_array(o, [x]) if isinstance(o, (int, float, bool)) else o
+            a = get_aval(v)
+            res.append(ops.broadcast_in_dim(v, (size,) + a.shape, tuple(range(1, len(a.shape) + 1))))
+    return res
 
 
 def _scalar_array(v, inputs):
