@@ -9,30 +9,52 @@ import math
 def make_kernels(backend, xp):
     """The kernel table for ``backend``, whose arrays live in the array module ``xp``."""
 
+    plans: dict = {}
+
+    def dot_plan(dimension_numbers, xnd, ynd):
+        """Axis bookkeeping of a batched/general dot_general, worked out once per ranks and dims."""
+        (lc, rc), (lb, rb) = dimension_numbers
+        xf = [i for i in range(xnd) if i not in lc and i not in lb]
+        yf = [i for i in range(ynd) if i not in rc and i not in rb]
+        xperm, yperm = list(lb) + xf + list(lc), list(rb) + list(rc) + yf
+        # a batch of outer products with one axis each: einsum straight on the transposed views
+        simple_outer = not lc and len(lb) == len(xf) == len(yf) == 1
+        return lb, lc, xf, yf, xperm, yperm, simple_outer
+
     def dot_general(x, y, *, dimension_numbers):
         (lc, rc), (lb, rb) = dimension_numbers
         if not lb and len(lc) == 1 and x.ndim <= 2 and y.ndim <= 2:
             # vector/matrix products go straight to BLAS; a transpose is a free view
             # (tensordot would add its own transposes and reshapes on top)
             return xp.dot(x if lc[0] == x.ndim - 1 else x.T, y if rc[0] == 0 else y.T)
-        xf = [i for i in range(x.ndim) if i not in lc and i not in lb]
-        yf = [i for i in range(y.ndim) if i not in rc and i not in rb]
+        key = (dimension_numbers, x.ndim, y.ndim)
+        try:
+            plan = plans.get(key)
+        except TypeError:          # lists bound directly: no caching
+            plan = key = None
+        if plan is None:
+            if len(plans) > 1024:
+                plans.clear()
+            plan = dot_plan(dimension_numbers, x.ndim, y.ndim)
+            if key is not None:
+                plans[key] = plan
+        lb, lc, xf, yf, xperm, yperm, simple_outer = plan
+        xt, yt = x.transpose(xperm), y.transpose(yperm)
+        # a batch of outer products (per-sample gradients make many): einsum's loop beats
+        # matmul's k=1 path about 3x and a broadcasting multiply about 1.4x.  It runs
+        # fastest with the longer side innermost, so when that is x's side the result is
+        # a transposed view (consumers usually transpose it back to contiguous).
+        if simple_outer:
+            if xt.shape[1] > yt.shape[1]:
+                return xp.einsum("bm,bn->bnm", xt, yt).transpose(0, 2, 1)
+            return xp.einsum("bm,bn->bmn", xt, yt)
         xs, ys = x.shape, y.shape
         bshape = [xs[i] for i in lb]
         out_shape = bshape + [xs[i] for i in xf] + [ys[i] for i in yf]
-        xt = x.transpose(list(lb) + xf + list(lc))
-        yt = y.transpose(list(rb) + list(rc) + yf)
         nb, k = math.prod(bshape), math.prod([xs[i] for i in lc])
         m, n = math.prod([xs[i] for i in xf]), math.prod([ys[i] for i in yf])
         if k == 1:
-            # a batch of outer products (per-sample gradients make many): einsum's loop beats
-            # matmul's k=1 path about 3x and a broadcasting multiply about 1.4x.  It runs
-            # fastest with the longer side innermost, so when that is x's side the result is
-            # a transposed view (consumers usually transpose it back to contiguous).
-            xt, yt = xt.reshape(nb, m), yt.reshape(nb, n)
-            if m > n and len(lb) == len(xf) == len(yf) == 1:
-                return xp.einsum("bm,bn->bnm", xt, yt).transpose(0, 2, 1)
-            out = xp.einsum("bm,bn->bmn", xt, yt)
+            out = xp.einsum("bm,bn->bmn", xt.reshape(nb, m), yt.reshape(nb, n))
         else:
             out = xp.matmul(xt.reshape(nb, m, k), yt.reshape(nb, k, n))
         return out.reshape(out_shape)
