@@ -430,3 +430,8 @@ class _CallableModule(type(contextlib)):
 import sys as _sys  # noqa: E402
 
 _sys.modules[__name__].__class__ = _CallableModule
+
+# the batching interpreter reads the backend-rule registry on its hot path (it cannot import this module)
+from .interpreters import batching as _batching  # noqa: E402
+
+_batching._bind_backends(_sys.modules[__name__])

@@ -11,7 +11,7 @@ from contextvars import ContextVar
 
 from ..errors import ConcretizationError, MissingBatchRuleError, TransformError
 from ..primitive import batch_rules
-from ..trace import ShapedArray, Trace, Tracer, _current, get_aval
+from ..trace import ShapedArray, Trace, Tracer, _aval_of_type, _current, get_aval
 
 
 class BatchTracer(Tracer):
@@ -27,9 +27,11 @@ class BatchTracer(Tracer):
     def aval(self):
         a = self._aval
         if a is None:                    # computed once: the value never changes
-            v = get_aval(self.val)
-            s = v.shape
-            a = self._aval = ShapedArray(s[:self.bdim] + s[self.bdim + 1:], v.dtype)
+            val = self.val
+            fn = _aval_of_type.get(val.__class__)
+            v = fn(val) if fn is not None else get_aval(val)
+            s, b = v.shape, self.bdim
+            a = self._aval = ShapedArray(s[:b] + s[b + 1:], v.dtype)
         return a
 
     def concrete(self):
@@ -111,7 +113,7 @@ class BatchTrace(Trace):
         if rule is None and prim.impl is not None:
             from .jvp import _inline
             return _inline(self, prim, args, params)   # batch its body rather than loop
-        if prim.name in _bmod().batch_rule_names:
+        if prim.name in _backend_rule_names:
             rule = _backend_rule(prim, vals) or rule      # a backend has its own rule for this one
         token = _current.set(self.parent)
         try:
@@ -166,6 +168,13 @@ class BatchTrace(Trace):
 
 
 _bmod_cache: list = []
+_backend_rule_names: set = set()    # rebound to backends.batch_rule_names (the same set) on import
+
+
+def _bind_backends(bmod) -> None:
+    global _backend_rule_names
+    _bmod_cache[:] = [bmod]
+    _backend_rule_names = bmod.batch_rule_names
 
 
 def _bmod():
