@@ -17,8 +17,7 @@ from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
 from .interpreters.jvp import JVPTrace, JVPTracer
 from .ops.structural import LinearArg, full_like_p
 from .primitive import transpose_rules
-from .interpreters.batching import BatchTracer
-from .trace import EvalTrace, Tracer, _aval_of_type, _current, get_aval
+from .trace import EvalTrace, Tracer, _aval_of_type, _current, base_value, get_aval
 from .tree import flatten, structure as tree_structure, unflatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
@@ -115,15 +114,7 @@ def _zeros_like(x):
 def _seed(out, dtype):
     """A 0-d one on ``out``'s backend.  It is a constant to every transform, so it is made by the
     root trace from the concrete array under ``out``'s tracers, not passed down through each one."""
-    base = out
-    while True:
-        c = base.__class__
-        if c is JVPTracer:
-            base = base.primal
-        elif c is BatchTracer:
-            base = base.val
-        else:
-            break
+    base = base_value(out)
     if isinstance(base, Tracer):        # a graph variable (under jit): no concrete array to copy from
         return ops.full_like(out, 1, (), dtype)
     return _ROOT.process(full_like_p, (base,), {"fill_value": 1, "shape": (), "dtype": dtype})

@@ -203,6 +203,16 @@ def _aval_slow(x: Any) -> ShapedArray:
     return fn(x)
 
 
+def base_value(x: Any) -> Any:
+    """The value under ``x``'s chain of tracers: a concrete array, a Python scalar, or the
+    first tracer that wraps no value (a graph variable)."""
+    name = getattr(x.__class__, "_wraps", None)
+    while name is not None:
+        x = getattr(x, name)
+        name = getattr(x.__class__, "_wraps", None)
+    return x
+
+
 def _tracer_aval(x):
     return x.aval
 
@@ -254,6 +264,9 @@ class Tracer:
 
     __slots__ = ("_trace", "__weakref__")   # weak references: torch modules keep them to their weights
     __array_priority__ = 1000
+    # the attribute holding the value this tracer wraps (a JVP tracer's primal, a batch
+    # tracer's batched value), or None when there is none (a graph variable); see base_value
+    _wraps: str | None = None
 
     @property
     def aval(self) -> ShapedArray:  # pragma: no cover
@@ -360,6 +373,11 @@ class Tracer:
                 _backends_mod()
             if not _native_seen[0]:
                 return None
+        base = base_value(self)
+        if not isinstance(base, Tracer):      # the concrete array underneath names the backend
+            b = _type_owner_get(base.__class__)
+            if b is not None and b is not _UNKNOWN:
+                return b if b.native_methods else None
         t = self._trace
         cached = t.__dict__.get("_native_backend", _NOT_SET)   # one answer per trace: all its
         if cached is not _NOT_SET:                              # values live on one backend

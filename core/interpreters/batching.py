@@ -16,6 +16,7 @@ from ..trace import ShapedArray, Trace, Tracer, _aval_of_type, _current, get_ava
 
 class BatchTracer(Tracer):
     __slots__ = ("val", "bdim", "_aval")
+    _wraps = "val"
 
     def __init__(self, trace, val, bdim: int):
         self._trace = trace

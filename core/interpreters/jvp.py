@@ -9,6 +9,7 @@ from ..trace import Trace, Tracer, _current, get_aval
 
 class JVPTracer(Tracer):
     __slots__ = ("primal", "tangent", "_aval")
+    _wraps = "primal"
 
     def __init__(self, trace, primal, tangent, aval=None):
         self._trace = trace
