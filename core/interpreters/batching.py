@@ -10,6 +10,7 @@ import warnings
 from contextvars import ContextVar
 
 from ..errors import ConcretizationError, MissingBatchRuleError, TransformError
+from ..ops.elementwise import ElementwiseBatchRule as _Elementwise
 from ..primitive import batch_rules
 from ..trace import ShapedArray, Trace, Tracer, _aval_of_type, _current, get_aval
 
@@ -111,6 +112,10 @@ class BatchTrace(Trace):
             if not own:
                 return self.parent.process(prim, args, params)
         rule = batch_rules.get(prim)
+        if rule.__class__ is _Elementwise and (n == 1 or n == 2 and _aligned(vals, dims)) \
+                and prim.name not in _backend_rule_names:
+            # an elementwise primitive on operands batched alike maps itself: bind it one level up
+            return BatchTracer(self, self.parent.process(prim, vals, params), dims[0] if dims[0] is not None else dims[1])
         if rule is None and prim.impl is not None:
             from .jvp import _inline
             return _inline(self, prim, args, params)   # batch its body rather than loop
@@ -166,6 +171,18 @@ class BatchTrace(Trace):
         if prim.multiple_results:
             return [stack(list(r), 0) for r in zip(*outs)], [0] * len(outs[0])
         return stack(outs, 0), 0
+
+
+_SCALARS = (int, float, bool)
+
+
+def _aligned(vals, dims) -> bool:
+    """Two operands batched at the same dim with equal ranks, or one batched next to a Python scalar."""
+    dx, dy = dims
+    if dx == dy:
+        x, y = vals
+        return x.__class__ is y.__class__ and x.ndim == y.ndim if x.__class__ not in _SCALARS else False
+    return (dy is None and vals[1].__class__ in _SCALARS) or (dx is None and vals[0].__class__ in _SCALARS)
 
 
 _bmod_cache: list = []

@@ -28,6 +28,20 @@ _SCALARS = (int, float, bool)
 
 
 # ------------------------------------------------------------------ factories
+class ElementwiseBatchRule:
+    """The batching rule of an elementwise primitive.  The batch trace recognises it: when
+    every batched operand has the same batch dim and rank (or the other one is a Python
+    scalar) the primitive maps itself, so the trace binds it on the values directly,
+    skipping the rule call (the hot path of vmap)."""
+    __slots__ = ("rule",)
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def __call__(self, vals, dims, **params):
+        return self.rule(vals, dims, **params)
+
+
 def _batch_elementwise(prim):
     """Batching for a broadcasting n-ary op: line the batch dims up in front."""
     def rule(vals, dims, **params):
@@ -59,7 +73,7 @@ def _batch_elementwise(prim):
                     v = reshape(v, (b,) + (1,) * (r - k) + shape_of(v)[1:])
             new.append(v)
         return prim.bind(*new, **params), 0
-    return rule
+    return ElementwiseBatchRule(rule)
 
 
 def _ae_elementwise(name, out_bool=False):
@@ -107,7 +121,7 @@ def unary(name, deriv=None, *, linear=False, out_bool=False):
     p = Primitive(name)
     unary_prims[name] = p
     AE[p] = _ae_elementwise(name, out_bool)
-    BR[p] = lambda v, d, **kw: (p.bind(v[0], **kw), d[0])
+    BR[p] = ElementwiseBatchRule(lambda v, d, **kw: (p.bind(v[0], **kw), d[0]))
     if linear:
         JR[p] = linear_jvp(p)
         TR[p] = lambda ct, x, **kw: [p.bind(ct, **kw)]
