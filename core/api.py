@@ -59,10 +59,6 @@ def _argnums_check(argnums, nargs: int, transform: str) -> tuple[tuple[int, ...]
     return tuple(norm), single
 
 
-def _is_float(dtype) -> bool:
-    return dtype.kind in "fc"
-
-
 def _check_diff_leaves(leaves, transform: str, what: str = "argument") -> list:
     """The leaves' avals, after checking each is floating point."""
     avals = [get_aval(x) for x in leaves]

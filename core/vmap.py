@@ -55,13 +55,14 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         raise TransformError(f"vmap: in_dims must be an int, None, or a tuple of those (one per positional "
                              f"argument), got {type(in_dims).__name__}.")
 
+    # lists are accepted for tuples; normalised once here, not on every call
+    dims_prefix = tuple(in_dims) if isinstance(in_dims, list) else in_dims
+    out_prefix = tuple(out_dims) if isinstance(out_dims, list) else out_dims
+
     def wrapped(*args, **kwargs):
         if not args:
             raise TransformError("vmap: the function was called with no positional arguments, so there is "
                                  "nothing to map over. Pass the batched arrays positionally.")
-        dims_prefix = in_dims
-        if isinstance(in_dims, list):
-            dims_prefix = tuple(in_dims)
         if isinstance(dims_prefix, tuple) and len(dims_prefix) != len(args):
             raise TransformError(
                 f"vmap: in_dims={in_dims!r} has {len(dims_prefix)} entries but the function got {len(args)} "
@@ -111,8 +112,7 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
             part = [x if d is None else _slice_axis(x, d, start, stop) for x, d in zip(leaves, dims)]
             pieces.append(_run(func, part, spec, dims, stop - start, kwargs))
         first_leaves, out_spec = flatten(pieces[0])
-        od = _prefix_leaves(out_dims if not isinstance(out_dims, list) else tuple(out_dims),
-                            pieces[0], "out_dims")
+        od = _prefix_leaves(out_prefix, pieces[0], "out_dims")
         cols = [flatten(p)[0] for p in pieces]
         joined = []
         for k, d in enumerate(od):
@@ -126,12 +126,11 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
 
     def _place_outputs(out, trace, size, inputs):
         lv, out_spec = flatten(out)
-        if (isinstance(out_dims, tuple) and isinstance(out, tuple) and len(out) == len(out_dims) == len(lv)
+        if (isinstance(out_prefix, tuple) and isinstance(out, tuple) and len(out) == len(out_prefix) == len(lv)
                 and all(a is b for a, b in zip(lv, out))):
-            od = list(out_dims)          # a flat tuple of outputs with one out_dim each: no tree walk
+            od = list(out_prefix)        # a flat tuple of outputs with one out_dim each: no tree walk
         else:
-            od = _prefix_leaves(out_dims if not isinstance(out_dims, list) else tuple(out_dims), out, "out_dims",
-                                n_leaves=len(lv))
+            od = _prefix_leaves(out_prefix, out, "out_dims", n_leaves=len(lv))
         res = []
         for o, d in zip(lv, od):
             if not _is_array(o) and not isinstance(o, (int, float, bool)):

@@ -11,7 +11,7 @@ import numpy as np  # dtypes only
 from ..errors import DTypeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
-from .structural import (LinearArg, broadcast_shapes, ndim_of, linear_jvp, broadcast_to, full_like, moveaxis, reshape,
+from .structural import (LinearArg, broadcast_shapes, is_float_dtype, ndim_of, linear_jvp, broadcast_to, full_like, moveaxis, reshape,
                          shape_of, unbroadcast, zeros)
 
 __all__ = [
@@ -379,14 +379,10 @@ def convert_element_type(x, new_dtype):
     return convert_element_type_p.bind(x, new_dtype=new_dtype)
 
 
-def _is_float(dt):
-    return dt.kind in "fc"
-
-
 def _convert_jvp(p, t, *, new_dtype):
     x = p[0]
     out = convert_element_type(x, new_dtype)
-    if t[0] is None or not _is_float(new_dtype) or not _is_float(out_dtype(x)):
+    if t[0] is None or not is_float_dtype(new_dtype) or not is_float_dtype(out_dtype(x)):
         return out, None
     return out, convert_element_type(t[0], new_dtype)
 

@@ -12,7 +12,7 @@ from ..trace import ShapedArray, _aval_of_type, get_aval
 __all__ = [
     "full_like", "iota", "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
     "slice_p", "slice", "pad", "concatenate", "rev", "gather", "scatter_add",
-    "shape_of", "dtype_of", "zeros", "instantiate", "moveaxis", "broadcast_to", "unbroadcast",
+    "shape_of", "dtype_of", "is_float_dtype", "zeros", "instantiate", "moveaxis", "broadcast_to", "unbroadcast",
     "index_in_dim", "stack", "LinearArg", "ndim_of", "linear_jvp", "broadcast_shapes", "eye_like", "eye_p", "iota_like",
 ]
 
@@ -54,6 +54,11 @@ def ndim_of(x) -> int:
         return x.ndim       # NumPy, CuPy and torch arrays and every tracer have it
     except AttributeError:
         return len(get_aval(x).shape)
+
+
+def is_float_dtype(dt) -> bool:
+    """Whether ``dt`` (a NumPy dtype or anything np.dtype accepts) is floating or complex."""
+    return np.dtype(dt).kind in "fc"
 
 
 def dtype_of(x):

@@ -16,6 +16,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from ..ops.structural import is_float_dtype
+
 __all__ = ["check_grads", "check_jvp", "check_vjp", "check_vjp_against_jvp", "numerical_jvp",
            "assert_backends_agree", "to_numpy", "default_tolerance"]
 
@@ -58,10 +60,6 @@ def _backend_for(x):
     return backend_of(x)
 
 
-def _is_float(dt) -> bool:
-    return np.dtype(dt).kind in "fc"
-
-
 def _flatten(tree):
     from ..tree import flatten
     return flatten(tree)
@@ -76,7 +74,7 @@ def _as_float64(x):
     """``x`` as a float64 array on its own backend (float32 where the backend has no float64)."""
     b = _backend_for(x)
     a = to_numpy(x)
-    if not _is_float(a.dtype):
+    if not is_float_dtype(a.dtype):
         raise TypeError(f"check_grads differentiates with respect to every argument, but one has dtype "
                         f"{a.dtype}; close over non-floating arguments (functools.partial or a lambda).")
     try:
@@ -107,7 +105,7 @@ def _inner(xs: Sequence, ys: Sequence) -> float:
 
 def _float_out_leaves(out):
     leaves, spec = _flatten(out)
-    return leaves, spec, [i for i, o in enumerate(leaves) if _is_float(to_numpy(o).dtype)]
+    return leaves, spec, [i for i, o in enumerate(leaves) if is_float_dtype(to_numpy(o).dtype)]
 
 
 def _default_eps(leaves) -> float:
