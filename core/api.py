@@ -459,8 +459,8 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
             rows = [ops.concatenate([p[j] for p in parts], 0) for j in range(len(leaves))]
         if len(rows) == 1 and len(outs) == 1 and spec.num_leaves == 1:
             # one input, one output: the Jacobian is the pulled-back rows, reshaped
-            jac = ops.reshape(rows[0], shapes[0] + avals[0].shape)
-            jac = unflatten(out_spec, [jac if single else (jac,)])
+            jac = unflatten(spec, [ops.reshape(rows[0], shapes[0] + avals[0].shape)])  # the input's container
+            jac = unflatten(out_spec, [jac[0] if single else tuple(jac)])
             return (jac, aux) if has_aux else jac
         blocks = [_split_rows(r, sizes, shapes) for r in rows]  # [input][output]
         per_out = [unflatten(spec, [blocks[j][i] for j in range(len(leaves))]) for i in range(len(outs))]

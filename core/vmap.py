@@ -209,7 +209,7 @@ def _batch_size(leaves, dims, args, spec) -> int:
         if not isinstance(d, int):
             raise TransformError(f"vmap: in_dims entries must be ints or None, got {d!r}.")
         try:
-            if x.__class__ in (int, float, bool, complex):
+            if isinstance(x, (int, float, bool, complex)):     # NumPy's float64 subclasses float
                 raise TypeError
             shape = get_aval(x).shape
         except TypeError:

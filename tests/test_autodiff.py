@@ -169,6 +169,29 @@ def test_jacobian_shapes_and_pytree_outputs(backend):
         close(j["b"][1], np.zeros(2))
 
 
+def test_jacobians_keep_a_one_array_container(backend):
+    # one array inside a dict or tuple: the Jacobian keeps that container (jacrev's one-input path)
+    x = rand(3)
+    for jac in (pf.jacrev, pf.jacfwd):
+        j = jac(lambda d: pnp.sin(d["a"]))({"a": x})
+        assert set(j) == {"a"}
+        close(j["a"], np.diag(np.cos(to_numpy(x))))
+        j = jac(lambda t: pnp.sin(t[0]))((x,))
+        assert isinstance(j, tuple) and len(j) == 1
+        j = jac(lambda d: pnp.sin(d["a"]), argnums=(0,))({"a": x})
+        assert isinstance(j, tuple) and set(j[0]) == {"a"}
+    h = pf.hessian(lambda d: (d["a"] ** 3).sum())({"a": x})
+    close(h["a"]["a"], np.diag(6 * to_numpy(x)))
+
+
+def test_python_float_primal_broadcast(backend):
+    # a Python-float primal and tangent meeting an array: the broadcast kernel gets a Python scalar
+    out, t = pf.jvp(lambda x: x + pnp.ones(3), (3.0,), (1.0,))
+    close(out, [4.0, 4.0, 4.0])
+    close(t, [1.0, 1.0, 1.0])
+    close(pf.linearize(lambda x: x + pnp.ones(3), 3.0)[1](1.0), [1.0, 1.0, 1.0])
+
+
 @pytest.mark.parametrize("chunk", [1, 2, 4, None])
 def test_jacrev_chunk_size(backend, chunk):
     x = rand(5)

@@ -79,6 +79,8 @@ def test_in_dims_structure_mismatch_shows_both():
 def test_int_in_dim_for_non_array():
     with pytest.raises(pf.TransformError, match=r"not an array.*None"):
         pf.vmap(lambda a, s: a * s)(x3(), 2.0)
+    with pytest.raises(pf.TransformError, match=r"not an array.*None"):   # NumPy's float64 is a float too
+        pf.vmap(lambda a, s: a * s)(x3(), np.float64(2.0))
 
 
 def test_batch_sizes_differ():

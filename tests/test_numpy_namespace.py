@@ -239,3 +239,15 @@ def test_advanced_index_placement_with_ellipsis(index):
     i = np.array([2, 0])
     idx = index(i)
     np.testing.assert_array_equal(pf.jit(lambda v: v[idx])(x), x[idx])
+
+
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_full_casts_like_numpy(shape):
+    # on the NumPy backend a fill value the dtype cannot hold is cast as NumPy's full() casts it,
+    # for 0-d results too (torch refuses such a cast with an error of its own)
+    with np.errstate(invalid="ignore"):
+        want = np.full(shape, float("inf"), dtype=np.int64)
+        with pf.use_backend("numpy"):
+            got = pnp.full(shape, float("inf"), dtype="int64")
+    assert isinstance(got, np.ndarray) and got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)

@@ -93,6 +93,8 @@ def make_kernels(backend, xp):
         return xp.power(x, y) if y >= 0 else xp.power(x, float(y)).astype(x.dtype)
 
     def broadcast_in_dim(x, *, shape, broadcast_dimensions):
+        if x.__class__ in (int, float, bool, complex):     # a Python scalar operand
+            x = xp.asarray(x)
         src = [x.shape[broadcast_dimensions.index(i)] if i in broadcast_dimensions else 1 for i in range(len(shape))]
         if math.prod(shape) <= 4096:
             # small results are written out: that is cheaper than broadcast_to's view
@@ -106,7 +108,7 @@ def make_kernels(backend, xp):
         if not shape:       # a 0-d array (grad's seed, scalar operands): array() is 4x cheaper than full()
             try:
                 return xp.array(fill_value, dtype=dtype)
-            except ValueError:    # e.g. NaN into an integer dtype, which full() casts
+            except (ValueError, OverflowError, TypeError):    # e.g. NaN or inf into an integer dtype, which full() casts
                 pass
         return xp.full(shape, fill_value, dtype=dtype)
 

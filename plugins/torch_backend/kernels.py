@@ -329,8 +329,6 @@ def _dot_general(x, y, *, dimension_numbers):
 
 
 def _broadcast_in_dim(x, *, shape, broadcast_dimensions):
-    if x.__class__ in _SCALAR_SET:
-        raise TypeError("broadcast_in_dim: the operand must be a tensor")
     xs = x.shape
     inter = [1] * len(shape)
     for i, d in enumerate(broadcast_dimensions):
@@ -414,6 +412,11 @@ def make_kernels(backend):
     B = lambda name, fn, swap=None: _binary(name, fn, swap=swap, check_devices=check,  # noqa: E731
                                             default_device=device)
 
+    def broadcast_in_dim(x, *, shape, broadcast_dimensions):
+        if x.__class__ in _SCALAR_SET:       # a Python scalar (e.g. a Python-float primal under jvp)
+            x = _as_tensor(x, None, device)
+        return _broadcast_in_dim(x, shape=shape, broadcast_dimensions=broadcast_dimensions)
+
     def full_like(like, *, fill_value, shape, dtype):
         dev = like.device if like.__class__ not in _SCALAR_SET else device
         return torch.full(shape, fill_value, dtype=NP_TO_TORCH[dtype], device=dev)
@@ -485,7 +488,7 @@ def make_kernels(backend):
         "full_like": full_like,
         "iota": iota,
         "eye": eye,
-        "broadcast_in_dim": _broadcast_in_dim,
+        "broadcast_in_dim": broadcast_in_dim,
         "reshape": lambda x, *, new_sizes: torch.reshape(x, new_sizes),
         "transpose": lambda x, *, permutation: torch.permute(x, permutation),
         "squeeze": lambda x, *, dimensions: torch.squeeze(x, dimensions),
