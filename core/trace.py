@@ -373,11 +373,14 @@ class Tracer:
                 _backends_mod()
             if not _native_seen[0]:
                 return None
-        base = base_value(self)
-        if not isinstance(base, Tracer):      # the concrete array underneath names the backend
-            b = _type_owner_get(base.__class__)
+        # the concrete array under this tracer's chain names the backend (one dict lookup a level)
+        name, v = self._wraps, self
+        while name is not None:
+            v = getattr(v, name)
+            b = _type_owner_get(v.__class__, None)
             if b is not None and b is not _UNKNOWN:
                 return b if b.native_methods else None
+            name = getattr(v.__class__, "_wraps", None)
         t = self._trace
         cached = t.__dict__.get("_native_backend", _NOT_SET)   # one answer per trace: all its
         if cached is not _NOT_SET:                              # values live on one backend
