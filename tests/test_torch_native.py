@@ -184,3 +184,20 @@ def test_tensor_attributes_under_transforms():
         assert dev == torch.device("cpu") and nested is False and rg is False and dtype == torch.float32
     with pytest.raises(AttributeError):
         pf.grad(lambda x: (x.device, pnp.sum(x))[1])(np.ones(3))
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_erf_and_exact_gelu_match_torch(dt):
+    # exact GELU (nn.GELU's default) is built on the erf primitive: values, grads, hessians, vmap
+    x = torch.linspace(-3.0, 3.0, 13, dtype=torch.float64)
+    for f in (lambda x: torch.erf(x).sum(), lambda x: x.erf().sum(), lambda x: torch.special.erf(x).sum(),
+              lambda x: torch.erfc(x).sum(), lambda x: F.gelu(x).sum(), lambda x: F.gelu(x, approximate="none").sum(),
+              lambda x: torch.nn.GELU()(x).sum()):
+        xd = x.to(dt)
+        close(pf.vmap(lambda v: f(v[None]))(xd), tf.vmap(lambda v: f(v[None]))(xd), dt)
+        same_grad(f, x, dt)
+        close(pf.hessian(f)(xd), tf.hessian(f)(xd), dt)
+    ints = torch.arange(-2, 3)
+    assert pf.vmap(torch.erf)(ints).dtype == torch.erf(ints).dtype == torch.float32
+    with pytest.raises(ValueError, match="approximate"):
+        pf.grad(lambda x: F.gelu(x, approximate="exact").sum())(x)

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import math
+
 import numpy as np
 
 from .. import ops
@@ -432,6 +434,13 @@ def _dot_make(rng, dtype):
 
 
 # ---------------------------------------------------------------- the table
+_erf_by_element = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf_ref(x):
+    return np.asarray(_erf_by_element(x), dtype=np.asarray(x).dtype)
+
+
 def _u(name, ref, domain="normal", dtypes=FLOATS, diff=True, **kw):
     prim = getattr(ops, name)
     return OpCase(name, lambda x, _p=prim: _p(x), lambda x: np.asarray(ref(x)), kw.pop("make", _unary_make(domain)),
@@ -500,7 +509,7 @@ OP_CASES: list[OpCase] = [
     # transcendental
     _u("exp", np.exp), _u("log", np.log, "positive"), _u("log1p", np.log1p, "positive"),
     _u("expm1", np.expm1), _u("sin", np.sin), _u("cos", np.cos), _u("tan", np.tan, "tan"),
-    _u("tanh", np.tanh), _u("logistic", _logistic), _u("sqrt", np.sqrt, "positive"),
+    _u("tanh", np.tanh), _u("erf", _erf_ref), _u("logistic", _logistic), _u("sqrt", np.sqrt, "positive"),
     _u("rsqrt", _rsqrt, "positive"), _u("asin", np.arcsin, "unit"), _u("acos", np.arccos, "unit"),
     _u("atan", np.arctan), _u("sinh", np.sinh), _u("cosh", np.cosh),
     _u("abs", np.abs, "away0", dtypes=NUMERIC),

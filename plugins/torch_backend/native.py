@@ -211,14 +211,27 @@ def mish(input, inplace=False):
     return pnp.multiply(input, pnp.tanh(softplus(input)))
 
 
+def erf(input, *, out=None):
+    _no_out(out, "erf")
+    x = pnp.asarray(input) if isinstance(input, (int, float)) else input
+    dt = _float_of(x)
+    return ops.erf(x if to_np_dtype(x.dtype) == dt else pnp.astype(x, dt))   # ints: torch's float32
+
+
+def erfc(input, *, out=None):
+    _no_out(out, "erfc")
+    return pnp.subtract(1.0, erf(input))
+
+
 def gelu(input, approximate="none"):
     if approximate == "tanh":
         c = math.sqrt(2.0 / math.pi)
         inner = pnp.multiply(pnp.add(input, pnp.multiply(pnp.power(input, 3), 0.044715)), c)
         return pnp.multiply(pnp.multiply(input, 0.5), pnp.add(pnp.tanh(inner), 1.0))
-    raise NotImplementedError(
-        "torch.nn.functional.gelu with approximate='none' needs erf, which polyfunc has no primitive for; "
-        "use gelu(x, approximate='tanh') (nn.GELU(approximate='tanh')) inside polyfunc transforms.")
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    # the exact form: x * Phi(x) = x/2 * (1 + erf(x / sqrt(2)))
+    return pnp.multiply(pnp.multiply(input, 0.5), pnp.add(erf(pnp.multiply(input, 1 / math.sqrt(2.0))), 1.0))
 
 
 def tanhshrink(input):
@@ -1381,7 +1394,7 @@ def _table():
         "acosh": P.arccosh, "arccosh": P.arccosh, "atanh": P.arctanh, "arctanh": P.arctanh,
         "reciprocal": P.reciprocal, "isnan": P.isnan, "isinf": P.isinf, "isfinite": P.isfinite,
         "logical_not": P.logical_not, "bitwise_not": P.invert, "deg2rad": P.deg2rad, "rad2deg": P.rad2deg,
-        "positive": P.positive,
+        "positive": P.positive, "erf": erf, "erfc": erfc,
     }
     binary_same = {
         "multiply": P.multiply, "true_divide": P.true_divide, "floor_divide": P.floor_divide,
@@ -1472,7 +1485,7 @@ def _table():
     }
     special = {"expit": sigmoid, "logit": lambda x, eps=None: P.log(P.true_divide(x, P.subtract(1, x))),
                "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "xlogy": xlogy,
-               "exp2": P.exp2, "expm1": P.expm1, "log1p": P.log1p}
+               "exp2": P.exp2, "expm1": P.expm1, "log1p": P.log1p, "erf": erf, "erfc": erfc}
     linalg = {"vector_norm": vector_norm, "matmul": matmul,
               "norm": lambda x, ord=None, dim=None, keepdim=False, *, dtype=None: P.linalg.norm(
                   x, ord=ord, axis=_axis(dim), keepdims=keepdim)}
