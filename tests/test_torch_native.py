@@ -201,3 +201,33 @@ def test_erf_and_exact_gelu_match_torch(dt):
     assert pf.vmap(torch.erf)(ints).dtype == torch.erf(ints).dtype == torch.float32
     with pytest.raises(ValueError, match="approximate"):
         pf.grad(lambda x: F.gelu(x, approximate="exact").sum())(x)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_scaled_dot_product_attention_and_rms_norm(dt):
+    g = torch.Generator().manual_seed(0)
+    q = torch.randn(2, 4, 5, 8, generator=g, dtype=torch.float64)
+    k = torch.randn(2, 4, 6, 8, generator=g, dtype=torch.float64)
+    v = torch.randn(2, 4, 6, 3, generator=g, dtype=torch.float64)
+    bool_mask = torch.rand(5, 6, generator=g) > 0.3
+    bool_mask[:, 0] = True
+    float_mask = torch.randn(5, 6, generator=g, dtype=torch.float64)
+    for kw in ({}, {"is_causal": True}, {"attn_mask": bool_mask}, {"attn_mask": float_mask.to(dt)}, {"scale": 0.3}):
+        def f(q, k, v, kw=kw):
+            return F.scaled_dot_product_attention(q, k, v, **kw).pow(2).sum()
+        args = [a.to(dt) for a in (q, k, v)]
+        for got, want in zip(pf.grad(f, argnums=(0, 1, 2))(*args), tf.grad(f, argnums=(0, 1, 2))(*args)):
+            close(got, want, dt)
+        close(pf.vmap(f)(*args), tf.vmap(f)(*args), dt)
+    kg, vg = k[:, :2].to(dt), v[:, :2].to(dt)            # grouped-query attention: 4 query heads, 2 kv heads
+    f = lambda q, k, v: F.scaled_dot_product_attention(q, k, v, enable_gqa=True).pow(2).sum()  # noqa: E731
+    for got, want in zip(pf.grad(f, argnums=(0, 1, 2))(q.to(dt), kg, vg), tf.grad(f, argnums=(0, 1, 2))(q.to(dt), kg, vg)):
+        close(got, want, dt)
+    with pytest.raises(NotImplementedError, match="dropout_p"):
+        pf.grad(lambda q: F.scaled_dot_product_attention(q, k, v, dropout_p=0.1).sum())(q)
+    x, w = torch.randn(3, 4, 6, generator=g, dtype=dt), torch.randn(6, generator=g, dtype=dt)
+    norm = torch.nn.RMSNorm(6, dtype=dt)
+    for fn in (lambda x: F.rms_norm(x, (6,), w).pow(2).sum(), lambda x: F.rms_norm(x, (4, 6)).sum(),
+               lambda x: norm(x).pow(3).sum()):
+        same_grad(fn, x, dt)
+        close(pf.vmap(fn)(x), tf.vmap(fn)(x), dt)

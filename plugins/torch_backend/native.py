@@ -1285,6 +1285,38 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 # ------------------------------------------------------------------ masks and new tensors
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    k = len(tuple(normalized_shape)) if not isinstance(normalized_shape, int) else 1
+    if eps is None:
+        eps = float(np.finfo(to_np_dtype(input.dtype)).eps)     # torch's default: the dtype's epsilon
+    ms = pnp.mean(pnp.multiply(input, input), axis=tuple(range(-k, 0)), keepdims=True)
+    out = pnp.multiply(input, pnp.true_divide(1, pnp.sqrt(pnp.add(ms, eps))))
+    return out if weight is None else pnp.multiply(out, weight)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    if dropout_p:
+        raise NotImplementedError("scaled_dot_product_attention with dropout_p > 0 draws random numbers torch "
+                                  "does not route through polyfunc; pass dropout_p=0.0 (e.g. in eval mode).")
+    qs, ks = tuple(query.shape), tuple(key.shape)
+    if enable_gqa and len(qs) >= 3 and qs[-3] != ks[-3]:
+        rep = qs[-3] // ks[-3]          # grouped-query attention: each key/value head serves `rep` query heads
+        key, value = pnp.repeat(key, rep, axis=-3), pnp.repeat(value, rep, axis=-3)
+    s = scale if scale is not None else 1.0 / math.sqrt(qs[-1])
+    scores = pnp.multiply(pnp.matmul(query, pnp.swapaxes(key, -1, -2)), s)
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("scaled_dot_product_attention: give attn_mask or is_causal=True, not both")
+        attn_mask = pnp.tril(pnp.full_like(scores, True, dtype=bool)[..., :, :])
+    if attn_mask is not None:
+        if to_np_dtype(attn_mask.dtype) == np.dtype(bool):
+            scores = pnp.where(attn_mask, scores, float("-inf"))
+        else:
+            scores = pnp.add(scores, attn_mask)
+    return pnp.matmul(softmax(scores, dim=-1), value)
+
+
 def masked_fill(input, mask, value):
     v = pnp.full_like(input, value) if isinstance(value, (int, float, bool)) else \
         pnp.astype(value, to_np_dtype(input.dtype))
@@ -1473,7 +1505,8 @@ def _table():
         "elu": elu, "selu": selu, "celu": celu, "gelu": gelu, "silu": silu, "mish": mish,
         "softplus": softplus, "logsigmoid": logsigmoid, "tanhshrink": tanhshrink, "softsign": softsign,
         "sigmoid": sigmoid, "tanh": P.tanh, "softmax": softmax, "log_softmax": log_softmax,
-        "dropout": dropout, "layer_norm": layer_norm, "batch_norm": batch_norm, "group_norm": group_norm,
+        "dropout": dropout, "layer_norm": layer_norm, "rms_norm": rms_norm,
+        "scaled_dot_product_attention": scaled_dot_product_attention, "batch_norm": batch_norm, "group_norm": group_norm,
         "embedding": embedding, "one_hot": one_hot, "normalize": normalize,
         "cosine_similarity": cosine_similarity, "mse_loss": mse_loss, "l1_loss": l1_loss,
         "smooth_l1_loss": smooth_l1_loss, "huber_loss": huber_loss,
