@@ -281,3 +281,14 @@ def test_native_numpy_code_under_grad():
 def test_native_numpy_function_without_mapping_is_named():
     with pytest.raises(NotImplementedError, match="fft"):
         pf.grad(lambda x: np.fft.fft(x).real.sum())(np.ones(4))
+
+
+def test_sort_gradients(backend):
+    # sort is take_along_axis of argsort: each output's gradient lands on the input it came from
+    x = rand(3, 5)
+    for f in (lambda x: pnp.sort(x), lambda x: pnp.sort(x, axis=0), lambda x: pnp.sort(x, axis=None)[::2]):
+        check_grads(f, (x,), order=2)
+        close(pf.vmap(f)(pnp.stack([x, -x])), pnp.stack([f(x), f(-x)]))
+    g = pf.grad(lambda x: (pnp.sort(x) * pnp.arange(5.0)).sum())(x)
+    ranks = np.argsort(np.argsort(to_numpy(x), axis=1), axis=1)
+    close(g, ranks.astype(float))

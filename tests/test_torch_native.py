@@ -231,3 +231,22 @@ def test_scaled_dot_product_attention_and_rms_norm(dt):
                lambda x: norm(x).pow(3).sum()):
         same_grad(fn, x, dt)
         close(pf.vmap(fn)(x), tf.vmap(fn)(x), dt)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_sort_argsort_topk_match_torch(dt):
+    g = torch.Generator().manual_seed(1)
+    x, w = torch.randn(4, 6, generator=g, dtype=dt), torch.randn(4, 6, generator=g, dtype=dt)
+    x3 = torch.randn(3, 4, 6, generator=g, dtype=dt)
+    fs = [lambda x: (torch.sort(x).values * w).sum(), lambda x: (torch.sort(x, dim=0, descending=True)[0] * w).sum(),
+          lambda x: (x.sort(dim=1)[0] * w).sum(), lambda x: (torch.topk(x, 3).values * w[:, :3]).sum(),
+          lambda x: (torch.topk(x, 2, dim=0, largest=False)[0] * w[:2]).sum(), lambda x: (torch.msort(x) * w).sum(),
+          lambda x: (x.topk(3, dim=1).values ** 2).sum(), lambda x: (x * torch.argsort(x, dim=1).to(dt)).sum()]
+    for f in fs:
+        same_grad(f, x, dt)
+        close(pf.vmap(f)(x3), tf.vmap(f)(x3), dt)
+    got, want = pf.vmap(lambda r: torch.topk(r, 2))(x), torch.topk(x, 2)
+    assert torch.equal(got.indices, want.indices)
+    close(got.values, want.values, dt)
+    with pytest.raises(RuntimeError, match="topk"):
+        pf.vmap(lambda r: torch.topk(r, 7))(x)

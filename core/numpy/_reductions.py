@@ -12,7 +12,8 @@ from ._axes import norm_axes, norm_axis, prod as _prod
 from ._dtypes import (bool_, canonical_dtype, check_kind, convert, float16, float32, float64, int64, to_array,
                       uint64)
 
-__all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "cumsum",
+__all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "argsort", "sort",
+           "cumsum",
            "all", "any", "count_nonzero", "nanmax", "nanmin", "ptp"]
 
 
@@ -189,6 +190,37 @@ def argmax(a, axis=None, keepdims=False):
 def argmin(a, axis=None, keepdims=False):
     """Index of the minimum along ``axis`` (of the flattened array if None); the first one on ties."""
     return _arg("argmin", ops.argmin, a, axis, keepdims)
+
+
+def _sort_axis(name, a, axis):
+    a = to_array(a)
+    av = get_aval(a)
+    if av.dtype.kind == "c":
+        raise TypeError(f"{name}: complex arrays are not supported")
+    if axis is None:                       # NumPy: sort the flattened array
+        return ops.reshape(a, (av.size,)), 0
+    if not av.shape:
+        raise ShapeError(f"{name}: a 0-d array has no axis to sort along; pass axis=None")
+    return a, norm_axis(name, axis, av.shape)
+
+
+def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """Indices that sort ``a`` along ``axis`` (of the flattened array if None).  Always stable:
+    equal elements keep their order, whatever ``kind`` asks for."""
+    if order is not None:
+        raise TypeError("argsort: order= (structured arrays) is not supported")
+    a, ax = _sort_axis("argsort", a, axis)
+    return ops.argsort(a, ax)
+
+
+def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """``a`` sorted along ``axis`` (of the flattened array if None); differentiable: the
+    gradient of each output element flows to the input element it came from."""
+    if order is not None:
+        raise TypeError("sort: order= (structured arrays) is not supported")
+    a, ax = _sort_axis("sort", a, axis)
+    from ._indexing import take_along_axis
+    return take_along_axis(a, ops.argsort(a, ax), ax)
 
 
 def cumsum(a, axis=None, dtype=None):

@@ -10,7 +10,8 @@ from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR,
 from ..trace import ShapedArray
 from .structural import (broadcast_in_dim, linear_jvp, broadcast_to, dtype_of, eye_like, full_like, reshape, shape_of, transpose)
 
-__all__ = ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin", "cumsum", "reduce_prims"]
+__all__ = ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin", "argsort", "cumsum",
+           "reduce_prims"]
 
 
 def _check_axes(name, x, axes):
@@ -135,6 +136,25 @@ def _arg(name):
 
 argmax_p, argmax = _arg("argmax")
 argmin_p, argmin = _arg("argmin")
+
+# ------------------------------------------------------------------ argsort
+# The permutation that sorts along ``axis`` (stable: ties keep their order).  Sorting
+# itself is take_along_axis of it, so values are differentiated through gather.
+argsort_p = Primitive("argsort")
+
+
+def argsort(x, axis, descending=False, index_dtype=np.int64):
+    return argsort_p.bind(x, axis=axis, descending=bool(descending), index_dtype=np.dtype(index_dtype))
+
+
+def _argsort_ae(x, *, axis, descending, index_dtype):
+    _check_axes("argsort", x, (axis,))
+    return ShapedArray(x.shape, index_dtype)
+
+
+AE[argsort_p] = _argsort_ae
+JR[argsort_p] = lambda pr, t, **kw: (argsort_p.bind(pr[0], **kw), None)
+BR[argsort_p] = lambda v, d, *, axis, **kw: (argsort_p.bind(v[0], axis=axis + (axis >= d[0]), **kw), d[0])
 
 # ------------------------------------------------------------------ cumsum
 cumsum_p = Primitive("cumsum")

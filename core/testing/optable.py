@@ -411,6 +411,20 @@ def _arg_make(rng, dtype):
             for s, a, idt in cfgs]
 
 
+def _argsort_make(rng, dtype):
+    cfgs = [((5,), 0, False), ((5,), 0, True), ((2, 4), 1, False), ((3, 2), 0, True), ((2, 3, 2), 1, False)]
+    dom = "small" if dtype.kind in "iu" else "normal"      # small integers: ties, which must stay in order
+    return [Sample((_vals(rng, s, dtype, dom),), dict(axis=a, descending=de, index_dtype=I64),
+                   label=f"{s}@{a}{'d' if de else ''}") for s, a, de in cfgs]
+
+
+def _argsort_ref(x, *, axis, descending, index_dtype):
+    """Stable argsort by Python's sorted (ties keep their order), row by row: independent of the kernels."""
+    def row(r):
+        return np.array(sorted(range(len(r)), key=lambda i: -float(r[i]) if descending else float(r[i])))
+    return np.apply_along_axis(row, axis, np.asarray(x)).astype(index_dtype)
+
+
 def _cumsum_make(rng, dtype):
     cfgs = [((4,), 0, False), ((4,), 0, True), ((2, 3), 1, False), ((2, 3), 0, True)]
     return [Sample((_vals(rng, s, dtype),), dict(axis=a, reverse=r), label=f"{s}@{a}{'r' if r else ''}")
@@ -543,6 +557,7 @@ OP_CASES: list[OpCase] = [
         index_dtype), _arg_make, dtypes=ALL_DTYPES, diff=()),
     _p("argmin", lambda x, **p: ops.argmin(x, **p), lambda x, *, axis, index_dtype: np.argmin(x, axis=axis).astype(
         index_dtype), _arg_make, dtypes=ALL_DTYPES, diff=()),
+    _p("argsort", lambda x, **p: ops.argsort(x, **p), _argsort_ref, _argsort_make, dtypes=NUMERIC, diff=()),
     _p("cumsum", lambda x, **p: ops.cumsum(x, **p), _cumsum_ref, _cumsum_make, dtypes=NUMERIC),
     _p("dot_general", lambda x, y, **p: ops.dot_general(x, y, **p), _dot_general_ref, _dot_make, dtypes=NUMERIC,
        diff=(0, 1), tol={F32: (1e-5, 1e-5)}),
@@ -645,6 +660,8 @@ NUMPY_CASES: list[NumpyCase] = [
     *[_nc(n, RED_SHAPES, FLOATS, RED_KW) for n in ["mean", "var", "std"]],
     _nc("var", RED_SHAPES[:1], FLOATS, [{"ddof": 1}, {"axis": 0, "ddof": 1, "keepdims": True}]),
     *[_nc(n, RED_SHAPES, NUMERIC, ARG_KW) for n in ["argmax", "argmin"]],
+    *[_nc(n, RED_SHAPES, NUMERIC, [{"kind": "stable"}, {"axis": 0, "kind": "stable"},
+                                    {"axis": None, "kind": "stable"}]) for n in ["sort", "argsort"]],
     _nc("cumsum", RED_SHAPES, NUMERIC, [{}, {"axis": 0}, {"axis": -1}]),
     # linear algebra
     _nc("matmul", [((2, 3), (3, 4)), ((3,), (3, 2)), ((2, 2, 3), (3, 2)), ((2, 3), (3,))], NUMERIC, domain="small"),

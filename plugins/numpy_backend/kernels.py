@@ -131,6 +131,14 @@ def make_kernels(backend, xp):
     def erf(x):
         return erf_impl(x)
 
+    def argsort(x, *, axis, descending, index_dtype):
+        if not descending:
+            return xp.argsort(x, axis=axis, kind="stable").astype(index_dtype, copy=False)
+        # stable descending: sort the reversed array ascending, reverse back, and map the indices
+        n = x.shape[axis]
+        r = xp.flip(xp.argsort(xp.flip(x, axis), axis=axis, kind="stable"), axis)
+        return (n - 1 - r).astype(index_dtype, copy=False)
+
     def floats(dtype):
         return dtype if dtype in (xp.float32, xp.float64) else None
 
@@ -160,7 +168,7 @@ def make_kernels(backend, xp):
         "select": xp.where,
         "integer_pow": integer_pow,
         "convert_element_type": lambda x, *, new_dtype: xp.asarray(x).astype(new_dtype),
-        "full_like": full_like,
+        "full_like": full_like, "argsort": argsort,
         "iota": iota,
         "eye": lambda like, *, shape, offset, dtype: xp.eye(shape[0], shape[1], k=offset, dtype=dtype),
         "broadcast_in_dim": broadcast_in_dim,

@@ -417,6 +417,9 @@ def make_kernels(backend):
             x = _as_tensor(x, None, device)
         return _broadcast_in_dim(x, shape=shape, broadcast_dimensions=broadcast_dimensions)
 
+    def argsort(x, *, axis, descending, index_dtype):
+        return torch.argsort(x, dim=axis, descending=descending, stable=True).to(NP_TO_TORCH[index_dtype])
+
     def full_like(like, *, fill_value, shape, dtype):
         dev = like.device if like.__class__ not in _SCALAR_SET else device
         return torch.full(shape, fill_value, dtype=NP_TO_TORCH[dtype], device=dev)
@@ -485,7 +488,7 @@ def make_kernels(backend):
         "integer_pow": _integer_pow,
         "convert_element_type": _convert,
         # creation and shape
-        "full_like": full_like,
+        "full_like": full_like, "argsort": argsort,
         "iota": iota,
         "eye": eye,
         "broadcast_in_dim": broadcast_in_dim,

@@ -381,6 +381,38 @@ def _extremum(name, pair, arg):
     return f
 
 
+def _sort_idx(input, dim, descending):
+    x = pnp.asarray(input) if isinstance(input, (int, float)) else input
+    return x, ops.argsort(x, _norm_dim(dim, _ndim(x)), descending)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return _sort_idx(input, dim, descending)[1]
+
+
+def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+    _no_out(out, "sort")
+    x, idx = _sort_idx(input, dim, descending)
+    # values read at the returned indices: each gradient flows to the element that landed there
+    return _values_indices(pnp.take_along_axis(x, idx, axis=dim), idx)
+
+
+def msort(input):
+    return sort(input, dim=0).values
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    _no_out(out, "topk")
+    x, idx = _sort_idx(input, dim, largest)
+    d = _norm_dim(dim, _ndim(x))
+    n = x.shape[d] if _ndim(x) else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: k={k} is out of range for dimension {dim} of size {n}")
+    if k != n:
+        idx = idx[(slice(None),) * d + (slice(0, k),)]
+    return _values_indices(pnp.take_along_axis(x, idx, axis=d), idx)
+
+
 t_max = _extremum("max", "maximum", "argmax")
 t_min = _extremum("min", "minimum", "argmin")
 
@@ -1458,6 +1490,7 @@ def _table():
         "clamp_min": clamp_min, "clamp_max": clamp_max, "addmm": addmm,
         "sum": t_sum, "mean": t_mean, "prod": t_prod, "var": t_var, "std": t_std, "amax": amax, "amin": amin,
         "max": t_max, "min": t_min, "argmax": argmax, "argmin": argmin, "cumsum": cumsum,
+        "sort": sort, "argsort": argsort, "msort": msort, "topk": topk,
         "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "norm": norm,
         "all": t_all, "any": t_any,
         "matmul": matmul, "dot": dot, "tensordot": tensordot,
