@@ -250,3 +250,47 @@ def test_sort_argsort_topk_match_torch(dt):
     close(got.values, want.values, dt)
     with pytest.raises(RuntimeError, match="topk"):
         pf.vmap(lambda r: torch.topk(r, 7))(x)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: torch.nn.LSTM(3, 4, batch_first=True), lambda: torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True),
+    lambda: torch.nn.LSTM(3, 5, proj_size=2, batch_first=True), lambda: torch.nn.LSTM(3, 4, bias=False),
+    lambda: torch.nn.GRU(3, 4, batch_first=True, num_layers=2), lambda: torch.nn.GRU(3, 4, bidirectional=True),
+    lambda: torch.nn.RNN(3, 4), lambda: torch.nn.RNN(3, 4, nonlinearity="relu", batch_first=True, bidirectional=True),
+], ids=["lstm", "lstm-2layer-bidir", "lstm-proj", "lstm-nobias", "gru-2layer", "gru-bidir", "rnn", "rnn-relu-bidir"])
+def test_recurrent_layers_match_torch(make):
+    from polyfunc_torch import functional_call
+    torch.manual_seed(0)
+    m = make().double()
+    p = {k: v.detach() for k, v in m.named_parameters()}
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+
+    def loss(p, x, call=functional_call):
+        out, h = call(m, p, (x,))
+        return out.pow(2).sum() + (h[0] if isinstance(h, tuple) else h).sum()
+    got, want = pf.grad(loss)(p, x), tf.grad(lambda p, x: loss(p, x, tf.functional_call))(p, x)
+    for k in p:
+        close(got[k], want[k], torch.float64)
+    # per-sample gradients: each sample is an unbatched sequence
+    per = pf.vmap(pf.grad(loss), in_dims=(None, 0))(p, x)
+    for i in range(2):
+        one = tf.grad(lambda p, x: loss(p, x, tf.functional_call))(p, x[i])
+        for k in p:
+            close(per[k][i], one[k], torch.float64)
+    h0 = torch.randn(m.num_layers * (2 if m.bidirectional else 1), 2, m.hidden_size, dtype=torch.float64)
+    if isinstance(m, torch.nn.LSTM):
+        if m.proj_size:
+            return
+        hx = (h0, torch.randn_like(h0))
+        f = lambda hx: m(x if m.batch_first else x.transpose(0, 1), hx)[0].pow(2).sum()  # noqa: E731
+        for got_h, want_h in zip(pf.grad(f)(hx), tf.grad(f)(hx)):
+            close(got_h, want_h, torch.float64)
+
+
+def test_recurrent_dropout_in_training_is_refused():
+    m = torch.nn.LSTM(3, 4, num_layers=2, dropout=0.5)
+    x = torch.randn(5, 2, 3)
+    with pytest.raises(NotImplementedError, match="dropout"):
+        pf.grad(lambda x: m(x)[0].sum())(x)
+    m.eval()
+    assert pf.grad(lambda x: m(x)[0].sum())(x).shape == x.shape

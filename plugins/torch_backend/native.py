@@ -1349,6 +1349,77 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return pnp.matmul(softmax(scores, dim=-1), value)
 
 
+# ------------------------------------------------------------------ recurrent layers
+# nn.LSTM / nn.GRU / nn.RNN call torch._VF.lstm / gru / rnn_tanh / rnn_relu with the flat weight
+# list; under a transform these run as an unrolled loop of matmuls and gates (torch's gate
+# order: LSTM i, f, g, o; GRU r, z, n), so every transform sees ordinary primitives.
+def _lstm_cell(g, h, c):
+    i, f, gg, o = pnp.split(g, 4, axis=-1)
+    c = pnp.add(pnp.multiply(ops.logistic(f), c), pnp.multiply(ops.logistic(i), pnp.tanh(gg)))
+    return pnp.multiply(ops.logistic(o), pnp.tanh(c)), c
+
+
+def _recurrent(kind, input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    if not isinstance(params, (list, tuple)):
+        raise NotImplementedError(f"torch.{kind} on packed sequences is not supported inside polyfunc transforms; "
+                                  f"pad the batch instead (torch.nn.utils.rnn.pad_packed_sequence).")
+    if dropout and train and num_layers > 1:
+        raise NotImplementedError(f"torch.{kind} with dropout between layers in training mode draws random numbers "
+                                  f"torch does not route through polyfunc; call .eval() or use dropout=0.")
+    lstm = kind == "lstm"
+    n_dir = 2 if bidirectional else 1
+    per = len(params) // (num_layers * n_dir)       # w_ih, w_hh[, b_ih, b_hh][, w_hr (LSTM projections)]
+    h0, c0 = (hx[0], hx[1]) if lstm else (hx, None)
+    x = pnp.swapaxes(input, 0, 1) if batch_first else input          # (time, batch, features)
+    steps = x.shape[0]
+    h_n, c_n = [], []
+    for layer in range(num_layers):
+        outs = []
+        for d in range(n_dir):
+            k = layer * n_dir + d
+            w = params[k * per:(k + 1) * per]
+            b_ih, b_hh = (w[2], w[3]) if has_biases else (None, None)
+            w_hr = w[-1] if per in (3, 5) else None
+            xi = pnp.matmul(x, pnp.transpose(w[0]))        # the input projection of every step at once
+            if b_ih is not None:
+                xi = pnp.add(xi, b_ih)
+            h, c = h0[k], (c0[k] if lstm else None)
+            ys = [None] * steps
+            for t in (range(steps) if d == 0 else range(steps - 1, -1, -1)):
+                gh = pnp.matmul(h, pnp.transpose(w[1]))
+                if b_hh is not None:
+                    gh = pnp.add(gh, b_hh)
+                if lstm:
+                    h, c = _lstm_cell(pnp.add(xi[t], gh), h, c)
+                    if w_hr is not None:
+                        h = pnp.matmul(h, pnp.transpose(w_hr))
+                elif kind == "gru":
+                    xr, xz, xn = pnp.split(xi[t], 3, axis=-1)
+                    hr, hz, hn = pnp.split(gh, 3, axis=-1)
+                    r, z = ops.logistic(pnp.add(xr, hr)), ops.logistic(pnp.add(xz, hz))
+                    n = pnp.tanh(pnp.add(xn, pnp.multiply(r, hn)))
+                    h = pnp.add(n, pnp.multiply(z, pnp.subtract(h, n)))         # (1 - z) n + z h
+                else:
+                    a = pnp.add(xi[t], gh)
+                    h = pnp.tanh(a) if kind == "rnn_tanh" else pnp.maximum(a, 0)
+                ys[t] = h
+            outs.append(pnp.stack(ys, axis=0))
+            h_n.append(h)
+            c_n.append(c)
+        x = outs[0] if n_dir == 1 else pnp.concatenate(outs, axis=-1)
+    out = pnp.swapaxes(x, 0, 1) if batch_first else x
+    if lstm:
+        return out, pnp.stack(h_n, axis=0), pnp.stack(c_n, axis=0)
+    return out, pnp.stack(h_n, axis=0)
+
+
+def _recurrent_fn(kind):
+    def f(*args):
+        return _recurrent(kind, *args)
+    f.__name__ = kind
+    return f
+
+
 def masked_fill(input, mask, value):
     v = pnp.full_like(input, value) if isinstance(value, (int, float, bool)) else \
         pnp.astype(value, to_np_dtype(input.dtype))
@@ -1506,6 +1577,7 @@ def _table():
         "rsub": rsub, "stack": stack, "cat": cat, "concat": cat, "concatenate": cat, "hstack": hstack,
         "vstack": vstack, "einsum": einsum, "var_mean": var_mean, "std_mean": std_mean,
         "masked_fill": masked_fill, "zeros_like": _like(0), "ones_like": _like(1), "full_like": full_like, "empty_like": _like(0),
+        **{kind: _recurrent_fn(kind) for kind in ("lstm", "gru", "rnn_tanh", "rnn_relu")},
     }
     tensor_only = {
         "view": view, "view_as": view_as, "reshape_as": view_as, "expand": expand, "expand_as": expand_as,
