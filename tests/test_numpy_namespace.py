@@ -251,3 +251,17 @@ def test_full_casts_like_numpy(shape):
             got = pnp.full(shape, float("inf"), dtype="int64")
     assert isinstance(got, np.ndarray) and got.shape == want.shape and got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("mode", ["edge", "reflect", "symmetric", "wrap"])
+@pytest.mark.parametrize("pw", [((1, 2), (3, 0)), ((4, 5), (7, 6)), 2])
+def test_pad_modes_match_numpy(backend, mode, pw):
+    x = np.arange(12.0).reshape(3, 4)
+    got = pnp.pad(pnp.asarray(x, backend=backend), pw, mode=mode)
+    np.testing.assert_array_equal(to_numpy(got), np.pad(x, pw, mode=mode))
+    # each padded copy sends its gradient back to the element it copies
+    g = pf.grad(lambda a: (pnp.pad(a, pw, mode=mode) ** 2).sum() / 2)(pnp.asarray(x, backend=backend))
+    src = np.pad(np.arange(12).reshape(3, 4), pw, mode=mode)
+    want = np.zeros(12)
+    np.add.at(want, src.ravel(), x.ravel()[src.ravel()])
+    np.testing.assert_allclose(to_numpy(g), want.reshape(3, 4))

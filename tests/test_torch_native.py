@@ -294,3 +294,37 @@ def test_recurrent_dropout_in_training_is_refused():
         pf.grad(lambda x: m(x)[0].sum())(x)
     m.eval()
     assert pf.grad(lambda x: m(x)[0].sum())(x).shape == x.shape
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_padding_modes_instance_norm_and_scatters_match_torch(dt):
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(2, 3, 5, 6, generator=g, dtype=dt)
+    w = torch.randn(2, 3, 8, 9, generator=g, dtype=dt)
+    for mode in ("reflect", "replicate", "circular", "constant"):
+        same_grad(lambda x: (F.pad(x, (1, 2, 3, 0), mode=mode) * w).sum(), x, dt)
+    conv = torch.nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect").to(dt)
+    same_grad(lambda x: conv(x).pow(2).sum(), x, dt)
+    with pytest.raises(RuntimeError, match="too large"):
+        pf.grad(lambda x: F.pad(x, (6, 0), mode="reflect").sum())(x)
+    for norm in (torch.nn.InstanceNorm2d(3), torch.nn.InstanceNorm2d(3, affine=True).to(dt)):
+        same_grad(lambda x: (norm(x) ** 3).sum(), x, dt)
+        close(pf.vmap(lambda x: (norm(x) ** 3).sum())(x), tf.vmap(lambda x: (norm(x) ** 3).sum())(x), dt)
+    tracked = torch.nn.InstanceNorm1d(3, track_running_stats=True).to(dt)
+    with pytest.raises(TypeError, match="track_running_stats"):
+        pf.grad(lambda x: tracked(x).sum())(x[:, :, 0])
+    x2, w2 = torch.randn(4, 5, generator=g, dtype=dt), torch.randn(4, 5, generator=g, dtype=dt)
+    i1 = torch.tensor([[0, 1, 1], [3, 3, 2], [4, 0, 0], [1, 2, 1]])
+    i0 = torch.tensor([[0, 1, 2, 0, 3], [3, 3, 1, 2, 0]])
+    cases = [(lambda x, s: (torch.scatter_add(x, 1, i1, s) * w2).sum(), (4, 3)),
+             (lambda x, s: (torch.scatter_add(x, 0, i0, s) * w2).sum(), (2, 5)),
+             (lambda x, s: (x.scatter_add(-1, i1, s) ** 2).sum(), (4, 3)),
+             (lambda x, s: (torch.index_add(x, 0, torch.tensor([0, 2, 2]), s, alpha=2.0) * w2).sum(), (3, 5)),
+             (lambda x, s: (x.index_add(1, torch.tensor([4, 0]), s) * w2).sum(), (4, 2)),
+             (lambda x, s: (torch.scatter(x, 1, torch.tensor([[0, 1], [2, 3], [4, 0], [1, 2]]), s) * w2).sum(), (4, 2))]
+    for f, shape in cases:
+        s = torch.randn(*shape, generator=g, dtype=dt)
+        for got, want in zip(pf.grad(f, argnums=(0, 1))(x2, s), tf.grad(f, argnums=(0, 1))(x2, s)):
+            close(got, want, dt)
+        xs = torch.stack([x2, 2 * x2])
+        close(pf.vmap(f, in_dims=(0, None))(xs, s), tf.vmap(f, in_dims=(0, None))(xs, s), dt)

@@ -419,10 +419,30 @@ def tril(m, k=0):
     return _tri_mask(m, k, True)
 
 
+def _pad_source(p, n, mode):
+    """The input position that padded position ``p`` (in input coordinates) copies."""
+    if mode == "edge":
+        return min(max(p, 0), n - 1)
+    if mode == "wrap":
+        return p % n
+    if mode == "reflect":                   # mirror without repeating the edge: period 2n - 2
+        if n == 1:
+            return 0
+        q = p % (2 * n - 2)
+        return q if q < n else 2 * n - 2 - q
+    q = p % (2 * n)                         # symmetric: mirror repeating the edge, period 2n
+    return q if q < n else 2 * n - 1 - q
+
+
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
 def pad(array, pad_width, mode="constant", constant_values=0):
-    """``array`` padded with ``constant_values`` (only mode='constant')."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only 'constant'")
+    """``array`` padded along each axis: with ``constant_values``, or with copies of its own
+    elements (modes 'edge', 'reflect', 'symmetric', 'wrap', as NumPy's), which are gathers
+    at fixed indices, so gradients add up at the elements copied."""
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use one of {_PAD_MODES}")
     a, av = _arr(array)
     check_kind(av.dtype, "pad")
     nd = len(av.shape)
@@ -434,6 +454,15 @@ def pad(array, pad_width, mode="constant", constant_values=0):
         cfg = pw * nd if len(pw) == 1 else pw
     if len(cfg) != nd or builtins.any(len(c) != 2 or min(c) < 0 for c in cfg):
         raise ShapeError(f"pad: pad_width {pad_width} does not fit an array of shape {av.shape}")
+    if mode != "constant":
+        from ._indexing import take
+        for ax, (lo, hi) in enumerate(cfg):
+            n = get_aval(a).shape[ax]
+            if (lo or hi) and n == 0:
+                raise ShapeError(f"pad: mode {mode!r} cannot pad axis {ax}, which has no elements")
+            if lo or hi:
+                a = take(a, [_pad_source(j - lo, n, mode) for j in range(lo + n + hi)], axis=ax)
+        return a
     value = constant_values
     if value.__class__ is float and av.dtype.kind in "biu":
         value = av.dtype.type(value).item()

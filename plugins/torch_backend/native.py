@@ -951,6 +951,18 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return out
 
 
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    if not use_input_stats:        # eval mode of a module that tracks running statistics
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    if running_mean is not None or running_var is not None:
+        raise TypeError("instance_norm with track_running_stats=True updates its running statistics in place "
+                        "in training mode, which a traced function cannot do; build the module with "
+                        "track_running_stats=False (the default), or call model.eval().")
+    # per sample and channel over the spatial dims: group norm with one channel per group
+    return group_norm(input, _shape(input)[1], weight, bias, eps)
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
     if max_norm is not None:
@@ -1160,19 +1172,28 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduction(loss, reduction)
 
 
+_TORCH_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
 def f_pad(input, pad, mode="constant", value=None):
-    if mode != "constant":
+    if mode not in _TORCH_PAD_MODES:
         raise NotImplementedError(f"torch.nn.functional.pad(mode={mode!r}) is not supported inside polyfunc "
-                                  f"transforms; only mode='constant'")
+                                  f"transforms; use one of {tuple(_TORCH_PAD_MODES)}")
     pad = list(pad)
     nd = _ndim(input)
+    shape = _shape(input)
     width = [(0, 0)] * nd
     for i in range(len(pad) // 2):
         lo, hi = pad[2 * i], pad[2 * i + 1]
         if lo < 0 or hi < 0:
             raise NotImplementedError("torch.nn.functional.pad with negative padding (cropping) is not supported "
                                       "inside polyfunc transforms; slice instead")
+        n = shape[nd - 1 - i]
+        if (mode == "reflect" and max(lo, hi) >= n) or (mode == "circular" and max(lo, hi) > n):
+            raise RuntimeError(f"pad: {mode} padding of ({lo}, {hi}) is too large for a dimension of size {n}")
         width[nd - 1 - i] = (lo, hi)
+    if mode != "constant":
+        return pnp.pad(input, width, mode=_TORCH_PAD_MODES[mode])
     return pnp.pad(input, width, constant_values=0 if value is None else value)
 
 
@@ -1420,6 +1441,45 @@ def _recurrent_fn(kind):
     return f
 
 
+def _scatter_index(input, dim, index):
+    """The advanced index that addresses ``input`` where torch.scatter* writes: ``index``
+    along ``dim``, and each position itself along the other axes."""
+    nd = _ndim(input)
+    d = _norm_dim(dim, nd)
+    ishape = _shape(index)
+    dev = _device_of(input)
+    return tuple(index if a == d else torch.arange(ishape[a], device=dev).reshape(
+        [-1 if b == a else 1 for b in range(nd)]) for a in range(nd)), ishape
+
+
+def _scatter_src(src, ishape, input):
+    if isinstance(src, (int, float, bool)):
+        return src
+    if _shape(src) != ishape:              # torch reads only the index-shaped corner of src
+        src = src[tuple(slice(0, n) for n in ishape)]
+    return src
+
+
+def scatter_add(input, dim, index, src):
+    idx, ishape = _scatter_index(input, dim, index)
+    return pnp.index_add(input, idx, _scatter_src(src, ishape, input))
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    if reduce is not None:
+        raise NotImplementedError(f"torch.scatter(reduce={reduce!r}) is not supported inside polyfunc transforms; "
+                                  f"use scatter_add, or scatter_reduce outside them")
+    idx, ishape = _scatter_index(input, dim, index)
+    # where an index repeats, torch keeps one of the writes (which one is unspecified); polyfunc their mean
+    return pnp.index_update(input, idx, _scatter_src(src if src is not None else value, ishape, input))
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    d = _norm_dim(dim, _ndim(input))
+    src = source if alpha == 1 else pnp.multiply(source, alpha)
+    return pnp.index_add(input, (slice(None),) * d + (index,), src)
+
+
 def masked_fill(input, mask, value):
     v = pnp.full_like(input, value) if isinstance(value, (int, float, bool)) else \
         pnp.astype(value, to_np_dtype(input.dtype))
@@ -1569,7 +1629,8 @@ def _table():
         "unsqueeze": unsqueeze, "transpose": transpose, "swapaxes": transpose, "swapdims": transpose,
         "permute": permute, "t": t, "movedim": movedim, "moveaxis": movedim, "where": _torch_where, "flip": flip,
         "roll": roll, "broadcast_to": broadcast_to, "tile": tile, "repeat_interleave": repeat_interleave,
-        "index_select": index_select, "gather": gather, "take_along_dim": take_along_dim, "narrow": narrow,
+        "index_select": index_select, "gather": gather, "scatter_add": scatter_add, "scatter": scatter,
+        "index_add": index_add, "take_along_dim": take_along_dim, "narrow": narrow,
         "split": split, "chunk": chunk, "unbind": unbind, "diagonal": diagonal, "diag": diag, "triu": triu,
         "tril": tril, "trace": P.trace, "detach": detach,
     })
@@ -1610,7 +1671,7 @@ def _table():
         "elu": elu, "selu": selu, "celu": celu, "gelu": gelu, "silu": silu, "mish": mish,
         "softplus": softplus, "logsigmoid": logsigmoid, "tanhshrink": tanhshrink, "softsign": softsign,
         "sigmoid": sigmoid, "tanh": P.tanh, "softmax": softmax, "log_softmax": log_softmax,
-        "dropout": dropout, "layer_norm": layer_norm, "rms_norm": rms_norm,
+        "dropout": dropout, "layer_norm": layer_norm, "rms_norm": rms_norm, "instance_norm": instance_norm,
         "scaled_dot_product_attention": scaled_dot_product_attention, "batch_norm": batch_norm, "group_norm": group_norm,
         "embedding": embedding, "one_hot": one_hot, "normalize": normalize,
         "cosine_similarity": cosine_similarity, "mse_loss": mse_loss, "l1_loss": l1_loss,
