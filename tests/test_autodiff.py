@@ -292,3 +292,16 @@ def test_sort_gradients(backend):
     g = pf.grad(lambda x: (pnp.sort(x) * pnp.arange(5.0)).sum())(x)
     ranks = np.argsort(np.argsort(to_numpy(x), axis=1), axis=1)
     close(g, ranks.astype(float))
+
+
+def test_cumprod_gradients_with_zeros(backend):
+    # the scan is differentiable through zeros, where a cumsum-of-logs or a division would not be
+    x = pnp.asarray(np.array([[1.5, 0.0, -2.0, 0.5, 3.0], [0.7, 1.1, 0.0, 0.0, -1.2]]), backend=pf.current_backend())
+    for axis in (1, 0, None):
+        check_grads(lambda x: pnp.cumprod(x, axis=axis), (x,), order=2)
+    w = np.arange(1.0, 6.0)
+    wb = pnp.asarray(w, backend=pf.current_backend())
+    g = pf.grad(lambda r: (pnp.cumprod(r) * wb).sum())(x[0])
+    xr = to_numpy(x[0])
+    want = [sum(w[i] * np.prod([xr[k] for k in range(i + 1) if k != j]) for i in range(j, 5)) for j in range(5)]
+    close(g, want)

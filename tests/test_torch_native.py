@@ -328,3 +328,12 @@ def test_padding_modes_instance_norm_and_scatters_match_torch(dt):
             close(got, want, dt)
         xs = torch.stack([x2, 2 * x2])
         close(pf.vmap(f, in_dims=(0, None))(xs, s), tf.vmap(f, in_dims=(0, None))(xs, s), dt)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_cumprod_matches_torch(dt):
+    x = torch.tensor([[1.5, 0.0, -2.0, 0.5, 3.0], [0.7, 1.1, 0.0, 0.0, -1.2]], dtype=dt)
+    w = torch.arange(1.0, 11.0, dtype=dt).reshape(2, 5)
+    for dim in (0, 1, -1):
+        same_grad(lambda x: (torch.cumprod(x, dim) * w).sum(), x, dt)
+        same_grad(lambda x: (x.cumprod(dim=dim) ** 2).sum(), x, dt)

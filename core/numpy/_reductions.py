@@ -13,7 +13,7 @@ from ._dtypes import (bool_, canonical_dtype, check_kind, convert, float16, floa
                       uint64)
 
 __all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "argsort", "sort",
-           "cumsum",
+           "cumsum", "cumprod",
            "all", "any", "count_nonzero", "nanmax", "nanmin", "ptp"]
 
 
@@ -223,18 +223,40 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     return take_along_axis(a, ops.argsort(a, ax), ax)
 
 
-def cumsum(a, axis=None, dtype=None):
-    """Cumulative sum along ``axis`` (of the flattened array if None)."""
+def _scan_operand(name, a, axis, dtype):
+    """``a`` (flattened if axis is None) in the dtype a cumulative op accumulates in, and the axis."""
     a = to_array(a)
     av = get_aval(a)
-    check_kind(av.dtype, "cumsum")
+    check_kind(av.dtype, name)
     if axis is None:
         a = ops.reshape(a, (av.size,))
         ax = 0
     else:
-        ax = norm_axis("cumsum", axis, av.shape)
-    dt = _acc_dtype(av.dtype) if dtype is None else canonical_dtype(dtype, "cumsum")
-    return ops.cumsum(convert(a, av.dtype, dt), ax)
+        ax = norm_axis(name, axis, av.shape)
+    dt = _acc_dtype(av.dtype) if dtype is None else canonical_dtype(dtype, name)
+    return convert(a, av.dtype, dt), ax
+
+
+def cumsum(a, axis=None, dtype=None):
+    """Cumulative sum along ``axis`` (of the flattened array if None)."""
+    return ops.cumsum(*_scan_operand("cumsum", a, axis, dtype))
+
+
+def cumprod(a, axis=None, dtype=None):
+    """Cumulative product along ``axis`` (of the flattened array if None).  A log-depth scan
+    (each step multiplies by the array shifted 1, 2, 4, ... places, padded with ones), so it
+    is differentiable, zeros included, through mul, pad and slice alone."""
+    y, ax = _scan_operand("cumprod", a, axis, dtype)
+    shape = get_aval(y).shape
+    n, k = shape[ax], 1
+    while k < n:
+        cfg = [(0, 0, 0)] * len(shape)
+        cfg[ax] = (k, 0, 0)
+        hi = list(shape)
+        shifted = ops.slice(ops.pad(y, 1, cfg), [0] * len(shape), hi)   # y moved k places along, ones in front
+        y = ops.mul(y, shifted)
+        k *= 2
+    return y
 
 
 def _truth(name, a, axis):

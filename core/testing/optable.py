@@ -663,6 +663,7 @@ NUMPY_CASES: list[NumpyCase] = [
     *[_nc(n, RED_SHAPES, NUMERIC, [{"kind": "stable"}, {"axis": 0, "kind": "stable"},
                                     {"axis": None, "kind": "stable"}]) for n in ["sort", "argsort"]],
     _nc("cumsum", RED_SHAPES, NUMERIC, [{}, {"axis": 0}, {"axis": -1}]),
+    _nc("cumprod", RED_SHAPES, NUMERIC, [{}, {"axis": 0}, {"axis": -1}], domain="small"),
     # linear algebra
     _nc("matmul", [((2, 3), (3, 4)), ((3,), (3, 2)), ((2, 2, 3), (3, 2)), ((2, 3), (3,))], NUMERIC, domain="small"),
     _nc("dot", [((2, 3), (3, 4)), ((3,), (3,)), ((), (2,))], NUMERIC, domain="small"),

@@ -435,6 +435,10 @@ def cumsum(input, dim, *, dtype=None):
     return pnp.cumsum(input, axis=dim, dtype=_dt(dtype))
 
 
+def cumprod(input, dim, *, dtype=None):
+    return pnp.cumprod(input, axis=dim, dtype=_dt(dtype))
+
+
 def logsumexp(input, dim=None, keepdim=False):
     axis = _axis(dim) if dim not in ((), [], None) else None
     m = ops.stop_gradient(pnp.max(input, axis=axis, keepdims=True))
@@ -1620,7 +1624,7 @@ def _table():
         "sigmoid": sigmoid, "relu": relu, "round": round_, "clamp": clamp, "clip": clamp,
         "clamp_min": clamp_min, "clamp_max": clamp_max, "addmm": addmm,
         "sum": t_sum, "mean": t_mean, "prod": t_prod, "var": t_var, "std": t_std, "amax": amax, "amin": amin,
-        "max": t_max, "min": t_min, "argmax": argmax, "argmin": argmin, "cumsum": cumsum,
+        "max": t_max, "min": t_min, "argmax": argmax, "argmin": argmin, "cumsum": cumsum, "cumprod": cumprod,
         "sort": sort, "argsort": argsort, "msort": msort, "topk": topk,
         "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "norm": norm,
         "all": t_all, "any": t_any,
