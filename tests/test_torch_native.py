@@ -337,3 +337,23 @@ def test_cumprod_matches_torch(dt):
     for dim in (0, 1, -1):
         same_grad(lambda x: (torch.cumprod(x, dim) * w).sum(), x, dt)
         same_grad(lambda x: (x.cumprod(dim=dim) ** 2).sum(), x, dt)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: torch.nn.ConvTranspose2d(4, 6, 3), lambda: torch.nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1),
+    lambda: torch.nn.ConvTranspose2d(4, 6, (2, 3), stride=(2, 1), padding=(0, 2), dilation=(1, 2), groups=2),
+    lambda: torch.nn.ConvTranspose1d(4, 2, 5, stride=3, padding=4, bias=False),
+    lambda: torch.nn.ConvTranspose3d(2, 2, 2, stride=2),
+], ids=["2d", "2d-stride-outpad", "2d-groups-dilation", "1d-crop", "3d"])
+def test_conv_transpose_matches_torch(make):
+    from polyfunc_torch import functional_call
+    torch.manual_seed(0)
+    m = make().double()
+    x = torch.randn((2, m.in_channels) + (5,) * len(m.kernel_size), dtype=torch.float64)
+    p = {k: v.detach() for k, v in m.named_parameters()}
+    close(pf.vmap(lambda x: functional_call(m, p, (x,)))(x), m(x), torch.float64)
+    got = pf.grad(lambda p, x: functional_call(m, p, (x,)).pow(2).sum(), argnums=(0, 1))(p, x)
+    want = tf.grad(lambda p, x: tf.functional_call(m, p, (x,)).pow(2).sum(), argnums=(0, 1))(p, x)
+    for k in p:
+        close(got[0][k], want[0][k], torch.float64)
+    close(got[1], want[1], torch.float64)

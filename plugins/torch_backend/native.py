@@ -1265,6 +1265,48 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 3)
 
 
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nsp):
+    """The transposed convolution as a plain one: the input spread out by ``stride`` (interior
+    padding), padded by what the kernel overhangs, then convolved with the kernel flipped in
+    space and with its in/out channels swapped."""
+    unbatched = _ndim(input) == nsp + 1
+    if unbatched:
+        input = pnp.expand_dims(input, 0)
+    stride, padding = _tuple(stride, nsp), _tuple(padding, nsp)
+    output_padding, dilation = _tuple(output_padding, nsp), _tuple(dilation, nsp)
+    ws = _shape(weight)                          # (C_in, C_out / groups, *k)
+    k = ws[2:]
+    cfg, crop = [(0, 0, 0), (0, 0, 0)], []
+    for i in range(nsp):
+        lo = dilation[i] * (k[i] - 1) - padding[i]
+        hi = lo + output_padding[i]
+        cfg.append((max(lo, 0), max(hi, 0), stride[i] - 1))
+        crop.append((max(-lo, 0), max(-hi, 0)))  # padding beyond the overhang crops instead
+    x = ops.pad(input, 0, cfg)
+    if any(a or b for a, b in crop):
+        sx = _shape(x)
+        x = x[(builtins.slice(None),) * 2 + tuple(builtins.slice(a, sx[2 + i] - b) for i, (a, b) in enumerate(crop))]
+    g, cin, cog = groups, ws[0], ws[1]
+    w = pnp.reshape(weight, (g, cin // g, cog) + tuple(k))
+    w = pnp.swapaxes(w, 1, 2)                                        # (G, C_out/G, C_in/G, *k)
+    w = pnp.reshape(w, (g * cog, cin // g) + tuple(k))
+    w = pnp.flip(w, axis=tuple(range(2, 2 + nsp)))
+    out = _conv(x, w, bias, 1, 0, dilation, groups, nsp)
+    return pnp.squeeze(out, axis=0) if unbatched else out
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3)
+
+
 def _pool(input, kernel_size, stride, padding, nsp, reduce, pad_value):
     unbatched = _ndim(input) == nsp + 1
     if unbatched:
@@ -1683,7 +1725,8 @@ def _table():
         "binary_cross_entropy": binary_cross_entropy,
         "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits, "nll_loss": nll_loss,
         "cross_entropy": cross_entropy, "kl_div": kl_div, "pad": f_pad, "conv1d": conv1d, "conv2d": conv2d,
-        "conv3d": conv3d, "max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d,
+        "conv3d": conv3d, "conv_transpose1d": conv_transpose1d, "conv_transpose2d": conv_transpose2d,
+        "conv_transpose3d": conv_transpose3d, "max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d,
         "adaptive_avg_pool2d": adaptive_avg_pool2d, "adaptive_max_pool2d": adaptive_max_pool2d,
     }
     special = {"expit": sigmoid, "logit": lambda x, eps=None: P.log(P.true_divide(x, P.subtract(1, x))),
