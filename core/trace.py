@@ -246,6 +246,11 @@ class _Size(int):
         return self._shape if dim is None else self._shape[dim]
 
 
+def _inplace_sort():
+    raise TypeError("ndarray.sort() sorts in place, which a traced array cannot do; use "
+                    "polyfunc.numpy.sort(x, axis) (it returns the sorted copy).")
+
+
 def _numpy_or_native(name, numpy_impl):
     """A tracer method with NumPy's semantics, unless the array's library has its own (torch)."""
     def method(self, *args, **kwargs):
@@ -347,9 +352,13 @@ class Tracer:
     def __getitem__(self, idx): return _pnp()._getitem(self, idx)
 
     def __getattr__(self, name):
-        # methods of a native array type (torch's x.relu(), x.dim()), contributed by its plugin
+        # methods of a native array type (torch's x.relu(), x.dim()), contributed by its plugin;
+        # a tracer of a NumPy-like array has only NumPy's methods, even when torch is loaded
         if name.startswith("__") or name in ("_trace", "primal", "tangent", "val", "bdim", "_aval"):
             raise AttributeError(name)
+        if self._native_backend() is None:
+            raise AttributeError(f"a traced array has no method or attribute {name!r}; use the "
+                                 f"polyfunc.numpy function of that name if there is one.")
         from .native import method, native_map
         prop = native_map.get(("property", name))    # a plugin's attribute (torch's x.device)
         if prop is not None:
@@ -422,6 +431,10 @@ class Tracer:
     argmax = _numpy_or_native("argmax", lambda self, axis=None: _pnp().argmax(self, axis=axis))
     argmin = _numpy_or_native("argmin", lambda self, axis=None: _pnp().argmin(self, axis=axis))
     cumsum = _numpy_or_native("cumsum", lambda self, axis=None: _pnp().cumsum(self, axis=axis))
+    cumprod = _numpy_or_native("cumprod", lambda self, axis=None: _pnp().cumprod(self, axis=axis))
+    argsort = _numpy_or_native("argsort", lambda self, axis=-1, kind=None, order=None, *, stable=None:
+                               _pnp().argsort(self, axis=axis, kind=kind, order=order))
+    sort = _numpy_or_native("sort", lambda self, *a, **k: _inplace_sort())
     reshape = _numpy_or_native("reshape", lambda self, *shape: _pnp().reshape(
         self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape))
     transpose = _numpy_or_native("transpose", lambda self, *axes: _pnp().transpose(

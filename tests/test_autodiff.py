@@ -305,3 +305,11 @@ def test_cumprod_gradients_with_zeros(backend):
     xr = to_numpy(x[0])
     want = [sum(w[i] * np.prod([xr[k] for k in range(i + 1) if k != j]) for i in range(j, 5)) for j in range(5)]
     close(g, want)
+
+
+def test_erf_kernel_on_ints_and_python_scalars():
+    import polyfunc.ops as ops
+    with pf.use_backend("numpy"):
+        np.testing.assert_allclose(ops.erf(np.arange(3)), [0.0, 0.8427007929497149, 0.9953222650189527])
+        np.testing.assert_allclose(ops.erfc(np.asarray(10.0)), 2.088487583762545e-45, rtol=1e-12)
+        np.testing.assert_allclose(ops.erf(0.5), 0.5204998778130465)

@@ -357,3 +357,55 @@ def test_conv_transpose_matches_torch(make):
     for k in p:
         close(got[0][k], want[0][k], torch.float64)
     close(got[1], want[1], torch.float64)
+
+
+def test_review_fixes_sorting_attention_recurrent():
+    import polyfunc.ops as ops
+    # a NumPy-backed tracer keeps NumPy's methods when torch is loaded
+    with pytest.raises(TypeError, match="sorts in place"):
+        pf.jit(lambda x: (x * 1.0).sort())(np.array([3.0, 1.0, 2.0]))
+    np.testing.assert_array_equal(pf.jit(lambda x: x.argsort(axis=0))(np.array([[2.0, 1.0], [0.0, 3.0]])),
+                                  [[1, 0], [0, 1]])
+    with pytest.raises(AttributeError):
+        pf.jit(lambda x: x.relu())(np.ones(2))
+    # argsort under vmap: 0-d rows (torch), negative axes with the batch dim elsewhere
+    assert torch.equal(pf.vmap(torch.argsort)(torch.tensor([3.0, 1.0, 2.0])), torch.zeros(3, dtype=torch.int64))
+    got = pf.vmap(lambda r: ops.argsort(r, -1), in_dims=1)(np.array([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]]))
+    np.testing.assert_array_equal(got, [[1, 0], [0, 1], [0, 1]])
+    v0 = pf.vmap(lambda r: torch.sort(r))(torch.tensor([2.0, -1.0]))
+    assert torch.equal(v0.values, torch.tensor([2.0, -1.0])) and torch.equal(v0.indices, torch.zeros(2, dtype=torch.int64))
+    # attention: a query row that may attend to nothing gives zeros, and finite gradients
+    g = torch.Generator().manual_seed(3)
+    q, k, v = (torch.randn(*s, generator=g, dtype=torch.float64) for s in ((3, 4), (5, 4), (5, 2)))
+    mask = torch.ones(3, 5, dtype=torch.bool)
+    mask[1] = False
+    f = lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # noqa: E731
+    close(pf.jit(f)(q, k, v), f(q, k, v), torch.float64)
+    for got, want in zip(pf.grad(lambda q, k, v: f(q, k, v).pow(2).sum(), argnums=(0, 1, 2))(q, k, v),
+                         tf.grad(lambda q, k, v: f(q, k, v).pow(2).sum(), argnums=(0, 1, 2))(q, k, v)):
+        close(got, want, torch.float64)
+    # grouped-query attention with different key and value head counts
+    q, k, v = (torch.randn(*s, generator=g, dtype=torch.float64) for s in ((6, 3, 4), (2, 5, 4), (3, 5, 4)))
+    gqa = lambda q: F.scaled_dot_product_attention(q, k, v, enable_gqa=True).pow(2).sum()  # noqa: E731
+    same_grad(gqa, q, torch.float64)
+    with pytest.raises(RuntimeError, match="must divide"):
+        pf.grad(lambda q: F.scaled_dot_product_attention(q, k[:1].expand(4, 5, 4)[:4], v, enable_gqa=True).sum())(
+            torch.randn(5, 3, 4, dtype=torch.float64))
+    # erfc keeps its accuracy far out (1 - erf would round to 0)
+    x = torch.tensor([3.0, 5.0, 10.0], dtype=torch.float64)
+    np.testing.assert_allclose(pf.vmap(torch.erfc)(x).numpy(), torch.erfc(x).numpy(), rtol=1e-12)
+    same_grad(lambda x: torch.erfc(x).sum(), x, torch.float64)
+    # rms_norm refuses a normalized_shape the input does not end with
+    with pytest.raises(RuntimeError, match="expected input with shape"):
+        pf.grad(lambda x: F.rms_norm(x, (5,)).sum())(torch.randn(3, 4, 6))
+    # rnn relu: gradient 0 where the pre-activation is exactly 0, as torch's relu
+    rnn = torch.nn.RNN(3, 4, nonlinearity="relu", bias=False).double()
+    same_grad(lambda x: rnn(x)[0].sum(), torch.zeros(2, 3, dtype=torch.float64), torch.float64)
+    # packed sequences are refused by name
+    from polyfunc_torch import functional_call
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    lstm = torch.nn.LSTM(3, 4)
+    packed = pack_padded_sequence(torch.randn(5, 2, 3), torch.tensor([5, 3]))
+    params = {n: p.detach() for n, p in lstm.named_parameters()}
+    with pytest.raises(NotImplementedError, match="packed"):
+        pf.grad(lambda p: pad_packed_sequence(functional_call(lstm, p, (packed,))[0])[0].sum())(params)

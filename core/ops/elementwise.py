@@ -18,7 +18,7 @@ from .structural import (LinearArg, broadcast_shapes, is_float_dtype, ndim_of, l
 __all__ = [
     "neg", "add", "sub", "mul", "div", "pow", "integer_pow", "max", "min", "exp", "log", "log1p", "expm1",
     "sin", "cos", "tan", "tanh", "logistic", "sqrt", "rsqrt", "abs", "sign", "floor", "ceil", "round",
-    "asin", "acos", "atan", "sinh", "cosh", "erf", "atan2", "floor_div", "rem",
+    "asin", "acos", "atan", "sinh", "cosh", "erf", "erfc", "atan2", "floor_div", "rem",
     "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not", "logical_xor",
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isnan",
     "select", "convert_element_type", "stop_gradient", "unary_prims", "binary_prims",
@@ -296,6 +296,8 @@ tan_p, tan = unary("tan", lambda x, o: add(mul(o, o), 1))
 tanh_p, tanh = unary("tanh", lambda x, o: sub(1, mul(o, o)))
 # d/dx erf(x) = 2/sqrt(pi) * exp(-x^2) (exact GELU is built on it)
 erf_p, erf = unary("erf", lambda x, o: mul(exp(neg(mul(x, x))), 2 / math.sqrt(math.pi)))
+# erfc = 1 - erf, its own primitive because 1 - erf(x) rounds to 0 for x beyond about 6
+erfc_p, erfc = unary("erfc", lambda x, o: mul(exp(neg(mul(x, x))), -2 / math.sqrt(math.pi)))
 logistic_p, logistic = unary("logistic", lambda x, o: mul(o, sub(1, o)))
 sqrt_p, sqrt = unary("sqrt", lambda x, o: div(0.5, o))
 rsqrt_p, rsqrt = unary("rsqrt", lambda x, o: mul(div(o, x), -0.5))

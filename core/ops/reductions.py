@@ -144,6 +144,7 @@ argsort_p = Primitive("argsort")
 
 
 def argsort(x, axis, descending=False, index_dtype=np.int64):
+    axis = axis + len(shape_of(x)) if axis < 0 else axis     # the primitive takes axes >= 0
     return argsort_p.bind(x, axis=axis, descending=bool(descending), index_dtype=np.dtype(index_dtype))
 
 
@@ -161,6 +162,7 @@ cumsum_p = Primitive("cumsum")
 
 
 def cumsum(x, axis, reverse=False):
+    axis = axis + len(shape_of(x)) if axis < 0 else axis     # the primitive takes axes >= 0
     return cumsum_p.bind(x, axis=axis, reverse=reverse)
 
 

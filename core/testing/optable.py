@@ -448,11 +448,10 @@ def _dot_make(rng, dtype):
 
 
 # ---------------------------------------------------------------- the table
-_erf_by_element = np.frompyfunc(math.erf, 1, 1)
-
-
-def _erf_ref(x):
-    return np.asarray(_erf_by_element(x), dtype=np.asarray(x).dtype)
+def _by_element(fn):
+    """A float function of the C library applied per element, keeping the dtype (the reference)."""
+    u = np.frompyfunc(fn, 1, 1)
+    return lambda x: np.asarray(u(x), dtype=np.asarray(x).dtype)
 
 
 def _u(name, ref, domain="normal", dtypes=FLOATS, diff=True, **kw):
@@ -523,7 +522,7 @@ OP_CASES: list[OpCase] = [
     # transcendental
     _u("exp", np.exp), _u("log", np.log, "positive"), _u("log1p", np.log1p, "positive"),
     _u("expm1", np.expm1), _u("sin", np.sin), _u("cos", np.cos), _u("tan", np.tan, "tan"),
-    _u("tanh", np.tanh), _u("erf", _erf_ref), _u("logistic", _logistic), _u("sqrt", np.sqrt, "positive"),
+    _u("tanh", np.tanh), _u("erf", _by_element(math.erf)), _u("erfc", _by_element(math.erfc)), _u("logistic", _logistic), _u("sqrt", np.sqrt, "positive"),
     _u("rsqrt", _rsqrt, "positive"), _u("asin", np.arcsin, "unit"), _u("acos", np.arccos, "unit"),
     _u("atan", np.arctan), _u("sinh", np.sinh), _u("cosh", np.cosh),
     _u("abs", np.abs, "away0", dtypes=NUMERIC),

@@ -6,18 +6,23 @@ from __future__ import annotations
 import math
 
 
-def _erf_for(xp):
-    """erf for arrays of ``xp``.  NumPy has none: SciPy's when installed, else the C library's
-    erf (``math.erf``) element by element, exact but slow on big arrays.  CuPy has cupyx's."""
+def _special_for(xp, name):
+    """erf or erfc for arrays of ``xp``.  NumPy has neither: SciPy's when installed, else the
+    C library's (``math.erf``) element by element, exact but slow on big arrays.  CuPy has
+    cupyx's.  Integer input computes in float64, as NumPy's own exp does."""
     if xp.__name__ == "cupy":
         import cupyx.scipy.special
-        return cupyx.scipy.special.erf
+        return getattr(cupyx.scipy.special, name)
     try:
         import scipy.special
-        return scipy.special.erf
+        return getattr(scipy.special, name)
     except ImportError:
-        by_element = xp.frompyfunc(math.erf, 1, 1)
-        return lambda x: xp.asarray(by_element(x), dtype=x.dtype)
+        by_element = xp.frompyfunc(getattr(math, name), 1, 1)
+
+        def f(x):
+            x = xp.asarray(x)
+            return xp.asarray(by_element(x), dtype=x.dtype if x.dtype.kind == "f" else xp.float64)
+        return f
 
 
 def make_kernels(backend, xp):
@@ -126,11 +131,6 @@ def make_kernels(backend, xp):
                 pass
         return xp.full(shape, fill_value, dtype=dtype)
 
-    erf_impl = _erf_for(xp)
-
-    def erf(x):
-        return erf_impl(x)
-
     def argsort(x, *, axis, descending, index_dtype):
         if not descending:
             return xp.argsort(x, axis=axis, kind="stable").astype(index_dtype, copy=False)
@@ -155,7 +155,8 @@ def make_kernels(backend, xp):
     return {
         "neg": xp.negative, "add": xp.add, "sub": xp.subtract, "mul": xp.multiply, "div": xp.true_divide,
         "pow": xp.power, "max": xp.maximum, "min": xp.minimum, "exp": xp.exp, "log": xp.log,
-        "log1p": xp.log1p, "expm1": xp.expm1, "sin": xp.sin, "cos": xp.cos, "tan": xp.tan, "tanh": xp.tanh, "erf": erf,
+        "log1p": xp.log1p, "expm1": xp.expm1, "sin": xp.sin, "cos": xp.cos, "tan": xp.tan, "tanh": xp.tanh,
+        "erf": _special_for(xp, "erf"), "erfc": _special_for(xp, "erfc"),
         "logistic": lambda x: 0.5 * xp.tanh(0.5 * x) + 0.5,       # tanh form: no overflow for large |x|
         "sqrt": xp.sqrt, "rsqrt": lambda x: 1 / xp.sqrt(x), "abs": xp.abs, "sign": xp.sign,
         "floor": xp.floor, "ceil": xp.ceil, "round": xp.round, "asin": xp.arcsin, "acos": xp.arccos,

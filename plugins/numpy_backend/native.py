@@ -21,7 +21,7 @@ _FUNCTIONS = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin",
               "moveaxis", "swapaxes", "expand_dims", "squeeze", "broadcast_to", "concatenate", "stack",
               "split", "take", "flip", "roll", "tile", "repeat", "triu", "tril", "diag", "diagonal", "trace",
               "where", "clip", "round", "around", "abs", "zeros_like", "ones_like", "full_like", "shape",
-              "ndim", "size", "hstack", "vstack", "broadcast_arrays", "atleast_1d", "atleast_2d", "sort",
+              "ndim", "size", "hstack", "vstack", "broadcast_arrays", "atleast_1d", "atleast_2d", "sort", "argsort", "cumprod",
               "take_along_axis", "linalg.norm"]
 
 

@@ -460,7 +460,7 @@ def make_kernels(backend):
     k = {
         # elementwise, unary
         "neg": torch.neg, "exp": torch.exp, "log": torch.log, "log1p": torch.log1p, "expm1": torch.expm1,
-        "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "tanh": torch.tanh, "erf": torch.erf, "logistic": torch.sigmoid,
+        "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "tanh": torch.tanh, "erf": torch.erf, "erfc": torch.erfc, "logistic": torch.sigmoid,
         "sqrt": torch.sqrt, "rsqrt": torch.rsqrt, "abs": _abs, "sign": torch.sign, "floor": torch.floor,
         "ceil": torch.ceil, "round": torch.round, "asin": torch.asin, "acos": torch.acos, "atan": torch.atan,
         "sinh": torch.sinh, "cosh": torch.cosh, "isnan": torch.isnan, "stop_gradient": _stop_gradient,

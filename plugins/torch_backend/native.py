@@ -220,7 +220,9 @@ def erf(input, *, out=None):
 
 def erfc(input, *, out=None):
     _no_out(out, "erfc")
-    return pnp.subtract(1.0, erf(input))
+    x = pnp.asarray(input) if isinstance(input, (int, float)) else input
+    dt = _float_of(x)
+    return ops.erfc(x if to_np_dtype(x.dtype) == dt else pnp.astype(x, dt))
 
 
 def gelu(input, approximate="none"):
@@ -382,8 +384,14 @@ def _extremum(name, pair, arg):
 
 
 def _sort_idx(input, dim, descending):
+    """(x, the permutation sorting it along dim, the axis); a 0-d tensor sorts as itself, index 0."""
     x = pnp.asarray(input) if isinstance(input, (int, float)) else input
-    return x, ops.argsort(x, _norm_dim(dim, _ndim(x)), descending)
+    if _ndim(x) == 0:
+        if dim not in (0, -1):
+            raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
+        return x, pnp.full_like(x, 0, dtype=np.int64), None
+    d = _norm_dim(dim, _ndim(x))
+    return x, ops.argsort(x, d, descending), d
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -392,9 +400,11 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     _no_out(out, "sort")
-    x, idx = _sort_idx(input, dim, descending)
+    x, idx, d = _sort_idx(input, dim, descending)
+    if d is None:
+        return _values_indices(x, idx)
     # values read at the returned indices: each gradient flows to the element that landed there
-    return _values_indices(pnp.take_along_axis(x, idx, axis=dim), idx)
+    return _values_indices(pnp.take_along_axis(x, idx, axis=d), idx)
 
 
 def msort(input):
@@ -403,11 +413,14 @@ def msort(input):
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     _no_out(out, "topk")
-    x, idx = _sort_idx(input, dim, largest)
-    d = _norm_dim(dim, _ndim(x))
-    n = x.shape[d] if _ndim(x) else 1
+    x, idx, d = _sort_idx(input, dim, largest)
+    n = x.shape[d] if d is not None else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: k={k} is out of range for dimension {dim} of size {n}")
+    if d is None:
+        if k == 0:
+            raise NotImplementedError("topk with k=0 on a 0-d tensor is not supported inside polyfunc transforms")
+        return _values_indices(x, idx)
     if k != n:
         idx = idx[(slice(None),) * d + (slice(0, k),)]
     return _values_indices(pnp.take_along_axis(x, idx, axis=d), idx)
@@ -1385,7 +1398,11 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 # ------------------------------------------------------------------ masks and new tensors
 def rms_norm(input, normalized_shape, weight=None, eps=None):
-    k = len(tuple(normalized_shape)) if not isinstance(normalized_shape, int) else 1
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(int(n) for n in normalized_shape)
+    k = len(ns)
+    if not k or tuple(_shape(input)[-k:]) != ns:
+        raise RuntimeError(f"rms_norm: expected input with shape [*, {', '.join(map(str, ns))}], but got "
+                           f"input of size {list(_shape(input))}")
     if eps is None:
         eps = float(np.finfo(to_np_dtype(input.dtype)).eps)     # torch's default: the dtype's epsilon
     ms = pnp.mean(pnp.multiply(input, input), axis=tuple(range(-k, 0)), keepdims=True)
@@ -1398,22 +1415,33 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dropout_p:
         raise NotImplementedError("scaled_dot_product_attention with dropout_p > 0 draws random numbers torch "
                                   "does not route through polyfunc; pass dropout_p=0.0 (e.g. in eval mode).")
-    qs, ks = tuple(query.shape), tuple(key.shape)
-    if enable_gqa and len(qs) >= 3 and qs[-3] != ks[-3]:
-        rep = qs[-3] // ks[-3]          # grouped-query attention: each key/value head serves `rep` query heads
-        key, value = pnp.repeat(key, rep, axis=-3), pnp.repeat(value, rep, axis=-3)
+    qs, ks, vs = tuple(query.shape), tuple(key.shape), tuple(value.shape)
+    if enable_gqa and len(qs) >= 3:
+        # grouped-query attention: each key (value) head serves several query heads
+        hq, hk, hv = qs[-3], ks[-3], vs[-3]
+        if hq % hk or hq % hv:
+            raise RuntimeError(f"scaled_dot_product_attention: the number of heads in key ({hk}) and value ({hv}) "
+                               f"must divide the number of heads in query ({hq})")
+        if hk != hq:
+            key = pnp.repeat(key, hq // hk, axis=-3)
+        if hv != hq:
+            value = pnp.repeat(value, hq // hv, axis=-3)
     s = scale if scale is not None else 1.0 / math.sqrt(qs[-1])
     scores = pnp.multiply(pnp.matmul(query, pnp.swapaxes(key, -1, -2)), s)
     if is_causal:
         if attn_mask is not None:
             raise RuntimeError("scaled_dot_product_attention: give attn_mask or is_causal=True, not both")
         attn_mask = pnp.tril(pnp.full_like(scores, True, dtype=bool)[..., :, :])
-    if attn_mask is not None:
-        if to_np_dtype(attn_mask.dtype) == np.dtype(bool):
-            scores = pnp.where(attn_mask, scores, float("-inf"))
-        else:
-            scores = pnp.add(scores, attn_mask)
-    return pnp.matmul(softmax(scores, dim=-1), value)
+    if attn_mask is None:
+        return pnp.matmul(softmax(scores, dim=-1), value)
+    if to_np_dtype(attn_mask.dtype) == np.dtype(bool):
+        scores = pnp.where(attn_mask, scores, float("-inf"))
+    else:
+        scores = pnp.add(scores, attn_mask)
+    # a query that may attend to nothing gets zeros, as in torch, not 0/0 (and no NaN gradient)
+    keep = pnp.any(pnp.greater(scores, float("-inf")), axis=-1, keepdims=True)
+    probs = softmax(pnp.where(keep, scores, 0.0), dim=-1)
+    return pnp.matmul(pnp.where(keep, probs, 0.0), value)
 
 
 # ------------------------------------------------------------------ recurrent layers
@@ -1427,7 +1455,7 @@ def _lstm_cell(g, h, c):
 
 
 def _recurrent(kind, input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
-    if not isinstance(params, (list, tuple)):
+    if not isinstance(has_biases, bool):     # the packed overload: (data, batch_sizes, hx, params, ...)
         raise NotImplementedError(f"torch.{kind} on packed sequences is not supported inside polyfunc transforms; "
                                   f"pad the batch instead (torch.nn.utils.rnn.pad_packed_sequence).")
     if dropout and train and num_layers > 1:
@@ -1468,7 +1496,7 @@ def _recurrent(kind, input, hx, params, has_biases, num_layers, dropout, train, 
                     h = pnp.add(n, pnp.multiply(z, pnp.subtract(h, n)))         # (1 - z) n + z h
                 else:
                     a = pnp.add(xi[t], gh)
-                    h = pnp.tanh(a) if kind == "rnn_tanh" else pnp.maximum(a, 0)
+                    h = pnp.tanh(a) if kind == "rnn_tanh" else relu(a)      # torch's relu: gradient 0 at 0
                 ys[t] = h
             outs.append(pnp.stack(ys, axis=0))
             h_n.append(h)
