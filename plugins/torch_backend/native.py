@@ -1454,6 +1454,37 @@ def _lstm_cell(g, h, c):
     return pnp.multiply(ops.logistic(o), pnp.tanh(c)), c
 
 
+def _step(kind, xi, h, c, w_hh, b_hh, w_hr=None):
+    """One time step from the projected input ``xi``: the new (h, c) (c is None but for LSTM)."""
+    gh = pnp.matmul(h, pnp.transpose(w_hh))
+    if b_hh is not None:
+        gh = pnp.add(gh, b_hh)
+    if kind == "lstm":
+        h, c = _lstm_cell(pnp.add(xi, gh), h, c)
+        return (h if w_hr is None else pnp.matmul(h, pnp.transpose(w_hr))), c
+    if kind == "gru":
+        xr, xz, xn = pnp.split(xi, 3, axis=-1)
+        hr, hz, hn = pnp.split(gh, 3, axis=-1)
+        r, z = ops.logistic(pnp.add(xr, hr)), ops.logistic(pnp.add(xz, hz))
+        n = pnp.tanh(pnp.add(xn, pnp.multiply(r, hn)))
+        return pnp.add(n, pnp.multiply(z, pnp.subtract(h, n))), None           # (1 - z) n + z h
+    a = pnp.add(xi, gh)
+    return (pnp.tanh(a) if kind == "rnn_tanh" else relu(a)), None      # torch's relu: gradient 0 at 0
+
+
+def _cell_fn(kind):
+    """torch._VF.lstm_cell / gru_cell / rnn_*_cell (nn.LSTMCell and friends): one step."""
+    def f(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+        xi = pnp.matmul(input, pnp.transpose(w_ih))
+        if b_ih is not None:
+            xi = pnp.add(xi, b_ih)
+        if kind == "lstm":
+            return _step(kind, xi, hx[0], hx[1], w_hh, b_hh)
+        return _step(kind, xi, hx, None, w_hh, b_hh)[0]
+    f.__name__ = kind + "_cell"
+    return f
+
+
 def _recurrent(kind, input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
     if not isinstance(has_biases, bool):     # the packed overload: (data, batch_sizes, hx, params, ...)
         raise NotImplementedError(f"torch.{kind} on packed sequences is not supported inside polyfunc transforms; "
@@ -1481,22 +1512,7 @@ def _recurrent(kind, input, hx, params, has_biases, num_layers, dropout, train, 
             h, c = h0[k], (c0[k] if lstm else None)
             ys = [None] * steps
             for t in (range(steps) if d == 0 else range(steps - 1, -1, -1)):
-                gh = pnp.matmul(h, pnp.transpose(w[1]))
-                if b_hh is not None:
-                    gh = pnp.add(gh, b_hh)
-                if lstm:
-                    h, c = _lstm_cell(pnp.add(xi[t], gh), h, c)
-                    if w_hr is not None:
-                        h = pnp.matmul(h, pnp.transpose(w_hr))
-                elif kind == "gru":
-                    xr, xz, xn = pnp.split(xi[t], 3, axis=-1)
-                    hr, hz, hn = pnp.split(gh, 3, axis=-1)
-                    r, z = ops.logistic(pnp.add(xr, hr)), ops.logistic(pnp.add(xz, hz))
-                    n = pnp.tanh(pnp.add(xn, pnp.multiply(r, hn)))
-                    h = pnp.add(n, pnp.multiply(z, pnp.subtract(h, n)))         # (1 - z) n + z h
-                else:
-                    a = pnp.add(xi[t], gh)
-                    h = pnp.tanh(a) if kind == "rnn_tanh" else relu(a)      # torch's relu: gradient 0 at 0
+                h, c = _step(kind, xi[t], h, c, w[1], b_hh, w_hr)
                 ys[t] = h
             outs.append(pnp.stack(ys, axis=0))
             h_n.append(h)
@@ -1713,6 +1729,7 @@ def _table():
         "vstack": vstack, "einsum": einsum, "var_mean": var_mean, "std_mean": std_mean,
         "masked_fill": masked_fill, "zeros_like": _like(0), "ones_like": _like(1), "full_like": full_like, "empty_like": _like(0),
         **{kind: _recurrent_fn(kind) for kind in ("lstm", "gru", "rnn_tanh", "rnn_relu")},
+        **{kind + "_cell": _cell_fn(kind) for kind in ("lstm", "gru", "rnn_tanh", "rnn_relu")},
     }
     tensor_only = {
         "view": view, "view_as": view_as, "reshape_as": view_as, "expand": expand, "expand_as": expand_as,
