@@ -429,3 +429,58 @@ def test_recurrent_cells_match_torch(make):
     per = pf.vmap(pf.grad(f))(x)
     for i in range(2):
         close(per[i], tf.grad(f)(x[i]), torch.float64)
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_multihead_attention_matches_torch(case):
+    from polyfunc_torch import functional_call
+    torch.manual_seed(case)
+    L, S, N, E = 4, 6, 2, 8
+    kpm = torch.zeros(N, S, dtype=torch.bool)
+    kpm[0, -2:] = True
+    causal_ish = torch.triu(torch.ones(L, S, dtype=torch.bool), diagonal=3)
+    kw, call = [
+        (dict(embed_dim=E, num_heads=2, batch_first=True), {}),
+        (dict(embed_dim=E, num_heads=2), {"key_padding_mask": kpm}),
+        (dict(embed_dim=E, num_heads=4, bias=False, add_bias_kv=True, add_zero_attn=True),
+         {"attn_mask": causal_ish, "key_padding_mask": kpm}),
+        (dict(embed_dim=E, num_heads=2, kdim=5, vdim=3), {"need_weights": False}),
+        (dict(embed_dim=E, num_heads=2), {"attn_mask": torch.randn(L, S, dtype=torch.float64),
+                                          "average_attn_weights": False}),
+    ][case]
+    m = torch.nn.MultiheadAttention(dropout=0.0, **kw).double()
+    bf = kw.get("batch_first", False)
+
+    def shape(n, d):
+        return (N, n, d) if bf else (n, N, d)
+    q = torch.randn(*shape(L, E), dtype=torch.float64)
+    k = torch.randn(*shape(S, kw.get("kdim", E)), dtype=torch.float64)
+    v = torch.randn(*shape(S, kw.get("vdim", E)), dtype=torch.float64)
+    p = {n: t.detach() for n, t in m.named_parameters()}
+
+    def loss(p, q, call_fn=functional_call):
+        out, w = call_fn(m, p, (q, k, v), call)
+        return out.pow(2).sum() + (0 if w is None else w.pow(2).sum())
+    got = pf.grad(loss, argnums=(0, 1))(p, q)
+    want = tf.grad(lambda p, q: loss(p, q, tf.functional_call), argnums=(0, 1))(p, q)
+    for n in p:
+        close(got[0][n], want[0][n], torch.float64)
+    close(got[1], want[1], torch.float64)
+
+
+def test_transformer_encoder_layer_per_sample_grads():
+    from polyfunc_torch import functional_call
+    torch.manual_seed(0)
+    enc = torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True).double()
+    p = {n: t.detach() for n, t in enc.named_parameters()}
+    x = torch.randn(2, 5, 8, dtype=torch.float64)
+
+    def loss(p, x, call_fn=functional_call):
+        return call_fn(enc, p, (x,)).pow(2).sum()
+    per = pf.vmap(pf.grad(loss), in_dims=(None, 0))(p, x)
+    for i in range(2):
+        one = tf.grad(lambda p, x: loss(p, x, tf.functional_call))(p, x[i])
+        for n in p:
+            close(per[n][i], one[n], torch.float64)
+    with pytest.raises(NotImplementedError, match="dropout"):
+        pf.grad(lambda x: torch.nn.MultiheadAttention(8, 2, dropout=0.5)(x, x, x)[0].sum())(torch.randn(3, 8))

@@ -1570,6 +1570,88 @@ def index_add(input, dim, index, source, *, alpha=1):
     return pnp.index_add(input, (slice(None),) * d + (index,), src)
 
 
+def _additive_mask(mask, like):
+    """torch's canonical attention mask: a bool mask (True = may not attend) as -inf/0, a float one as is."""
+    if to_np_dtype(mask.dtype) == np.dtype(bool):
+        return pnp.where(mask, float("-inf"), pnp.zeros_like(like, shape=()))
+    return mask
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    """nn.MultiheadAttention's computation, written out: projections, heads, masks, softmax, output."""
+    if static_k is not None or static_v is not None:
+        raise NotImplementedError("multi_head_attention_forward with static_k/static_v is not supported inside "
+                                  "polyfunc transforms")
+    if training and dropout_p:
+        raise NotImplementedError("MultiheadAttention with dropout in training mode draws random numbers torch "
+                                  "does not route through polyfunc; call .eval() or use dropout=0.")
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint.")
+    unbatched = _ndim(query) == 2                # (L, E): a batch of one in the middle
+    if unbatched:
+        query, key, value = (pnp.expand_dims(t, 1) for t in (query, key, value))
+        if key_padding_mask is not None:
+            key_padding_mask = pnp.expand_dims(key_padding_mask, 0)
+    tgt, bsz, embed = _shape(query)
+    hd = embed // num_heads
+    if use_separate_proj_weight:
+        wq, wk, wv = q_proj_weight, k_proj_weight, v_proj_weight
+    else:
+        wq, wk, wv = pnp.split(in_proj_weight, 3, axis=0)
+    bq, bk, bv = pnp.split(in_proj_bias, 3, axis=0) if in_proj_bias is not None else (None, None, None)
+
+    def proj(x, w, b):
+        y = pnp.matmul(x, pnp.transpose(w))
+        return y if b is None else pnp.add(y, b)
+    q, k, v = proj(query, wq, bq), proj(key, wk, bk), proj(value, wv, bv)
+    if attn_mask is not None:
+        attn_mask = _additive_mask(attn_mask, q)
+        if _ndim(attn_mask) == 2:
+            attn_mask = pnp.expand_dims(attn_mask, 0)                 # (1, L, S): the same for every head
+    if key_padding_mask is not None:
+        key_padding_mask = _additive_mask(key_padding_mask, q)
+    if bias_k is not None:                       # one learned key/value appended to every sequence
+        k = pnp.concatenate([k, pnp.broadcast_to(bias_k, (1, bsz, embed))], axis=0)
+        v = pnp.concatenate([v, pnp.broadcast_to(bias_v, (1, bsz, embed))], axis=0)
+        attn_mask = None if attn_mask is None else pnp.pad(attn_mask, [(0, 0), (0, 0), (0, 1)])
+        key_padding_mask = None if key_padding_mask is None else pnp.pad(key_padding_mask, [(0, 0), (0, 1)])
+
+    def heads(x):                                # (S, N, E) -> (N * H, S, hd)
+        return pnp.swapaxes(pnp.reshape(x, (_shape(x)[0], bsz * num_heads, hd)), 0, 1)
+    q, k, v = heads(q), heads(k), heads(v)
+    if add_zero_attn:                            # one all-zero key/value appended as well
+        zeros = pnp.zeros_like(k[:, :1, :])
+        k, v = pnp.concatenate([k, zeros], axis=1), pnp.concatenate([v, zeros], axis=1)
+        attn_mask = None if attn_mask is None else pnp.pad(attn_mask, [(0, 0), (0, 0), (0, 1)])
+        key_padding_mask = None if key_padding_mask is None else pnp.pad(key_padding_mask, [(0, 0), (0, 1)])
+    src = _shape(k)[1]
+    scores = pnp.matmul(pnp.multiply(q, 1.0 / math.sqrt(hd)), pnp.swapaxes(k, 1, 2))      # (N * H, L, S)
+    if attn_mask is not None:
+        scores = pnp.add(scores, attn_mask)
+    if key_padding_mask is not None:
+        kpm = pnp.reshape(key_padding_mask, (bsz, 1, 1, src))
+        scores = pnp.reshape(pnp.add(pnp.reshape(scores, (bsz, num_heads, tgt, src)), kpm),
+                             (bsz * num_heads, tgt, src))
+    weights = softmax(scores, dim=-1)
+    out = pnp.matmul(weights, v)                                                        # (N * H, L, hd)
+    out = pnp.reshape(pnp.swapaxes(out, 0, 1), (tgt, bsz, embed))
+    out = proj(out, out_proj_weight, out_proj_bias)
+    if need_weights:
+        weights = pnp.reshape(weights, (bsz, num_heads, tgt, src))
+        if average_attn_weights:
+            weights = pnp.mean(weights, axis=1)
+        if unbatched:
+            weights = pnp.squeeze(weights, axis=0)
+    else:
+        weights = None
+    return (pnp.squeeze(out, axis=1) if unbatched else out), weights
+
+
 def masked_fill(input, mask, value):
     v = pnp.full_like(input, value) if isinstance(value, (int, float, bool)) else \
         pnp.astype(value, to_np_dtype(input.dtype))
@@ -1763,7 +1845,8 @@ def _table():
         "softplus": softplus, "logsigmoid": logsigmoid, "tanhshrink": tanhshrink, "softsign": softsign,
         "sigmoid": sigmoid, "tanh": P.tanh, "softmax": softmax, "log_softmax": log_softmax,
         "dropout": dropout, "layer_norm": layer_norm, "rms_norm": rms_norm, "instance_norm": instance_norm,
-        "scaled_dot_product_attention": scaled_dot_product_attention, "batch_norm": batch_norm, "group_norm": group_norm,
+        "scaled_dot_product_attention": scaled_dot_product_attention,
+        "multi_head_attention_forward": multi_head_attention_forward, "batch_norm": batch_norm, "group_norm": group_norm,
         "embedding": embedding, "one_hot": one_hot, "normalize": normalize,
         "cosine_similarity": cosine_similarity, "mse_loss": mse_loss, "l1_loss": l1_loss,
         "smooth_l1_loss": smooth_l1_loss, "huber_loss": huber_loss,
