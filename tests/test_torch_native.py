@@ -484,3 +484,15 @@ def test_transformer_encoder_layer_per_sample_grads():
             close(per[n][i], one[n], torch.float64)
     with pytest.raises(NotImplementedError, match="dropout"):
         pf.grad(lambda x: torch.nn.MultiheadAttention(8, 2, dropout=0.5)(x, x, x)[0].sum())(torch.randn(3, 8))
+
+
+def test_to_device_inside_transforms():
+    x = torch.randn(3)
+    ones = torch.ones(3)
+    for f in (lambda x: x.to("cpu").sum(), lambda x: x.cpu().sum(), lambda x: x.to(x.device).sum(),
+              lambda x: x.to(device="cpu", dtype=torch.float64).sum(), lambda x: x.to(torch.ones(1, dtype=torch.float64)).sum()):
+        assert torch.equal(pf.grad(f)(x).double(), ones.double())
+    assert pf.grad(lambda x: x.to(torch.float64).sum())(x).dtype == torch.float32
+    for f in (lambda x: x.to("cuda").sum(), lambda x: x.cuda().sum(), lambda x: x.to(device="cuda:0").sum()):
+        with pytest.raises(NotImplementedError, match="moving a traced tensor from cpu to cuda"):
+            pf.grad(f)(x)

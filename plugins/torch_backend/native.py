@@ -788,15 +788,41 @@ def _astype(np_dtype):
     return lambda input, memory_format=None: pnp.astype(input, np_dtype)
 
 
+def _same_device(input, device, what):
+    """A traced tensor stays on its device: moving it is refused, naming both devices."""
+    want, have = torch.device(device), _device_of(input)
+    if want.type != have.type or (want.index is not None and have.index is not None and want.index != have.index):
+        raise NotImplementedError(
+            f"{what}: moving a traced tensor from {have} to {want} is not supported inside polyfunc transforms; "
+            f"move the inputs (and the model) before calling the transformed function.")
+
+
 def to(input, *args, **kwargs):
-    """``x.to(dtype)``, ``x.to(device, dtype)``, ``x.to(other)``: the dtype part; devices must match."""
+    """``x.to(dtype)``, ``x.to(device, dtype)``, ``x.to(other)``: the dtype part; the device must be the
+    tensor's own."""
     dtype = kwargs.get("dtype")
+    if kwargs.get("device") is not None:
+        _same_device(input, kwargs["device"], "x.to(device=...)")
     for a in args:
         if isinstance(a, torch.dtype):
             dtype = a
-        elif isinstance(a, torch.Tensor) or hasattr(a, "dtype") and not isinstance(a, (str, torch.device)):
+        elif isinstance(a, (str, torch.device)):
+            _same_device(input, a, "x.to(device)")
+        elif isinstance(a, torch.Tensor) or hasattr(a, "dtype"):
+            _same_device(input, _device_of(a), "x.to(other)")
             dtype = a.dtype
     return input if dtype is None else pnp.astype(input, to_np_dtype(dtype))
+
+
+def to_cpu(input, *args, **kwargs):
+    _same_device(input, "cpu", "x.cpu()")
+    return input
+
+
+def to_cuda(input, device=None, *args, **kwargs):
+    _same_device(input, "cuda" if device is None else (device if not isinstance(device, int) else f"cuda:{device}"),
+                 "x.cuda()")
+    return input
 
 
 def type_as(input, other):
@@ -1816,7 +1842,7 @@ def _table():
     tensor_only = {
         "view": view, "view_as": view_as, "reshape_as": view_as, "expand": expand, "expand_as": expand_as,
         "repeat": tensor_repeat, "size": size, "dim": dim, "ndimension": dim, "numel": numel,
-        "nelement": numel, "to": to, "type_as": type_as, "type": tensor_type, "clone": identity,
+        "nelement": numel, "to": to, "cpu": to_cpu, "cuda": to_cuda, "type_as": type_as, "type": tensor_type, "clone": identity,
         "contiguous": identity, "float": _astype(np.float32), "double": _astype(np.float64),
         "half": _astype(np.float16), "int": _astype(np.int32), "long": _astype(np.int64),
         "short": _astype(np.int16), "bool": _astype(np.bool_), "byte": _astype(np.uint8),
