@@ -496,3 +496,21 @@ def test_to_device_inside_transforms():
     for f in (lambda x: x.to("cuda").sum(), lambda x: x.cuda().sum(), lambda x: x.to(device="cuda:0").sum()):
         with pytest.raises(NotImplementedError, match="moving a traced tensor from cpu to cuda"):
             pf.grad(f)(x)
+
+
+@pytest.mark.parametrize("rank,kw", [
+    (4, dict(scale_factor=2, mode="nearest")), (4, dict(size=(7, 3), mode="nearest")),
+    (4, dict(size=(7, 3), mode="nearest-exact")), (4, dict(scale_factor=2, mode="bilinear")),
+    (4, dict(scale_factor=2, mode="bilinear", align_corners=True)), (4, dict(size=(3, 8), mode="bilinear")),
+    (4, dict(scale_factor=1.5, mode="bilinear")),
+    (4, dict(scale_factor=(0.5, 1.7), mode="bilinear", recompute_scale_factor=True)),
+    (3, dict(scale_factor=3, mode="linear")), (3, dict(size=4, mode="linear", align_corners=True)),
+    (5, dict(scale_factor=2, mode="trilinear")), (4, dict(size=(2, 5), mode="area")),
+    (3, dict(scale_factor=2.5, mode="nearest")),
+])
+def test_interpolate_matches_torch(rank, kw):
+    g = torch.Generator().manual_seed(rank)
+    x = torch.randn((2, 3, 4, 5, 3)[:rank], generator=g, dtype=torch.float64)
+    w = torch.randn(F.interpolate(x, **kw).shape, generator=g, dtype=torch.float64)
+    close(pf.vmap(lambda x: F.interpolate(x[None], **kw)[0])(x), F.interpolate(x, **kw), torch.float64)
+    same_grad(lambda x: (F.interpolate(x, **kw) * w).sum(), x, torch.float64)

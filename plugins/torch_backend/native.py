@@ -1413,6 +1413,62 @@ def adaptive_avg_pool2d(input, output_size):
     return pnp.mean(_adaptive_windows(input, sp, osz), axis=-1)
 
 
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resampling axis by axis: each output position reads one input position (nearest) or two,
+    weighted (linear), by fixed indices, so gradients gather back to where values came from."""
+    nsp = _ndim(input) - 2
+    if antialias:
+        raise NotImplementedError("interpolate(antialias=True) is not supported inside polyfunc transforms")
+    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != nsp:
+        raise NotImplementedError(f"interpolate: mode {mode!r} needs {_LINEAR_MODES[mode] + 2}-D input, "
+                                  f"got {nsp + 2}-D")
+    if mode == "area":
+        if nsp != 2:
+            raise NotImplementedError("interpolate(mode='area') is supported for 4-D input only")
+    elif mode not in ("nearest", "nearest-exact") and mode not in _LINEAR_MODES:
+        raise NotImplementedError(f"interpolate(mode={mode!r}) is not supported inside polyfunc transforms; "
+                                  f"use 'nearest', 'nearest-exact', 'linear', 'bilinear', 'trilinear' or 'area'")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size and scale_factor")
+    in_sp = _shape(input)[2:]
+    if size is not None:
+        out_sp = _tuple(size, nsp)
+        scales = [None] * nsp
+    else:
+        sf = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nsp
+        out_sp = tuple(int(math.floor(n * f)) for n, f in zip(in_sp, sf))
+        scales = [None if recompute_scale_factor else 1.0 / f for f in sf]
+    if mode == "area":
+        return adaptive_avg_pool2d(input, out_sp)
+    x = input
+    dev, dt = _device_of(input), input.dtype
+    for i, (n, m, sc) in enumerate(zip(in_sp, out_sp, scales)):
+        axis = 2 + i
+        scale = sc if sc is not None else n / m
+        if mode in ("nearest", "nearest-exact"):
+            off = 0.5 if mode == "nearest-exact" else 0.0
+            idx = [min(int(math.floor((j + off) * scale)), n - 1) for j in range(m)]
+            x = pnp.take(x, torch.tensor(idx, device=dev), axis=axis)
+            continue
+        if align_corners:
+            src = [j * (n - 1) / (m - 1) if m > 1 else 0.0 for j in range(m)]
+        else:
+            src = [max((j + 0.5) * scale - 0.5, 0.0) for j in range(m)]
+        lo = [min(int(math.floor(v)), n - 1) for v in src]
+        hi = [min(k + 1, n - 1) for k in lo]
+        shape = [1] * _ndim(input)
+        shape[axis] = m
+        w = torch.tensor([v - k for v, k in zip(src, lo)], dtype=dt, device=dev).reshape(shape)
+        a = pnp.take(x, torch.tensor(lo, device=dev), axis=axis)
+        b = pnp.take(x, torch.tensor(hi, device=dev), axis=axis)
+        x = pnp.add(a, pnp.multiply(pnp.subtract(b, a), w))
+    return x
+
+
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     if return_indices:
         raise NotImplementedError("adaptive_max_pool2d(return_indices=True) is not supported inside polyfunc "
@@ -1881,7 +1937,7 @@ def _table():
         "cross_entropy": cross_entropy, "kl_div": kl_div, "pad": f_pad, "conv1d": conv1d, "conv2d": conv2d,
         "conv3d": conv3d, "conv_transpose1d": conv_transpose1d, "conv_transpose2d": conv_transpose2d,
         "conv_transpose3d": conv_transpose3d, "max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d,
-        "adaptive_avg_pool2d": adaptive_avg_pool2d, "adaptive_max_pool2d": adaptive_max_pool2d,
+        "adaptive_avg_pool2d": adaptive_avg_pool2d, "interpolate": interpolate, "upsample": interpolate, "adaptive_max_pool2d": adaptive_max_pool2d,
     }
     special = {"expit": sigmoid, "logit": lambda x, eps=None: P.log(P.true_divide(x, P.subtract(1, x))),
                "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "xlogy": xlogy,
