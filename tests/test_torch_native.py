@@ -514,3 +514,53 @@ def test_interpolate_matches_torch(rank, kw):
     w = torch.randn(F.interpolate(x, **kw).shape, generator=g, dtype=torch.float64)
     close(pf.vmap(lambda x: F.interpolate(x[None], **kw)[0])(x), F.interpolate(x, **kw), torch.float64)
     same_grad(lambda x: (F.interpolate(x, **kw) * w).sum(), x, torch.float64)
+
+
+def _more_cases():
+    """(function, argument) pairs of the torch functions in more_functional / more_tensor."""
+    torch.manual_seed(0)
+    v = torch.randn(4, 6, dtype=torch.float64)
+    x = torch.randn(2, 8, 4, 4, dtype=torch.float64)
+    b = torch.randn(3, 4, 5, dtype=torch.float64)
+    w = torch.randn(4, 6, dtype=torch.float64)
+    y = torch.sign(torch.randn(4, dtype=torch.float64))
+    return {
+     "hardsigmoid": (lambda v: (F.hardsigmoid(v * 4) * w).sum(), v), "hardswish": (lambda v: (F.hardswish(v * 4) * w).sum(), v),
+     "glu": (lambda v: F.glu(v).pow(2).sum(), v), "glu dim0": (lambda v: F.glu(v, 0).pow(2).sum(), v),
+     "prelu 1": (lambda v: (F.prelu(v, torch.tensor([0.2], dtype=torch.float64)) * w).sum(), v),
+     "prelu C": (lambda x: F.prelu(x, torch.linspace(0.1, 0.8, 8, dtype=torch.float64)).pow(2).sum(), x),
+     "softmin": (lambda v: (F.softmin(v, dim=1) * w).sum(), v),
+     "pixel_shuffle": (lambda x: (F.pixel_shuffle(x, 2) ** 2 * torch.arange(64., dtype=torch.float64).reshape(8, 8)).sum(), x),
+     "pixel_unshuffle": (lambda x: (F.pixel_unshuffle(x, 2) ** 2).sum() + F.pixel_unshuffle(x, 2)[0, 3, 1, 0], x),
+     "pairwise_distance": (lambda v: F.pairwise_distance(v, w).sum(), v), "cdist": (lambda v: (torch.cdist(v, w[:3]) * torch.arange(12., dtype=torch.float64).reshape(4, 3)).sum(), v),
+     "cdist p1": (lambda v: torch.cdist(v, w[:3], p=1).sum(), v), "cdist self": (lambda v: torch.cdist(v, v).sum(), v),
+     "gaussian_nll": (lambda v: F.gaussian_nll_loss(v, w, v.abs() + 0.1), v), "gaussian_nll full var1d": (lambda v: F.gaussian_nll_loss(v, w, v[:, 0].abs(), full=True, reduction="sum"), v),
+     "poisson_nll": (lambda v: F.poisson_nll_loss(v, w.abs()), v), "poisson_nll full noln": (lambda v: F.poisson_nll_loss(v.abs() + 0.1, w.abs() * 3, log_input=False, full=True), v),
+     "margin_ranking": (lambda v: F.margin_ranking_loss(v[:, 0], v[:, 1], y, margin=0.2), v), "hinge_embedding": (lambda v: F.hinge_embedding_loss(v, torch.sign(w)), v),
+     "soft_margin": (lambda v: F.soft_margin_loss(v, torch.sign(w)), v), "multilabel_soft_margin": (lambda v: F.multilabel_soft_margin_loss(v, (w > 0).double()), v),
+     "cosine_embedding": (lambda v: F.cosine_embedding_loss(v, w, y, margin=0.1), v), "triplet": (lambda v: F.triplet_margin_loss(v, w, v * 0.5 + 1), v),
+     "triplet swap p1": (lambda v: F.triplet_margin_loss(v, w, v * 0.5 + 1, p=1, swap=True), v),
+     "addcmul": (lambda v: torch.addcmul(v, w, v, value=0.5).pow(2).sum(), v), "addcdiv": (lambda v: torch.addcdiv(v, w, v.abs() + 1, value=2).sum(), v),
+     "baddbmm": (lambda b: torch.baddbmm(b[:, :, :4], b, b.transpose(1, 2), beta=0.5, alpha=2).pow(2).sum(), b),
+     "addbmm": (lambda b: torch.addbmm(b[0, :, :4], b, b.transpose(1, 2)).pow(2).sum(), b),
+     "addmv": (lambda v: torch.addmv(v[:, 0], v, w[0], alpha=3).pow(2).sum(), v), "addr": (lambda v: torch.addr(v, v[:, 0], w[0], beta=2).pow(2).sum(), v),
+     "nan_to_num": (lambda v: torch.nan_to_num(torch.log(v)).sum(), v), "diag_embed": (lambda v: (torch.diag_embed(v) ** 2).sum() + torch.diag_embed(v)[1, 2, 2], v),
+     "diag_embed off": (lambda v: torch.diag_embed(v, offset=1)[0].pow(2).sum() + torch.diag_embed(v, offset=-2)[1, 3, 1], v),
+     "rot90": (lambda v: (torch.rot90(v) * torch.arange(24., dtype=torch.float64).reshape(6, 4)).sum(), v), "rot90 k3": (lambda v: (torch.rot90(v, 3) * torch.arange(24., dtype=torch.float64).reshape(6, 4)).sum(), v),
+     "rot90 k2 neg": (lambda v: (torch.rot90(v, -2, [1, 0]) * w).sum(), v),
+     "diff": (lambda v: (torch.diff(v) ** 2).sum(), v), "diff n2 dim0 prepend": (lambda v: (torch.diff(v, n=2, dim=0, prepend=w[:1]) ** 2).sum(), v),
+     "median": (lambda v: torch.median(v), v), "median dim": (lambda v: torch.median(v, dim=1).values.pow(2).sum(), v), "median keepdim": (lambda v: v.median(0, keepdim=True)[0].sum(), v),
+     "quantile": (lambda v: torch.quantile(v, 0.3), v), "quantile dim": (lambda v: torch.quantile(v, 0.7, dim=1).pow(2).sum(), v),
+     "quantile vec": (lambda v: torch.quantile(v, torch.tensor([0.2, 0.9], dtype=torch.float64), dim=0).pow(2).sum(), v),
+     "quantile midpoint keepdim": (lambda v: torch.quantile(v, 0.5, dim=0, keepdim=True, interpolation="midpoint").sum(), v),
+     "logcumsumexp": (lambda v: (torch.logcumsumexp(v * 30, 1) * w).sum(), v), "logcumsumexp dim0": (lambda v: torch.logcumsumexp(v, 0).pow(2).sum(), v),
+    }
+
+
+@pytest.mark.parametrize("name", list(_more_cases()))
+def test_more_torch_functions_match_torch(name):
+    f, a = _more_cases()[name]
+    np.testing.assert_allclose(pf.jit(f)(a).numpy(), f(a).detach().numpy(), rtol=1e-10, atol=1e-10)
+    # hardsigmoid: torch scales its gradient by 1/6 as a float32 constant, even in float64
+    tol = 1e-7 if name == "hardsigmoid" else 1e-10
+    np.testing.assert_allclose(pf.grad(f)(a).numpy(), tf.grad(f)(a).numpy(), rtol=tol, atol=tol)

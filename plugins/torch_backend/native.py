@@ -1945,6 +1945,11 @@ def _table():
     linalg = {"vector_norm": vector_norm, "matmul": matmul,
               "norm": lambda x, ord=None, dim=None, keepdim=False, *, dtype=None: P.linalg.norm(
                   x, ord=ord, axis=_axis(dim), keepdims=keepdim)}
+    from . import more_functional, more_tensor       # the rest of the map, in files of their own
+    both.update(more_tensor.BOTH)
+    torch_only.update(more_tensor.TORCH)
+    torch_only.update(more_functional.TORCH)
+    functional.update(more_functional.FUNCTIONAL)
     return both, torch_only, tensor_only, functional, special, linalg
 
 
