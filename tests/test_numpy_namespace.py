@@ -265,3 +265,23 @@ def test_pad_modes_match_numpy(backend, mode, pw):
     want = np.zeros(12)
     np.add.at(want, src.ravel(), x.ravel()[src.ravel()])
     np.testing.assert_allclose(to_numpy(g), want.reshape(3, 4))
+
+
+def test_linalg_solve_inv_det_cholesky_match_numpy(backend):
+    r = np.random.default_rng(1)
+    a = r.standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    b, bm = r.standard_normal(3), r.standard_normal((3, 2))
+    spd = a[0] @ a[0].T
+    on = lambda v: pnp.asarray(v, backend=backend)  # noqa: E731
+    pairs = [(pnp.linalg.solve(on(a[0]), on(b)), np.linalg.solve(a[0], b)),
+             (pnp.linalg.solve(on(a), on(bm)), np.linalg.solve(a, bm)),
+             (pnp.linalg.inv(on(a)), np.linalg.inv(a)), (pnp.linalg.det(on(a)), np.linalg.det(a)),
+             (pnp.linalg.slogdet(on(a)).logabsdet, np.linalg.slogdet(a).logabsdet),
+             (pnp.linalg.slogdet(on(a)).sign, np.linalg.slogdet(a).sign),
+             (pnp.linalg.cholesky(on(spd)), np.linalg.cholesky(spd)),
+             (pnp.linalg.cholesky(on(spd), upper=True), np.linalg.cholesky(spd, upper=True))]
+    for got, want in pairs:
+        np.testing.assert_allclose(to_numpy(got), want, rtol=1e-10, atol=1e-12)
+    # d log|det a| / da = inv(a)^T
+    g = pf.grad(lambda m: pnp.linalg.slogdet(m)[1])(on(a[0]))
+    np.testing.assert_allclose(to_numpy(g), np.linalg.inv(a[0]).T, rtol=1e-10)

@@ -564,3 +564,31 @@ def test_more_torch_functions_match_torch(name):
     # hardsigmoid: torch scales its gradient by 1/6 as a float32 constant, even in float64
     tol = 1e-7 if name == "hardsigmoid" else 1e-10
     np.testing.assert_allclose(pf.grad(f)(a).numpy(), tf.grad(f)(a).numpy(), rtol=tol, atol=tol)
+
+
+def _linalg_cases():
+    torch.manual_seed(0)
+    A = torch.randn(3, 3, dtype=torch.float64) + 3 * torch.eye(3, dtype=torch.float64)
+    As = torch.randn(2, 3, 3, dtype=torch.float64) + 3 * torch.eye(3, dtype=torch.float64)
+    b = torch.randn(3, dtype=torch.float64); B = torch.randn(3, 2, dtype=torch.float64); bs = torch.randn(2, 3, dtype=torch.float64)
+    S = A @ A.T
+    w33 = torch.randn(3, 3, dtype=torch.float64)
+    return {
+     "solve vec": (lambda a: torch.linalg.solve(a, b).pow(2).sum(), A), "solve mat": (lambda a: torch.linalg.solve(a, B).pow(2).sum(), A),
+     "solve batch vec": (lambda a: torch.linalg.solve(a, bs).pow(2).sum(), As), "inv": (lambda a: (torch.linalg.inv(a) * w33).sum(), A),
+     "inverse": (lambda a: (torch.inverse(a) * w33).sum(), A), "Tensor.inverse": (lambda a: (a.inverse() * w33).sum(), A),
+     "det": (lambda a: torch.linalg.det(a), A), "torch.det batch": (lambda a: torch.det(a).sum(), As), "slogdet": (lambda a: torch.linalg.slogdet(a).logabsdet, A),
+     "torch.slogdet": (lambda a: torch.slogdet(a)[1].sum(), As), "logdet": (lambda a: torch.logdet(a @ a.T), A),
+     "cholesky": (lambda a: (torch.linalg.cholesky(a @ a.T) * w33).sum(), A), "cholesky upper": (lambda a: (torch.linalg.cholesky(a @ a.T, upper=True) * w33).sum(), A),
+     "torch.cholesky": (lambda a: (torch.cholesky(a @ a.T) * w33).sum(), A), "matrix_norm": (lambda a: torch.linalg.matrix_norm(a), A),
+    }
+
+
+@pytest.mark.filterwarnings("ignore:torch.cholesky is deprecated")
+@pytest.mark.parametrize("name", list(_linalg_cases()))
+def test_linalg_matches_torch(name):
+    f, a = _linalg_cases()[name]
+    np.testing.assert_allclose(pf.jit(f)(a).numpy(), f(a).numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(pf.grad(f)(a).numpy(), tf.grad(f)(a).numpy(), rtol=1e-9, atol=1e-10)
+    stack = torch.stack([a, a * 1.1])
+    np.testing.assert_allclose(pf.vmap(f)(stack).numpy(), tf.vmap(f)(stack).numpy(), rtol=1e-10, atol=1e-10)

@@ -1,4 +1,5 @@
-"""``polyfunc.numpy.linalg``: norms (vector and matrix), written with polyfunc.numpy."""
+"""``polyfunc.numpy.linalg``: norms (vector and matrix), solve, inv, det, slogdet and
+cholesky, written with polyfunc.numpy and the matrix primitives."""
 from __future__ import annotations
 
 import math
@@ -11,7 +12,7 @@ from ._dtypes import convert, float64, int64, to_array
 from . import _elementwise as _e
 from . import _reductions as _r
 
-__all__ = ["norm", "vector_norm", "matrix_norm"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "solve", "inv", "det", "slogdet", "cholesky"]
 
 
 def _float(x):
@@ -99,3 +100,68 @@ def matrix_norm(x, keepdims=False, ord="fro"):
     """The matrix norm over the last two axes."""
     x = _float(x)
     return _matrix(x, ord, (len(get_aval(x).shape) - 2, len(get_aval(x).shape) - 1), keepdims)
+
+
+# ------------------------------------------------------------------ solve, inv, det
+def _matrices(name, *xs):
+    """Stacks of matrices in one floating dtype, their leading axes broadcast to one shape."""
+    from ._dtypes import result_type
+    xs = [_float(x) for x in xs]
+    dt = result_type(*xs) if len(xs) > 1 else get_aval(xs[0]).dtype
+    xs = [convert(x, get_aval(x).dtype, dt) for x in xs]
+    for x in xs:
+        if len(get_aval(x).shape) < 2:
+            raise ShapeError(f"{name}: expected arrays of at least 2 dimensions (stacks of matrices), "
+                             f"got shape {get_aval(x).shape}")
+    lead = ops.broadcast_shapes(*[get_aval(x).shape[:-2] for x in xs])
+    return [ops.broadcast_to(x, lead + get_aval(x).shape[-2:]) for x in xs]
+
+
+def solve(a, b):
+    """``x`` with ``a @ x == b``; ``b`` a vector (..., n) or a stack of matrices (..., n, k)."""
+    b = to_array(b)
+    bv = get_aval(b).shape
+    if len(bv) == 1:                   # NumPy 2's rule: only a 1-D b is a vector
+        a, b = _matrices("solve", a, ops.reshape(b, bv + (1,)))
+        x = ops.solve(a, b)
+        return ops.reshape(x, get_aval(x).shape[:-1])
+    a, b = _matrices("solve", a, b)
+    return ops.solve(a, b)
+
+
+def inv(a):
+    """The inverse of each matrix: ``solve(a, identity)``."""
+    (a,) = _matrices("inv", a)
+    s = get_aval(a).shape
+    eye = ops.broadcast_in_dim(ops.eye_like(a, s[-1], get_aval(a).dtype), s, (len(s) - 2, len(s) - 1))
+    return ops.solve(a, eye)
+
+
+def det(a):
+    """The determinant of each matrix."""
+    (a,) = _matrices("det", a)
+    return ops.det(a)
+
+
+def slogdet(a):
+    """``(sign, log|det|)`` of each matrix."""
+    (a,) = _matrices("slogdet", a)
+    sign, logabs = ops.slogdet(a)
+    return SlogdetResult(sign, logabs)
+
+
+def cholesky(a, upper=False):
+    """The lower (or upper) triangular factor ``l`` with ``l @ l^T == a``.  Only the lower triangle
+    of ``a`` is read, as NumPy does; its derivative treats ``a`` as symmetric."""
+    (a,) = _matrices("cholesky", a)
+    low = ops.cholesky(a)
+    return ops.matrix_transpose(low) if upper else low
+
+
+class SlogdetResult(tuple):
+    """``(sign, logabsdet)``, also readable by name as NumPy's result is."""
+    def __new__(cls, sign, logabsdet):
+        return super().__new__(cls, (sign, logabsdet))
+
+    sign = property(lambda self: self[0])
+    logabsdet = property(lambda self: self[1])

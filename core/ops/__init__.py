@@ -6,5 +6,6 @@ from .structural import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
+from .matrix import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
 from .custom import *  # noqa: F401,F403

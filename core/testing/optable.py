@@ -447,6 +447,35 @@ def _dot_make(rng, dtype):
             for sx, sy, dn, lbl in DOT_CFGS]
 
 
+def _well_conditioned(rng, shape, dtype):
+    """Stacks of square matrices safely away from singular (a dominant diagonal)."""
+    n = shape[-1]
+    return (rng.standard_normal(shape) + 3 * np.eye(n)).astype(dtype)
+
+
+def _spd(rng, shape, dtype):
+    m = rng.standard_normal(shape)
+    return (m @ np.swapaxes(m, -1, -2) + shape[-1] * np.eye(shape[-1])).astype(dtype)
+
+
+def _solve_make(rng, dtype):
+    cfgs = [((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 1)), ((1, 1), (1, 4))]
+    return [Sample((_well_conditioned(rng, sa, dtype), _vals(rng, sb, dtype)), label=f"{sa}\\{sb}")
+            for sa, sb in cfgs]
+
+
+def _square_make(spd):
+    def make(rng, dtype):
+        gen = _spd if spd else _well_conditioned
+        return [Sample((gen(rng, s, dtype),), label=str(s)) for s in [(3, 3), (2, 4, 4), (1, 1)]]
+    return make
+
+
+def _sym(a):
+    """The symmetric part: cholesky reads one triangle, so its rule assumes symmetric perturbations."""
+    return ops.mul(ops.add(a, ops.matrix_transpose(a)), 0.5)
+
+
 # ---------------------------------------------------------------- the table
 def _by_element(fn):
     """A float function of the C library applied per element, keeping the dtype (the reference)."""
@@ -560,6 +589,13 @@ OP_CASES: list[OpCase] = [
     _p("cumsum", lambda x, **p: ops.cumsum(x, **p), _cumsum_ref, _cumsum_make, dtypes=NUMERIC),
     _p("dot_general", lambda x, y, **p: ops.dot_general(x, y, **p), _dot_general_ref, _dot_make, dtypes=NUMERIC,
        diff=(0, 1), tol={F32: (1e-5, 1e-5)}),
+    # matrices
+    _p("solve", lambda a, b: ops.solve(a, b), np.linalg.solve, _solve_make, diff=(0, 1), tol={F32: (1e-4, 1e-5)}),
+    _p("det", lambda a: ops.det(a), np.linalg.det, _square_make(False), tol={F32: (1e-4, 1e-5)}),
+    _p("slogdet", lambda a: ops.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1], _square_make(False),
+       tol={F32: (1e-4, 1e-5)}),
+    _p("cholesky", lambda a: ops.cholesky(_sym(a)), lambda a: np.linalg.cholesky((a + np.swapaxes(a, -1, -2)) / 2),
+       _square_make(True), tol={F32: (1e-4, 1e-5)}),
 ]
 
 # the ops-level helpers forward a Python call to the primitive, so e.g. ops.reshape(x, s) with the same

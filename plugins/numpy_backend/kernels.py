@@ -170,6 +170,8 @@ def make_kernels(backend, xp):
         "integer_pow": integer_pow,
         "convert_element_type": lambda x, *, new_dtype: xp.asarray(x).astype(new_dtype),
         "full_like": full_like, "argsort": argsort,
+        "solve": xp.linalg.solve, "det": xp.linalg.det, "cholesky": xp.linalg.cholesky,
+        "slogdet": lambda a: list(xp.linalg.slogdet(a)),
         "iota": iota,
         "eye": lambda like, *, shape, offset, dtype: xp.eye(shape[0], shape[1], k=offset, dtype=dtype),
         "broadcast_in_dim": broadcast_in_dim,

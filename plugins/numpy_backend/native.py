@@ -22,7 +22,8 @@ _FUNCTIONS = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin",
               "split", "take", "flip", "roll", "tile", "repeat", "triu", "tril", "diag", "diagonal", "trace",
               "where", "clip", "round", "around", "abs", "zeros_like", "ones_like", "full_like", "shape",
               "ndim", "size", "hstack", "vstack", "broadcast_arrays", "atleast_1d", "atleast_2d", "sort", "argsort", "cumprod",
-              "take_along_axis", "linalg.norm"]
+              "take_along_axis", "linalg.norm", "linalg.solve", "linalg.inv", "linalg.det", "linalg.slogdet",
+              "linalg.cholesky"]
 
 
 def register_all(register, xp=np):

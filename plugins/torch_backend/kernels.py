@@ -489,6 +489,8 @@ def make_kernels(backend):
         "convert_element_type": _convert,
         # creation and shape
         "full_like": full_like, "argsort": argsort,
+        "solve": torch.linalg.solve, "det": torch.linalg.det, "cholesky": torch.linalg.cholesky,
+        "slogdet": lambda a: list(torch.linalg.slogdet(a)),
         "iota": iota,
         "eye": eye,
         "broadcast_in_dim": broadcast_in_dim,

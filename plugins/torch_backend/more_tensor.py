@@ -3,6 +3,7 @@ pairwise distances, order statistics and log-space scans, written with polyfunc.
 the helpers of ``native``.  Merged into the native map by ``native._table``."""
 from __future__ import annotations
 
+import collections
 import math
 
 import numpy as np
@@ -167,9 +168,54 @@ def logcumsumexp(input, dim, *, out=None):
     return y
 
 
+# ------------------------------------------------------------------ linear algebra
+_Slogdet = collections.namedtuple("torch_return_types_slogdet", ["sign", "logabsdet"])
+
+
+def linalg_solve(A, B, *, left=True, out=None):
+    N._no_out(out, "linalg.solve")
+    if not left:
+        raise NotImplementedError("torch.linalg.solve(left=False) is not supported inside polyfunc transforms; "
+                                  "solve the transposed system")
+    sa, sb = N._shape(A), N._shape(B)
+    if len(sb) == 1 or (len(sb) == len(sa) - 1 and tuple(sb) == tuple(sa[:-1])):   # a (batch of) vector(s)
+        return pnp.squeeze(pnp.linalg.solve(A, pnp.expand_dims(B, -1)), axis=-1)
+    return pnp.linalg.solve(A, B)
+
+
+def linalg_slogdet(A, *, out=None):
+    N._no_out(out, "slogdet")
+    sign, logabs = pnp.linalg.slogdet(A)
+    return _Slogdet(sign, logabs)
+
+
+def logdet(input):
+    sign, logabs = pnp.linalg.slogdet(input)
+    return pnp.where(pnp.less(sign, 0), float("nan"), logabs)      # torch: nan for a negative determinant
+
+
+def linalg_cholesky(A, *, upper=False, out=None):
+    N._no_out(out, "linalg.cholesky")
+    return pnp.linalg.cholesky(A, upper=upper)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    N._no_out(out, "linalg.matrix_norm")
+    if ord != "fro" or tuple(dim) != (-2, -1):
+        raise NotImplementedError(f"torch.linalg.matrix_norm(ord={ord!r}, dim={dim}) is not supported inside "
+                                  f"polyfunc transforms; only the Frobenius norm over the last two dims")
+    return N.vector_norm(A, 2, dim=(-2, -1), keepdim=keepdim, dtype=dtype)
+
+
+LINALG = {"solve": linalg_solve, "inv": lambda A, *, out=None: pnp.linalg.inv(A), "det": lambda A, *, out=None:
+          pnp.linalg.det(A), "slogdet": linalg_slogdet, "cholesky": linalg_cholesky, "matrix_norm": matrix_norm}
+
+
 BOTH = {
     "addcmul": addcmul, "addcdiv": addcdiv, "baddbmm": baddbmm, "addbmm": addbmm, "addmv": addmv, "addr": addr,
     "nan_to_num": nan_to_num, "diag_embed": diag_embed, "rot90": rot90, "diff": diff, "median": median,
     "quantile": quantile, "logcumsumexp": logcumsumexp,
+    "inverse": lambda input: pnp.linalg.inv(input), "det": lambda input: pnp.linalg.det(input),
+    "slogdet": linalg_slogdet, "logdet": logdet, "cholesky": lambda input, upper=False: pnp.linalg.cholesky(input, upper),
 }
 TORCH = {"cdist": cdist}

@@ -1950,6 +1950,7 @@ def _table():
     torch_only.update(more_tensor.TORCH)
     torch_only.update(more_functional.TORCH)
     functional.update(more_functional.FUNCTIONAL)
+    linalg.update(more_tensor.LINALG)
     return both, torch_only, tensor_only, functional, special, linalg
 
 

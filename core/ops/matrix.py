@@ -1,0 +1,158 @@
+"""Matrix primitives over stacks of square matrices (the last two axes): solve, det, slogdet,
+cholesky.  Their derivatives are written with solve itself, so they differentiate again.
+Batch axes must match exactly (the polyfunc.numpy and torch wrappers broadcast first)."""
+from __future__ import annotations
+
+from ..errors import DTypeError, ShapeError
+from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
+from ..trace import ShapedArray
+from .structural import LinearArg, broadcast_in_dim, moveaxis, ndim_of, shape_of, transpose
+
+__all__ = ["solve", "det", "slogdet", "cholesky", "matmul_stacked", "matrix_transpose", "trace_stacked"]
+
+solve_p = Primitive("solve")
+det_p = Primitive("det")
+slogdet_p = Primitive("slogdet", multiple_results=True)
+cholesky_p = Primitive("cholesky")
+
+
+# ------------------------------------------------------------------ helpers (stacks of matrices)
+def matmul_stacked(x, y):
+    """``x @ y`` for stacks with equal leading axes."""
+    nd = ndim_of(x)
+    batch = tuple(range(nd - 2))
+    return dot_general(x, y, (((nd - 1,), (nd - 2,)), (batch, batch)))
+
+
+def matrix_transpose(x):
+    nd = ndim_of(x)
+    return transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+def trace_stacked(x, like=None):
+    """The trace of each matrix of the stack (its diagonal, picked by an identity mask).  The
+    mask is made beside ``like`` (default ``x``): pass a primal when ``x`` is a tangent, so the
+    mask is a constant of the linear graph rather than a function of the tangent."""
+    s = shape_of(x)
+    like = x if like is None else like
+    eye = broadcast_in_dim(eye_like(like, s[-1], dtype_of(like)), s, (len(s) - 2, len(s) - 1))
+    return reduce_sum(mul(x, eye), (len(s) - 2, len(s) - 1))
+
+
+def _square(name, a):
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ShapeError(f"{name}: expected a stack of square matrices (..., n, n), got shape {a.shape}")
+    if a.dtype.kind not in "fc":
+        raise DTypeError(f"{name}: expected a floating-point matrix, got {a.dtype}")
+
+
+def _front(v, d, size):
+    """``v`` with its batch axis first: moved there, or broadcast when it has none."""
+    if d is not None:
+        return moveaxis(v, d, 0)
+    s = shape_of(v)
+    return broadcast_in_dim(v, (size,) + s, tuple(range(1, len(s) + 1)))
+
+
+def _batch_size(vals, dims):
+    return next(shape_of(v)[d] for v, d in zip(vals, dims) if d is not None)
+
+
+# ------------------------------------------------------------------ solve
+def solve(a, b):
+    """``x`` with ``a @ x == b``; ``b`` is a stack of matrices (..., n, k) like ``a``'s."""
+    return solve_p.bind(a, b)
+
+
+def _solve_ae(a, b):
+    _square("solve", a)
+    if b.ndim != a.ndim or b.shape[:-2] != a.shape[:-2] or b.shape[-2] != a.shape[-1]:
+        raise ShapeError(f"solve: the right-hand side of shape {b.shape} does not fit matrices of shape {a.shape}")
+    if a.dtype != b.dtype:
+        raise DTypeError(f"solve: operands have dtypes {a.dtype} and {b.dtype}; promote them first")
+    return ShapedArray(b.shape, b.dtype)
+
+
+def _solve_jvp(pr, t):
+    a, b = pr
+    ta, tb = t
+    x = solve(a, b)
+    # d(a^-1 b) = a^-1 (db - da x)
+    rhs = tb if ta is None else (neg(matmul_stacked(ta, x)) if tb is None else sub(tb, matmul_stacked(ta, x)))
+    return x, solve(a, rhs)
+
+
+def _solve_transpose(ct, a, b):
+    if isinstance(a, LinearArg):
+        raise TypeError("solve is not linear in its matrix and cannot be transposed with respect to it")
+    return [None, solve(matrix_transpose(a), ct)]
+
+
+def _solve_batch(v, d):
+    n = _batch_size(v, d)
+    return solve(_front(v[0], d[0], n), _front(v[1], d[1], n)), 0
+
+
+AE[solve_p] = _solve_ae
+JR[solve_p] = _solve_jvp
+TR[solve_p] = _solve_transpose
+BR[solve_p] = _solve_batch
+
+
+# ------------------------------------------------------------------ det, slogdet, cholesky
+def _one_matrix(prim, keep_matrix: bool):
+    """Abstract eval and batching of a primitive of one stack of square matrices: the output is
+    the stack itself (``keep_matrix``) or one value per matrix, once per result; the batch
+    axis goes first, where the kernels take stacks."""
+    n_out = 2 if prim.multiple_results else 1
+
+    def ae(a):
+        _square(prim.name, a)
+        out = ShapedArray(a.shape if keep_matrix else a.shape[:-2], a.dtype)
+        return [out] * n_out if prim.multiple_results else out
+    AE[prim] = ae
+    BR[prim] = lambda v, d: (prim.bind(moveaxis(v[0], d[0], 0)), [0] * n_out if prim.multiple_results else 0)
+    return prim.bind
+
+
+det = _one_matrix(det_p, keep_matrix=False)
+slogdet = _one_matrix(slogdet_p, keep_matrix=False)         # [sign, log|det a|]
+cholesky = _one_matrix(cholesky_p, keep_matrix=True)        # lower l with l @ l^T == a (a symmetric pos. def.)
+
+
+def _logdet_tangent(a, ta):
+    """d log|det a| = tr(a^-1 da)."""
+    return trace_stacked(solve(a, ta), a)
+
+
+def _slogdet_jvp(pr, t):
+    sign, logabs = slogdet(pr[0])
+    return [sign, logabs], [None, _logdet_tangent(pr[0], t[0])]
+
+
+JR[det_p] = lambda pr, t: (lambda d: (d, mul(d, _logdet_tangent(pr[0], t[0]))))(det(pr[0]))
+JR[slogdet_p] = _slogdet_jvp
+
+
+def _cholesky_jvp(pr, t):
+    a, ta = pr[0], t[0]
+    low = cholesky(a)
+    # dl = l · phi(l^-1 da l^-T), phi: the lower triangle with the diagonal halved
+    p = solve(low, ta)
+    s = matrix_transpose(solve(low, matrix_transpose(p)))
+    mask = broadcast_in_dim(_phi_mask(a, shape_of(a)[-1]), shape_of(a), (ndim_of(a) - 2, ndim_of(a) - 1))
+    return low, matmul_stacked(low, mul(s, mask))
+
+
+def _phi_mask(like, n):
+    """1 strictly below the diagonal, 1/2 on it, 0 above, on ``like``'s backend."""
+    eye = eye_like(like, n, dtype_of(like))
+    return add(sub(cumsum(eye, 0), eye), mul(eye, 0.5))     # cumsum of the identity: the lower triangle
+
+
+JR[cholesky_p] = _cholesky_jvp
+
+from .elementwise import add, mul, neg, sub  # noqa: E402
+from .linalg import dot_general  # noqa: E402
+from .reductions import cumsum, reduce_sum  # noqa: E402
+from .structural import dtype_of, eye_like  # noqa: E402
