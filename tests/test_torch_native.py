@@ -592,3 +592,22 @@ def test_linalg_matches_torch(name):
     np.testing.assert_allclose(pf.grad(f)(a).numpy(), tf.grad(f)(a).numpy(), rtol=1e-9, atol=1e-10)
     stack = torch.stack([a, a * 1.1])
     np.testing.assert_allclose(pf.vmap(f)(stack).numpy(), tf.vmap(f)(stack).numpy(), rtol=1e-10, atol=1e-10)
+
+
+def _pool_cases():
+    torch.manual_seed(0)
+    x1 = torch.randn(2, 3, 9, dtype=torch.float64); x2 = torch.randn(2, 3, 8, 8, dtype=torch.float64); x3 = torch.randn(1, 2, 4, 6, 4, dtype=torch.float64)
+    return {
+     "max_pool1d": (lambda x: F.max_pool1d(x, 3, 2, 1).pow(2).sum(), x1), "avg_pool1d": (lambda x: F.avg_pool1d(x, 3, 2, 1).pow(2).sum(), x1),
+     "MaxPool1d": (lambda x: torch.nn.MaxPool1d(2)(x).pow(2).sum(), x1), "AvgPool3d": (lambda x: torch.nn.AvgPool3d(2)(x).pow(2).sum(), x3),
+     "max_pool3d": (lambda x: F.max_pool3d(x, (2, 3, 2)).pow(2).sum(), x3), "avg_pool3d": (lambda x: F.avg_pool3d(x, 2, padding=1).pow(2).sum(), x3),
+     "max_pool2d": (lambda x: F.max_pool2d(x, 2).pow(2).sum(), x2), "lp_pool2d": (lambda x: F.lp_pool2d(x.abs() + 0.1, 2, 2).pow(2).sum(), x2),
+     "lp_pool1d p3": (lambda x: F.lp_pool1d(x.abs() + 0.1, 3, 3).pow(2).sum(), x1),
+    }
+
+
+@pytest.mark.parametrize("name", list(_pool_cases()))
+def test_pools_1d_3d_and_lp_match_torch(name):
+    f, a = _pool_cases()[name]
+    np.testing.assert_allclose(pf.jit(f)(a).numpy(), f(a).numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(pf.grad(f)(a).numpy(), tf.grad(f)(a).numpy(), rtol=1e-9, atol=1e-10)

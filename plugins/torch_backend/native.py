@@ -1371,19 +1371,41 @@ def _pool(input, kernel_size, stride, padding, nsp, reduce, pad_value):
     return pnp.squeeze(res, axis=0) if unbatched else res
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    if dilation != 1 or ceil_mode or return_indices:
-        raise NotImplementedError("max_pool2d: dilation, ceil_mode and return_indices are not supported "
-                                  "inside polyfunc transforms")
-    return _pool(input, kernel_size, stride, padding, 2, pnp.max, -math.inf)
+def _max_pool(nsp):
+    def max_pool(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        if dilation != 1 or ceil_mode or return_indices:
+            raise NotImplementedError(f"max_pool{nsp}d: dilation, ceil_mode and return_indices are not supported "
+                                      f"inside polyfunc transforms")
+        return _pool(input, kernel_size, stride, padding, nsp, pnp.max, -math.inf)
+    max_pool.__name__ = f"max_pool{nsp}d"
+    return max_pool
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
-    if ceil_mode or not count_include_pad or divisor_override is not None:
-        raise NotImplementedError("avg_pool2d: ceil_mode, count_include_pad=False and divisor_override are "
-                                  "not supported inside polyfunc transforms")
-    return _pool(input, kernel_size, stride, padding, 2, pnp.mean, 0)
+def _avg_pool(nsp):
+    def avg_pool(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        if ceil_mode or not count_include_pad or divisor_override is not None:
+            raise NotImplementedError(f"avg_pool{nsp}d: ceil_mode, count_include_pad=False and divisor_override "
+                                      f"are not supported inside polyfunc transforms")
+        return _pool(input, kernel_size, stride, padding, nsp, pnp.mean, 0)
+    avg_pool.__name__ = f"avg_pool{nsp}d"
+    return avg_pool
+
+
+def _lp_pool(nsp):
+    def lp_pool(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+        # torch's form: the window mean of x^p, times the window size, to the power 1/p
+        k = _tuple(kernel_size, nsp)
+        out = _avg_pool(nsp)(pnp.power(input, float(norm_type)), kernel_size, stride, 0, ceil_mode)
+        out = pnp.multiply(pnp.multiply(pnp.sign(out), relu(pnp.abs(out))), float(math.prod(k)))
+        return pnp.power(out, 1.0 / float(norm_type))
+    lp_pool.__name__ = f"lp_pool{nsp}d"
+    return lp_pool
+
+
+max_pool1d, max_pool2d, max_pool3d = (_max_pool(n) for n in (1, 2, 3))
+avg_pool1d, avg_pool2d, avg_pool3d = (_avg_pool(n) for n in (1, 2, 3))
+lp_pool1d, lp_pool2d = _lp_pool(1), _lp_pool(2)
 
 
 def _adaptive_sizes(name, input, output_size):
@@ -1936,7 +1958,9 @@ def _table():
         "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits, "nll_loss": nll_loss,
         "cross_entropy": cross_entropy, "kl_div": kl_div, "pad": f_pad, "conv1d": conv1d, "conv2d": conv2d,
         "conv3d": conv3d, "conv_transpose1d": conv_transpose1d, "conv_transpose2d": conv_transpose2d,
-        "conv_transpose3d": conv_transpose3d, "max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d,
+        "conv_transpose3d": conv_transpose3d, "max_pool1d": max_pool1d, "max_pool2d": max_pool2d, "max_pool3d": max_pool3d,
+        "avg_pool1d": avg_pool1d, "avg_pool2d": avg_pool2d, "avg_pool3d": avg_pool3d,
+        "lp_pool1d": lp_pool1d, "lp_pool2d": lp_pool2d,
         "adaptive_avg_pool2d": adaptive_avg_pool2d, "interpolate": interpolate, "upsample": interpolate, "adaptive_max_pool2d": adaptive_max_pool2d,
     }
     special = {"expit": sigmoid, "logit": lambda x, eps=None: P.log(P.true_divide(x, P.subtract(1, x))),
