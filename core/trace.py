@@ -430,8 +430,9 @@ class Tracer:
     min = _numpy_or_native("min", lambda self, axis=None, keepdims=False: _pnp().min(self, axis=axis, keepdims=keepdims))
     argmax = _numpy_or_native("argmax", lambda self, axis=None: _pnp().argmax(self, axis=axis))
     argmin = _numpy_or_native("argmin", lambda self, axis=None: _pnp().argmin(self, axis=axis))
-    cumsum = _numpy_or_native("cumsum", lambda self, axis=None: _pnp().cumsum(self, axis=axis))
-    cumprod = _numpy_or_native("cumprod", lambda self, axis=None: _pnp().cumprod(self, axis=axis))
+    cumsum = _numpy_or_native("cumsum", lambda self, axis=None, dtype=None: _pnp().cumsum(self, axis=axis, dtype=dtype))
+    cumprod = _numpy_or_native("cumprod", lambda self, axis=None, dtype=None: _pnp().cumprod(self, axis=axis,
+                                                                                           dtype=dtype))
     argsort = _numpy_or_native("argsort", lambda self, axis=-1, kind=None, order=None, *, stable=None:
                                _pnp().argsort(self, axis=axis, kind=kind, order=order))
     sort = _numpy_or_native("sort", lambda self, *a, **k: _inplace_sort())

@@ -285,3 +285,13 @@ def test_linalg_solve_inv_det_cholesky_match_numpy(backend):
     # d log|det a| / da = inv(a)^T
     g = pf.grad(lambda m: pnp.linalg.slogdet(m)[1])(on(a[0]))
     np.testing.assert_allclose(to_numpy(g), np.linalg.inv(a[0]).T, rtol=1e-10)
+
+
+def test_pad_width_broadcasts_like_numpy_and_tracer_scan_dtypes():
+    for shape, pw in (((2, 3), (1, 2)), ((3,), (1, 2)), ((2, 2, 2), ((1, 0),)), ((2, 3), 1)):
+        x = np.ones(shape)
+        for mode in ("constant", "edge", "reflect"):
+            np.testing.assert_array_equal(pnp.pad(x, pw, mode=mode), np.pad(x, pw, mode=mode))
+    got = pf.jit(lambda x: (x.cumprod(0, dtype=np.float32), x.cumsum(dtype=np.float32)))(np.arange(1, 4))
+    assert got[0].dtype == np.float32 and got[1].dtype == np.float32
+    np.testing.assert_array_equal(got[0], [1, 2, 6])

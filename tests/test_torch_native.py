@@ -611,3 +611,47 @@ def test_pools_1d_3d_and_lp_match_torch(name):
     f, a = _pool_cases()[name]
     np.testing.assert_allclose(pf.jit(f)(a).numpy(), f(a).numpy(), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(pf.grad(f)(a).numpy(), tf.grad(f)(a).numpy(), rtol=1e-9, atol=1e-10)
+
+
+def test_review3_fixes_attention_masks_interpolate_scans():
+    from polyfunc_torch import functional_call
+    torch.manual_seed(0)
+    # MultiheadAttention with need_weights=False: a query with nothing to attend to gives zeros, as torch
+    mha = torch.nn.MultiheadAttention(4, 1).double()
+    p = {n: t.detach() for n, t in mha.named_parameters()}
+    q = torch.randn(2, 1, 4, dtype=torch.float64)
+    kpm = torch.tensor([[True, True]])
+    call = dict(key_padding_mask=kpm, need_weights=False)
+    close(pf.jit(lambda p, q: functional_call(mha, p, (q, q, q), call)[0])(p, q),
+          tf.functional_call(mha, p, (q, q, q), call)[0], torch.float64)
+    # TransformerEncoder (nested-tensor fast path probe) with a padding mask, in eval mode
+    enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, 16, 0.0, batch_first=True), 2).eval()
+    x = torch.randn(2, 5, 8)
+    pad = torch.tensor([[False] * 5, [False] * 3 + [True] * 2])
+    close(pf.jit(lambda x: enc(x, src_key_padding_mask=pad))(x)[~pad], enc(x, src_key_padding_mask=pad)[~pad],
+          torch.float32)
+    # a traced (per-sample) padding mask through MultiheadAttention
+    xs = torch.randn(3, 2, 4, dtype=torch.float64)
+    masks = torch.tensor([[False, True], [False, False], [True, False]])
+    f = lambda x, m: mha(x, x, x, key_padding_mask=m, need_weights=False)[0]  # noqa: E731  (unbatched (L, E))
+    close(pf.vmap(f)(xs, masks), torch.stack([f(a, m) for a, m in zip(xs, masks)]), torch.float64)
+    # interpolate: an unchanged axis is copied; nearest picks torch's elements (its float32 indices)
+    line = torch.arange(4.0)[None, None]
+    close(pf.jit(lambda x: F.interpolate(x, scale_factor=1.1, mode="linear"))(line),
+          F.interpolate(line, scale_factor=1.1, mode="linear"), torch.float32)
+    for x, kw in [(torch.arange(2.0).reshape(1, 1, 2, 1), dict(scale_factor=(1.25, 2))),
+                  (torch.arange(2.0).reshape(1, 1, 1, 2), dict(scale_factor=2.1)),
+                  (torch.arange(14.0)[None, None], dict(size=46))]:
+        close(pf.jit(lambda x: F.interpolate(x, **kw))(x), F.interpolate(x, **kw), torch.float32)
+    with pytest.raises(NotImplementedError, match="floating"):
+        pf.jit(lambda x: F.interpolate(x, size=(3, 3), mode="bilinear"))(torch.zeros(1, 1, 2, 2, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="entries"):
+        pf.jit(lambda x: F.interpolate(x, size=(3, 3, 3)))(torch.zeros(1, 1, 2, 2))
+    # 0-d scans, positional int devices, pad lengths
+    s = torch.tensor(2.0)
+    assert float(pf.grad(lambda s: torch.cumprod(s, 0))(s)) == 1.0 and float(pf.grad(lambda s: torch.cumsum(s, -1))(s)) == 1.0
+    with pytest.raises(NotImplementedError, match="cuda"):
+        pf.grad(lambda x: x.to(0).sum())(torch.ones(2))
+    for bad in ((3,), (1, 1, 1, 1, 2, 2)):
+        with pytest.raises(RuntimeError, match="even length"):
+            pf.jit(lambda x: F.pad(x, bad))(torch.ones(3, 5))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 
+import numpy as np
+
 from .. import ops
 from ..errors import ShapeError
 from ..trace import get_aval
@@ -446,14 +448,12 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     a, av = _arr(array)
     check_kind(av.dtype, "pad")
     nd = len(av.shape)
-    pw = pad_width
-    if isinstance(pw, int):
-        cfg = [(pw, pw)] * nd
-    else:
-        pw = [tuple(p) if isinstance(p, (tuple, list)) else (p, p) for p in pw]
-        cfg = pw * nd if len(pw) == 1 else pw
-    if len(cfg) != nd or builtins.any(len(c) != 2 or min(c) < 0 for c in cfg):
-        raise ShapeError(f"pad: pad_width {pad_width} does not fit an array of shape {av.shape}")
+    try:     # NumPy's rule: pad_width broadcasts to one (before, after) pair per axis
+        cfg = [(int(lo), int(hi)) for lo, hi in np.broadcast_to(np.asarray(pad_width), (nd, 2))]
+    except ValueError:
+        raise ShapeError(f"pad: pad_width {pad_width} does not fit an array of shape {av.shape}") from None
+    if builtins.any(min(c) < 0 for c in cfg):
+        raise ShapeError(f"pad: pad_width {pad_width} has a negative entry")
     if mode != "constant":
         from ._indexing import take
         for ax, (lo, hi) in enumerate(cfg):

@@ -445,10 +445,21 @@ def argmin(input, dim=None, keepdim=False):
 
 
 def cumsum(input, dim, *, dtype=None):
+    if _ndim(input) == 0:
+        return _scan_0d(input, dim, dtype)
     return pnp.cumsum(input, axis=dim, dtype=_dt(dtype))
 
 
+def _scan_0d(input, dim, dtype):
+    """torch scans a 0-d tensor along dim 0 or -1 as itself (cast to dtype)."""
+    if dim not in (0, -1):
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
+    return input if dtype is None else pnp.astype(input, _dt(dtype))
+
+
 def cumprod(input, dim, *, dtype=None):
+    if _ndim(input) == 0:
+        return _scan_0d(input, dim, dtype)
     return pnp.cumprod(input, axis=dim, dtype=_dt(dtype))
 
 
@@ -806,8 +817,8 @@ def to(input, *args, **kwargs):
     for a in args:
         if isinstance(a, torch.dtype):
             dtype = a
-        elif isinstance(a, (str, torch.device)):
-            _same_device(input, a, "x.to(device)")
+        elif isinstance(a, (str, torch.device)) or (isinstance(a, int) and not isinstance(a, bool)):
+            _same_device(input, f"cuda:{a}" if isinstance(a, int) else a, "x.to(device)")
         elif isinstance(a, torch.Tensor) or hasattr(a, "dtype"):
             _same_device(input, _device_of(a), "x.to(other)")
             dtype = a.dtype
@@ -1224,6 +1235,9 @@ def f_pad(input, pad, mode="constant", value=None):
                                   f"transforms; use one of {tuple(_TORCH_PAD_MODES)}")
     pad = list(pad)
     nd = _ndim(input)
+    if len(pad) % 2 or len(pad) // 2 > nd:
+        raise RuntimeError(f"pad: the padding {tuple(pad)} must have an even length of at most {2 * nd} "
+                           f"(two entries per padded dimension of a {nd}-D input)")
     shape = _shape(input)
     width = [(0, 0)] * nd
     for i in range(len(pad) // 2):
@@ -1438,6 +1452,18 @@ def adaptive_avg_pool2d(input, output_size):
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
 
 
+def _nearest_indices(n, m, scale, exact, two_d):
+    """torch's source index of each output position, in float32 as its kernels compute it; the
+    2-D kernel also copies equal sizes and halves exact doubling."""
+    if two_d and not exact and m == n:
+        return list(range(m))
+    if two_d and not exact and m == 2 * n:
+        return [j >> 1 for j in range(m)]
+    s = np.float32(scale) if scale is not None and scale > 0 else np.float32(n) / np.float32(m)
+    off = np.float32(0.5 if exact else 0.0)
+    return [min(int(np.floor((np.float32(j) + off) * s)), n - 1) for j in range(m)]
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resampling axis by axis: each output position reads one input position (nearest) or two,
@@ -1457,6 +1483,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
     in_sp = _shape(input)[2:]
+    given = size if size is not None else scale_factor
+    if isinstance(given, (tuple, list)) and len(given) != nsp:
+        raise ValueError(f"interpolate: {'size' if size is not None else 'scale_factor'} has {len(given)} "
+                         f"entries but the input has {nsp} spatial dimension(s)")
+    if mode not in ("nearest", "nearest-exact", "area") and not input.dtype.is_floating_point:
+        raise NotImplementedError(f"interpolate(mode={mode!r}) on {input.dtype} input is not supported inside "
+                                  f"polyfunc transforms; convert the input to a floating dtype first")
     if size is not None:
         out_sp = _tuple(size, nsp)
         scales = [None] * nsp
@@ -1472,10 +1505,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         axis = 2 + i
         scale = sc if sc is not None else n / m
         if mode in ("nearest", "nearest-exact"):
-            off = 0.5 if mode == "nearest-exact" else 0.0
-            idx = [min(int(math.floor((j + off) * scale)), n - 1) for j in range(m)]
-            x = pnp.take(x, torch.tensor(idx, device=dev), axis=axis)
+            x = pnp.take(x, torch.tensor(_nearest_indices(n, m, sc, mode == "nearest-exact", nsp == 2),
+                                         device=dev, dtype=torch.int64), axis=axis)
             continue
+        if m == n and not align_corners:
+            continue                               # torch copies an axis whose size does not change
         if align_corners:
             src = [j * (n - 1) / (m - 1) if m > 1 else 0.0 for j in range(m)]
         else:
@@ -1741,7 +1775,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         kpm = pnp.reshape(key_padding_mask, (bsz, 1, 1, src))
         scores = pnp.reshape(pnp.add(pnp.reshape(scores, (bsz, num_heads, tgt, src)), kpm),
                              (bsz * num_heads, tgt, src))
-    weights = softmax(scores, dim=-1)
+    if need_weights:
+        weights = softmax(scores, dim=-1)      # torch's own path here: a row with nothing to attend to is NaN
+    else:
+        # torch takes scaled_dot_product_attention here, which gives such a row zeros
+        keep = pnp.any(pnp.greater(scores, float("-inf")), axis=-1, keepdims=True)
+        weights = pnp.where(keep, softmax(pnp.where(keep, scores, 0.0), dim=-1), 0.0)
     out = pnp.matmul(weights, v)                                                        # (N * H, L, hd)
     out = pnp.reshape(pnp.swapaxes(out, 0, 1), (tgt, bsz, embed))
     out = proj(out, out_proj_weight, out_proj_bias)
@@ -1866,6 +1905,7 @@ def _table():
         "reciprocal": P.reciprocal, "isnan": P.isnan, "isinf": P.isinf, "isfinite": P.isfinite,
         "logical_not": P.logical_not, "bitwise_not": P.invert, "deg2rad": P.deg2rad, "rad2deg": P.rad2deg,
         "positive": P.positive, "erf": erf, "erfc": erfc,
+        "is_floating_point": lambda input: input.dtype.is_floating_point,
     }
     binary_same = {
         "multiply": P.multiply, "true_divide": P.true_divide, "floor_divide": P.floor_divide,
@@ -1913,7 +1953,10 @@ def _table():
     torch_only = {
         "rsub": rsub, "stack": stack, "cat": cat, "concat": cat, "concatenate": cat, "hstack": hstack,
         "vstack": vstack, "einsum": einsum, "var_mean": var_mean, "std_mean": std_mean,
-        "masked_fill": masked_fill, "zeros_like": _like(0), "ones_like": _like(1), "full_like": full_like, "empty_like": _like(0),
+        "masked_fill": masked_fill,
+        # nn.TransformerEncoder's fast path asks this; with a traced input the fast path is never taken
+        "_nested_tensor_from_mask_left_aligned": lambda *a, **k: False,
+        "zeros_like": _like(0), "ones_like": _like(1), "full_like": full_like, "empty_like": _like(0),
         **{kind: _recurrent_fn(kind) for kind in ("lstm", "gru", "rnn_tanh", "rnn_relu")},
         **{kind + "_cell": _cell_fn(kind) for kind in ("lstm", "gru", "rnn_tanh", "rnn_relu")},
     }
@@ -1978,11 +2021,38 @@ def _table():
     return both, torch_only, tensor_only, functional, special, linalg
 
 
+def _install_mask_helpers() -> None:
+    """nn.MultiheadAttention and the Transformer layers turn bool masks into float ones with
+    torch.nn.functional._canonical_mask, which fills in place, and read mask dtypes with
+    _none_or_dtype, which accepts only torch.Tensor: a per-sample (traced) mask needs both
+    done out of place.  Wrapped once; untraced masks go to torch's own functions."""
+    import torch.nn.functional as F
+    from polyfunc.trace import Tracer
+    if getattr(F._canonical_mask, "__polyfunc_wrapped__", False):
+        return
+    canonical, none_or_dtype = F._canonical_mask, F._none_or_dtype
+
+    def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
+        if not isinstance(mask, Tracer):
+            return canonical(mask, mask_name, other_type, other_name, target_type, check_other)
+        if mask.dtype == torch.bool:
+            return pnp.where(mask, float("-inf"), pnp.zeros_like(mask, dtype=to_np_dtype(target_type), shape=()))
+        if not mask.dtype.is_floating_point:
+            raise AssertionError(f"only bool and floating types of {mask_name} are supported")
+        return mask
+
+    def _none_or_dtype(input):
+        return input.dtype if isinstance(input, Tracer) else none_or_dtype(input)
+    _canonical_mask.__polyfunc_wrapped__ = True
+    F._canonical_mask, F._none_or_dtype = _canonical_mask, _none_or_dtype
+
+
 def register_all(register):
     """Fill the native map: ``register(torch_function_or_method, polyfunc_callable)``."""
     global pnp, ops
     from .random_mode import install
     install()      # torch.randn & co. follow vmap's randomness
+    _install_mask_helpers()
     import polyfunc.numpy as _pnp
     import polyfunc.ops as _ops
     pnp, ops = _pnp, _ops
