@@ -435,3 +435,8 @@ _sys.modules[__name__].__class__ = _CallableModule
 from .interpreters import batching as _batching  # noqa: E402
 
 _batching._bind_backends(_sys.modules[__name__])
+
+# the eval trace reads type_owner and UNKNOWN through module globals bound here, on its hot path
+from . import trace as _trace  # noqa: E402
+
+_trace._backends_mod()

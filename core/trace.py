@@ -97,15 +97,12 @@ class EvalTrace(Trace):
         self.parent = None
 
     def process(self, prim, args, params):
-        bmod = _backends
-        if bmod is None:
-            bmod = _backends_mod()
         owner = None
         for a in args:
             b = _type_owner_get(a.__class__, _UNKNOWN)
             if b is not owner:
                 if b is _UNKNOWN:
-                    b = bmod.owner_of(a, prim)
+                    b = _backends_mod().owner_of(a, prim)
                     if b is None or b is owner:
                         continue
                 elif b is None:      # a Python scalar
@@ -118,7 +115,7 @@ class EvalTrace(Trace):
                         f"polyfunc.numpy.asarray(x, backend={owner.name!r}).")
                 owner = b
         if owner is None:
-            owner = bmod.current_backend()
+            owner = _backends_mod().current_backend()
         kernel = owner.kernels.get(prim.name)
         if kernel is None:
             if prim.impl is not None:
