@@ -17,6 +17,7 @@ from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
 from .interpreters.jvp import JVPTrace, JVPTracer
 from .ops.structural import LinearArg, full_like_p
 from .primitive import transpose_rules
+from .backends import type_owner as _type_owner
 from .trace import EvalTrace, Tracer, _aval_of_type, _current, base_value, get_aval
 from .tree import flatten, structure as tree_structure, unflatten
 
@@ -61,6 +62,10 @@ def _argnums_check(argnums, nargs: int, transform: str) -> tuple[tuple[int, ...]
 
 def _check_diff_leaves(leaves, transform: str, what: str = "argument") -> list:
     """The leaves' avals, after checking each is floating point."""
+    if len(leaves) == 1:                # the common case
+        a = get_aval(leaves[0])
+        if a.dtype.kind in "fc":
+            return [a]
     avals = [get_aval(x) for x in leaves]
     for x, a in zip(leaves, avals):
         if a.dtype.kind not in "fc":
@@ -113,6 +118,10 @@ def _seed(out, dtype):
     base = base_value(out)
     if isinstance(base, Tracer):        # a graph variable (under jit): no concrete array to copy from
         return ops.full_like(out, 1, (), dtype)
+    owner = _type_owner.get(base.__class__)
+    kernel = owner.kernels.get("full_like") if owner is not None else None
+    if kernel is not None:              # the backend is known: its kernel directly
+        return kernel(base, fill_value=1, shape=(), dtype=dtype)
     return _ROOT.process(full_like_p, (base,), {"fill_value": 1, "shape": (), "dtype": dtype})
 
 
