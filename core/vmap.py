@@ -147,13 +147,7 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
                 continue
             if not isinstance(d, int):
                 raise TransformError(f"vmap: out_dims entries must be ints or None, got {d!r}.")
-            if batched:
-                val, bd = o.val, o.bdim
-            else:
-                val = o if not isinstance(o, (int, float, bool)) else _scalar_array(o, inputs)
-                a = get_aval(val)
-                val = ops.broadcast_in_dim(val, (size,) + a.shape, tuple(range(1, len(a.shape) + 1)))
-                bd = 0
+            val, bd = _with_batch_axis(o, trace, size, inputs)
             nd = len(get_aval(val).shape)
             if not -nd <= d < nd:
                 raise TransformError(f"vmap: out_dims={d} is out of range for an output with {nd - 1} "
@@ -175,15 +169,17 @@ def map_rows(func: Callable, x, transform: str = "vmap") -> list:
         outs = func(BatchTracer(trace, x, 0))
     finally:
         _current.reset(token)
-    res = []
-    for o in outs:
-        if o.__class__ is BatchTracer and o._trace is trace:
-            res.append(ops.moveaxis(o.val, o.bdim, 0))
-        else:           # the same for every row: broadcast along the batch dimension
-            v = _scalar_array(o, [x]) if isinstance(o, (int, float, bool)) else o
-            a = get_aval(v)
-            res.append(ops.broadcast_in_dim(v, (size,) + a.shape, tuple(range(1, len(a.shape) + 1))))
-    return res
+    return [ops.moveaxis(*_with_batch_axis(o, trace, size, [x]), 0) for o in outs]
+
+
+def _with_batch_axis(o, trace, size, inputs):
+    """(value, batch axis) of an output: a batched one as it is; one that is the same for every
+    element (an array or a Python number) broadcast along a new leading axis."""
+    if o.__class__ is BatchTracer and o._trace is trace:
+        return o.val, o.bdim
+    v = _scalar_array(o, inputs) if isinstance(o, (int, float, bool)) else o
+    a = get_aval(v)
+    return ops.broadcast_in_dim(v, (size,) + a.shape, tuple(range(1, len(a.shape) + 1))), 0
 
 
 def _scalar_array(v, inputs):

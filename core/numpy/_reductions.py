@@ -243,20 +243,10 @@ def cumsum(a, axis=None, dtype=None):
 
 
 def cumprod(a, axis=None, dtype=None):
-    """Cumulative product along ``axis`` (of the flattened array if None).  A log-depth scan
-    (each step multiplies by the array shifted 1, 2, 4, ... places, padded with ones), so it
-    is differentiable, zeros included, through mul, pad and slice alone."""
+    """Cumulative product along ``axis`` (of the flattened array if None): a log-depth scan of
+    mul (``ops.prefix_scan``), so it is differentiable, zeros included."""
     y, ax = _scan_operand("cumprod", a, axis, dtype)
-    shape = get_aval(y).shape
-    n, k = shape[ax], 1
-    while k < n:
-        cfg = [(0, 0, 0)] * len(shape)
-        cfg[ax] = (k, 0, 0)
-        hi = list(shape)
-        shifted = ops.slice(ops.pad(y, 1, cfg), [0] * len(shape), hi)   # y moved k places along, ones in front
-        y = ops.mul(y, shifted)
-        k *= 2
-    return y
+    return ops.prefix_scan(ops.mul, y, ax, 1)
 
 
 def _truth(name, a, axis):

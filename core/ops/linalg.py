@@ -3,6 +3,7 @@ Output layout: batch dims, then the free dims of x, then those of y."""
 from __future__ import annotations
 
 from ..errors import DTypeError, ShapeError
+from ..memo import remembered
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
 from .structural import LinearArg, moveaxis, ndim_of, shape_of, transpose
@@ -31,21 +32,8 @@ _ct_cache: dict = {}
 _batch_cache: dict = {}
 
 
-def _cached(cache, make, *key):
-    """``make(*key)``, remembered in ``cache``."""
-    try:
-        hit = cache.get(key)
-    except TypeError:              # unhashable parameters (lists bound directly): no caching
-        return make(*key)
-    if hit is None:
-        if len(cache) > 4096:
-            cache.clear()
-        hit = cache[key] = make(*key)
-    return hit
-
-
 def _dot_ae(x, y, *, dimension_numbers):
-    return _cached(_ae_cache, _dot_ae_uncached, x.shape, y.shape, x.dtype, y.dtype, dimension_numbers)
+    return remembered(_ae_cache, _dot_ae_uncached, x.shape, y.shape, x.dtype, y.dtype, dimension_numbers)
 
 
 def _dot_ae_uncached(xs, ys, xd, yd, dimension_numbers):
@@ -97,7 +85,7 @@ def _ct_plan(nd_self, self_c, self_b, other_c, other_b, nd_other, self_first):
 
 def _ct_operand(ct, other, nd_self, self_c, self_b, other_c, other_b, nd_other, self_first):
     """Cotangent of one operand: contract ct's other-free dims with ``other``."""
-    swap, dn, perm = _cached(_ct_cache, _ct_plan, nd_self, self_c, self_b, other_c, other_b, nd_other,
+    swap, dn, perm = remembered(_ct_cache, _ct_plan, nd_self, self_c, self_b, other_c, other_b, nd_other,
                              self_first)
     if swap:
         return dot_general_p.bind(other, ct, dimension_numbers=dn)
@@ -134,7 +122,7 @@ def _batch_plan(dimension_numbers, bx, by, nx, ny):
 def _dot_batch(v, d, *, dimension_numbers):
     x, y = v
     bx, by = d
-    mx, my, dn, out_dim = _cached(_batch_cache, _batch_plan, dimension_numbers, bx, by,
+    mx, my, dn, out_dim = remembered(_batch_cache, _batch_plan, dimension_numbers, bx, by,
                                   ndim_of(x), ndim_of(y))
     if mx is not None:
         x, y = moveaxis(x, mx, 0), moveaxis(y, my, 0)

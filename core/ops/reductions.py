@@ -8,10 +8,11 @@ import numpy as np  # dtypes only
 from ..errors import ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
-from .structural import (broadcast_in_dim, linear_jvp, broadcast_to, dtype_of, eye_like, full_like, reshape, shape_of, transpose)
+from .structural import (broadcast_in_dim, linear_jvp, broadcast_to, dtype_of, eye_like, full_like, pad, reshape, shape_of,
+                         slice as slice_, transpose)
 
 __all__ = ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin", "argsort", "cumsum",
-           "reduce_prims"]
+           "prefix_scan", "reduce_prims"]
 
 
 def _check_axes(name, x, axes):
@@ -175,5 +176,22 @@ AE[cumsum_p] = _cumsum_ae
 JR[cumsum_p] = linear_jvp(cumsum_p)
 TR[cumsum_p] = lambda ct, x, *, axis, reverse: [cumsum(ct, axis, not reverse)]
 BR[cumsum_p] = lambda v, d, *, axis, reverse: (cumsum(v[0], axis + (axis >= d[0]), reverse), d[0])
+
+def prefix_scan(combine, x, axis, identity):
+    """Inclusive scan of an associative ``combine`` along ``axis`` in log depth: each step
+    combines the array with itself shifted 1, 2, 4, ... places (``identity`` shifted in), so it
+    is differentiable through whatever ``combine`` is built of (cumprod: mul; logcumsumexp:
+    logaddexp)."""
+    shape = shape_of(x)
+    axis = axis + len(shape) if axis < 0 else axis
+    n, k = shape[axis], 1
+    while k < n:
+        cfg = [(0, 0, 0)] * len(shape)
+        cfg[axis] = (k, 0, 0)
+        shifted = slice_(pad(x, identity, cfg), [0] * len(shape), list(shape))   # x moved k places along
+        x = combine(x, shifted)
+        k *= 2
+    return x
+
 
 from .elementwise import convert_element_type, div, eq, mul, select  # noqa: E402

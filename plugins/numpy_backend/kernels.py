@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from polyfunc.memo import remembered
+
 
 def _special_for(xp, name):
     """erf or erfc for arrays of ``xp``.  NumPy has neither: SciPy's when installed, else the
@@ -46,17 +48,7 @@ def make_kernels(backend, xp):
             # vector/matrix products go straight to BLAS; a transpose is a free view
             # (tensordot would add its own transposes and reshapes on top)
             return xp.dot(x if lc[0] == x.ndim - 1 else x.T, y if rc[0] == 0 else y.T)
-        key = (dimension_numbers, x.ndim, y.ndim)
-        try:
-            plan = plans.get(key)
-        except TypeError:          # lists bound directly: no caching
-            plan = key = None
-        if plan is None:
-            if len(plans) > 1024:
-                plans.clear()
-            plan = dot_plan(dimension_numbers, x.ndim, y.ndim)
-            if key is not None:
-                plans[key] = plan
+        plan = remembered(plans, dot_plan, dimension_numbers, x.ndim, y.ndim, limit=1024)
         lb, lc, xf, yf, xperm, yperm, simple_outer = plan
         xt, yt = x.transpose(xperm), y.transpose(yperm)
         # a batch of outer products (per-sample gradients make many): einsum's loop beats

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 import polyfunc.numpy as pnp
+from polyfunc import ops
 
 from . import native as N
 from .dtypes import to_np_dtype
@@ -153,19 +154,10 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=N
 
 # ------------------------------------------------------------------ log-space scans
 def logcumsumexp(input, dim, *, out=None):
-    """A log-depth scan of logaddexp (the input shifted 1, 2, 4, ... places, -inf in front):
-    exact where a shifted cumsum of exp would underflow."""
+    """A log-depth scan of logaddexp (``ops.prefix_scan``): exact where a shifted cumsum of
+    exp would underflow."""
     N._no_out(out, "logcumsumexp")
-    d = N._norm_dim(dim, N._ndim(input))
-    shape = N._shape(input)
-    n, k, y = shape[d], 1, input
-    while k < n:
-        width = [(0, 0)] * len(shape)
-        width[d] = (k, 0)
-        shifted = pnp.pad(y, width, constant_values=float("-inf"))[(slice(None),) * d + (slice(0, n),)]
-        y = pnp.logaddexp(y, shifted)
-        k *= 2
-    return y
+    return ops.prefix_scan(pnp.logaddexp, input, N._norm_dim(dim, N._ndim(input)), float("-inf"))
 
 
 # ------------------------------------------------------------------ linear algebra

@@ -1804,18 +1804,8 @@ def masked_fill(input, mask, value):
 def _device_of(x):
     """The device of the concrete tensor under a tracer (JVP primal, batched value), else the
     backend's device, else the CPU."""
-    seen = 0
-    while not isinstance(x, torch.Tensor) and seen < 1000:
-        seen += 1
-        for attr in ("primal", "val"):
-            try:
-                nxt = object.__getattribute__(x, attr)
-            except AttributeError:
-                continue
-            x = nxt
-            break
-        else:
-            break
+    from polyfunc.trace import base_value
+    x = base_value(x)
     if isinstance(x, torch.Tensor):
         return x.device
     from polyfunc.backends import backend_of
