@@ -1,0 +1,53 @@
+"""The public plugin API: everything a backend plugin may import from polyfunc.
+
+Built-in plugins (NumPy, torch, CuPy) import only this module, ``polyfunc.errors``,
+``polyfunc.ops`` and the user-level API, so a third-party backend can do
+everything they do.  A minimal plugin::
+
+    from polyfunc.plugin import Backend, hookimpl
+
+    class MyBackend(Backend):
+        name = "mine"
+        ...
+
+    @hookimpl
+    def polyfunc_register_backends(register):
+        register(MyBackend())
+
+and an entry point ``[project.entry-points."polyfunc.plugins"] mine = "my_module"``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .backends import Backend, backend_of
+from .hookspecs import hookimpl
+from .interpreters.batching import BatchTrace
+from .memo import remembered
+from .native import method as native_method
+from .primitive import Primitive, batch_rules, primitives
+from .trace import EVAL, ShapedArray, Tracer, base_value, current_trace, get_aval
+
+__all__ = ["Backend", "hookimpl", "ShapedArray", "Tracer", "Primitive", "backend_of", "base_value",
+           "get_aval", "in_vmap", "under_transform", "generic_batch_rule", "native_method",
+           "remembered"]
+
+
+def under_transform() -> bool:
+    """Whether any polyfunc transform (grad, vmap, jit, ...) is running in this context."""
+    return current_trace() is not EVAL
+
+
+def in_vmap() -> bool:
+    """Whether code runs inside ``vmap`` at any depth (so random draws must follow ``randomness``)."""
+    t = current_trace()
+    while t is not None:
+        if isinstance(t, BatchTrace):
+            return True
+        t = t.parent
+    return False
+
+
+def generic_batch_rule(name: str) -> Callable[..., Any]:
+    """The core's batching rule for primitive ``name``, for a backend rule to fall back on."""
+    return batch_rules[primitives[name]]
