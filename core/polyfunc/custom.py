@@ -123,7 +123,14 @@ class custom_vjp:
             return lv
 
         def fwd(*xs):
-            out, res = self.fwd(*unflatten(spec, list(xs)))
+            pair = self.fwd(*unflatten(spec, list(xs)))
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                got = (f"a {type(pair).__name__} of length {len(pair)}" if isinstance(pair, (tuple, list))
+                       else f"a value of type {type(pair).__name__}")
+                raise TransformError(f"custom_vjp rule of {self.__name__!r}: fwd must return a pair (output, "
+                                     f"residuals), but it returned {got}. Put several residuals in one "
+                                     f"tuple: return out, (r1, r2).")
+            out, res = pair
             lv, s = flatten(out)
             out_spec[:] = [s]
             return lv, res

@@ -243,6 +243,11 @@ class _Size(int):
         return self._shape if dim is None else self._shape[dim]
 
 
+def _no_out(name):
+    raise TypeError(f"ndarray.{name}(..., out=...) writes in place, which a traced array cannot do; drop out= "
+                    f"and use the returned value.")
+
+
 def _inplace_sort():
     raise TypeError("ndarray.sort() sorts in place, which a traced array cannot do; use "
                     "polyfunc.numpy.sort(x, axis) (it returns the sorted copy).")
@@ -292,7 +297,15 @@ class Tracer:
 
     def __len__(self) -> int:
         if not self.shape:
-            raise TypeError("len() of a 0-d array")
+            hint = ""
+            if self._native_backend() is not None:
+                # torch.tensor(x) and torch.as_tensor(x) read a non-tensor element by element,
+                # and a tracer is not a tensor to them: this len() is their probe
+                hint = (" If this came from torch.tensor(x) or torch.as_tensor(x) of a traced value x, use x "
+                        "itself (x.clone(), x.to(dtype), x.detach() where no gradient is wanted): those "
+                        "functions copy data and cannot trace through it.")
+            raise TypeError(f"len() of a 0-d array: a value traced by `{self._trace.transform}` with shape () "
+                            f"has no length.{hint}")
         return self.shape[0]
 
     def __iter__(self):
@@ -300,13 +313,23 @@ class Tracer:
             raise TypeError("iteration over a 0-d array")
         return (self[i] for i in range(self.shape[0]))
 
-    def __bool__(self): return bool(self.concrete())
-    def __float__(self): return float(self.concrete())
-    def __int__(self): return int(self.concrete())
-    def __index__(self): return int(self.concrete())
-    def __complex__(self): return complex(self.concrete())
-    def item(self): return self.concrete().item()
-    def tolist(self): return self.concrete().tolist()
+    def _live_concrete(self):
+        """``concrete()``, after checking this tracer's transform is still running: a tracer
+        saved and read after its transform returned raises instead of handing out its value."""
+        mine, t = self._trace, _current.get()
+        while t is not None:
+            if t is mine:
+                return self.concrete()
+            t = t.parent
+        raise _backends_mod()._escaped(mine, self, "")
+
+    def __bool__(self): return bool(self._live_concrete())
+    def __float__(self): return float(self._live_concrete())
+    def __int__(self): return int(self._live_concrete())
+    def __index__(self): return int(self._live_concrete())
+    def __complex__(self): return complex(self._live_concrete())
+    def item(self): return self._live_concrete().item()
+    def tolist(self): return self._live_concrete().tolist()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}<{self._trace.transform}>({self.aval})"
@@ -444,7 +467,8 @@ class Tracer:
     astype = _numpy_or_native("astype", lambda self, dtype: _pnp().astype(self, dtype))
     dot = _numpy_or_native("dot", lambda self, o: _pnp().dot(self, o))
     clip = _numpy_or_native("clip", lambda self, a_min=None, a_max=None: _pnp().clip(self, a_min, a_max))
-    round = _numpy_or_native("round", lambda self: _pnp().round(self))
+    round = _numpy_or_native("round", lambda self, decimals=0, out=None: _pnp().round(self, decimals)
+                             if out is None else _no_out("round"))
     copy = _numpy_or_native("copy", lambda self: self)
     conj = _numpy_or_native("conj", lambda self: self)
 

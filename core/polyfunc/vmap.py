@@ -80,6 +80,27 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
             return _chunked(func, leaves, spec, dims, size, kwargs)
         return _run(func, leaves, spec, dims, size, kwargs)
 
+    def _rng_snapshot(leaves):
+        """(backend, generator state) of every backend a draw may come from: the current one, the
+        inputs' own (torch code outside use_backend draws on torch) and every backend whose arrays
+        were seen; None if one of them cannot save its state."""
+        from .backends import backend_of, current_backend, type_owner
+        cands = [current_backend()]
+        for x in leaves:
+            if not isinstance(x, (int, float, bool, complex)):
+                cands.append(backend_of(x))
+        cands.extend(b for b in list(type_owner.values()) if b is not None)
+        snap, seen = [], set()
+        for b in cands:
+            if id(b) in seen:
+                continue
+            seen.add(id(b))
+            state = b.rng_state()
+            if state is None:
+                return None
+            snap.append((b, state))
+        return snap
+
     wrapped.__name__ = f"vmap({getattr(func, '__name__', 'f')})"
     wrapped.__wrapped__ = func
 
@@ -99,16 +120,14 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         # rewound before each chunk (a backend that cannot save its state runs unchunked)
         rewind = None
         if randomness == "same":
-            from .backends import current_backend
-            b = current_backend()
-            state = b.rng_state()
-            if state is None:
+            rewind = _rng_snapshot(leaves)
+            if rewind is None:
                 return _run(func, leaves, spec, dims, size, kwargs)
-            rewind = (b, state)
         for start in range(0, size, chunk_size):
             stop = min(start + chunk_size, size)
             if rewind is not None and start:
-                rewind[0].set_rng_state(rewind[1])
+                for b, state in rewind:
+                    b.set_rng_state(state)
             part = [x if d is None else _slice_axis(x, d, start, stop) for x, d in zip(leaves, dims)]
             pieces.append(_run(func, part, spec, dims, stop - start, kwargs))
         first_leaves, out_spec = flatten(pieces[0])
