@@ -154,3 +154,14 @@ def test_escaped_jit_tracer_used_at_top_level_still_raises():
     f(np.ones(2))
     with pytest.raises(EscapedTracerError):
         pnp.sin(leak[0])
+
+
+def test_torch_slogdet_and_sort_named_tuples_through_jit_and_vmap():
+    a = torch.tensor(_psd(), dtype=torch.float64)
+    out = pf.jit(torch.linalg.slogdet)(a)
+    ref = torch.linalg.slogdet(a)
+    torch.testing.assert_close(out.logabsdet, ref.logabsdet, rtol=1e-14, atol=0)
+    v = pf.vmap(torch.linalg.slogdet)(torch.stack([a, 2 * a]))
+    torch.testing.assert_close(v.logabsdet, torch.stack([ref.logabsdet, ref.logabsdet + 3 * np.log(2.0)]))
+    s = pf.jit(lambda m: torch.sort(m, dim=0))(a)
+    torch.testing.assert_close(s.values, torch.sort(a, dim=0).values)

@@ -84,14 +84,19 @@ def _expand_index(idx, nd):
     return [slice(None) if k is None else k for k in full], new_axes, gap
 
 
+def _all_bools(seq) -> bool:
+    return all(_all_bools(e) if isinstance(e, (list, tuple)) else e.__class__ is bool for e in seq)
+
+
 def _host_bool_mask(k):
     """``k`` as a host NumPy bool array when it is a constant boolean mask (an array of a backend
     or a list of bools, not a traced value), else None."""
     if isinstance(k, Tracer) or k.__class__ in (bool, int, float, slice) or k is None or k is Ellipsis:
         return None
     if isinstance(k, (list, tuple)):
-        m = np.asarray(k)
-        return m if m.dtype == np.bool_ and m.ndim > 0 else None
+        if not k or not _all_bools(k):     # (a list may hold tracers: never ask NumPy to read it)
+            return None
+        return np.asarray(k, dtype=np.bool_)
     if not is_array(k) or get_aval(k).dtype != bool_ or not get_aval(k).shape:
         return None
     return np.asarray(backend_for(k).to_numpy(k))
