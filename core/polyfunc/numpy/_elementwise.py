@@ -439,12 +439,13 @@ def hypot(x, y):
         return ops.sqrt(ops.add(ops.mul(x, x), ops.mul(y, y)))
     # s * sqrt((x/s)^2 + (y/s)^2) is hypot for any constant s > 0; s = max(|x|, |y|) keeps the
     # squares in range, and stop_gradient makes it a constant, so derivatives stay those of hypot
-    s = ops.stop_gradient(ops.max(ops.abs(x), ops.abs(y)))
-    s = ops.select(ops.logical_or(ops.eq(s, 0.0), ops.eq(s, math.inf)), ops.full_like(s, 1.0, (), t), s)
+    ax, ay = ops.abs(x), ops.abs(y)
+    s = ops.stop_gradient(ops.max(ax, ay))
+    s = ops.select(ops.eq(s, 0.0), ops.full_like(s, 1.0, (), t), s)     # (an infinite s is handled below)
     xs, ys = ops.div(x, s), ops.div(y, s)
     out = ops.mul(ops.sqrt(ops.add(ops.mul(xs, xs), ops.mul(ys, ys))), s)
     # an infinite operand gives inf even beside a NaN (C99's hypot, which NumPy follows)
-    inf = ops.logical_or(ops.eq(ops.abs(x), math.inf), ops.eq(ops.abs(y), math.inf))
+    inf = ops.logical_or(ops.eq(ax, math.inf), ops.eq(ay, math.inf))
     return ops.select(inf, ops.full_like(out, math.inf, (), t), out)
 
 
