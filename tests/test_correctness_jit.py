@@ -165,3 +165,18 @@ def test_torch_slogdet_and_sort_named_tuples_through_jit_and_vmap():
     torch.testing.assert_close(v.logabsdet, torch.stack([ref.logabsdet, ref.logabsdet + 3 * np.log(2.0)]))
     s = pf.jit(lambda m: torch.sort(m, dim=0))(a)
     torch.testing.assert_close(s.values, torch.sort(a, dim=0).values)
+
+
+def test_many_distinct_scalar_values_warn_once_with_the_fix():
+    f = pf.jit(lambda x, s: x * s)
+    x = np.ones(2, np.float32)
+    with pytest.warns(RuntimeWarning, match=r"traced 32 times .* as an array") as rec:
+        for i in range(40):
+            assert f(x, float(i)).tolist() == [float(i)] * 2
+    assert sum("traced" in str(w.message) for w in rec) == 1
+    # the advertised fix traces once: a 0-d array of x's dtype is a graph input
+    g = pf.jit(lambda x, s: x * s)
+    for i in range(40):
+        out = g(x, np.asarray(float(i), np.float32))
+        assert out.dtype == np.float32 and out.tolist() == [float(i)] * 2
+    assert len(g.cache) == 1

@@ -2,6 +2,7 @@
 signature, then replay the graph without tracers."""
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 from .backends import backend_of, plugin_manager
@@ -14,6 +15,7 @@ __all__ = ["make_graph", "jit"]
 
 
 _PY_SCALARS = frozenset((bool, int, float, complex))
+_SCALAR_RETRACE_WARNING = 32   # warn once a jitted function has retraced this often for scalar values
 
 
 def _is_py_scalar(x) -> bool:
@@ -79,6 +81,7 @@ class _Jitted:
         self.func = func
         self.static_argnums = static_argnums
         self.cache: dict = {}
+        self.scalar_traces = 0     # captures made for a new value of a Python scalar argument
         self.__name__ = f"jit({getattr(func, '__name__', 'f')})"
         self.__doc__ = getattr(func, "__doc__", None)
         self.__wrapped__ = func
@@ -125,6 +128,14 @@ class _Jitted:
             entry = (graph, out_spec, runner)
             if cacheable:
                 self.cache[key] = entry
+            if scalars is not None:
+                self.scalar_traces += 1
+                if self.scalar_traces == _SCALAR_RETRACE_WARNING:
+                    warnings.warn(
+                        f"{self.__name__} has traced {self.scalar_traces} times for new values of Python scalar "
+                        f"arguments (each value is a constant of its graph). Pass a value that changes from call "
+                        f"to call as an array (e.g. polyfunc.numpy.asarray(v, dtype=x.dtype) or a 0-d tensor) to "
+                        f"trace once.", RuntimeWarning, stacklevel=2)
         graph, out_spec, runner = entry
         if current_trace() is EVAL and runner is not None:
             outs = runner(*leaves)
