@@ -95,7 +95,7 @@ class _Jitted:
         static = tuple(sorted(i % n for i in self.static_argnums)) if self.static_argnums else ()
         dyn = [a for i, a in enumerate(args) if i not in static]
         leaves, spec = flatten(dyn)
-        if any(_is_py_scalar(x) for x in leaves):
+        if not _PY_SCALARS.isdisjoint(map(type, leaves)):
             # a Python scalar is traced as a constant, so the graph is specialised on its value
             scalars = tuple(_scalar_key(x) if _is_py_scalar(x) else None for x in leaves)
             leaves = [x for x in leaves if not _is_py_scalar(x)]
