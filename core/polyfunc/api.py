@@ -9,6 +9,8 @@ transpose rules.
 """
 from __future__ import annotations
 
+import functools
+
 from typing import Any, Callable, Sequence
 
 from . import ops
@@ -316,9 +318,9 @@ def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
 
 def _name(wrapped, func, prefix):
-    wrapped.__name__ = f"{prefix}({getattr(func, '__name__', 'f')})"
-    wrapped.__doc__ = getattr(func, "__doc__", None)
-    wrapped.__wrapped__ = func
+    # as functools.wraps (torch.func and JAX do the same): the transformed function keeps f's name,
+    # qualname, module and docstring, so logs, profilers and pickling-by-name see f
+    functools.update_wrapper(wrapped, func, updated=())
 
 
 # ------------------------------------------------------------------ jvp / linearize

@@ -1,6 +1,8 @@
 """vmap: map a function over a batch dimension of its arguments."""
 from __future__ import annotations
 
+import functools
+
 from typing import Callable
 
 import optree
@@ -80,8 +82,7 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
             return _chunked(func, leaves, spec, dims, size, kwargs)
         return _run(func, leaves, spec, dims, size, kwargs)
 
-    wrapped.__name__ = f"vmap({getattr(func, '__name__', 'f')})"
-    wrapped.__wrapped__ = func
+    functools.update_wrapper(wrapped, func, updated=())     # keeps f's name, as torch.func and JAX do
 
     def _run(func, leaves, spec, dims, size, kwargs):
         trace = BatchTrace(_current.get(), size, randomness)
@@ -125,14 +126,20 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         return unflatten(out_spec, joined)
 
     def _place_outputs(out, trace, size, inputs):
+        prefix = out_prefix
+        if isinstance(prefix, tuple) and len(prefix) == 1 and not isinstance(out, (tuple, list)):
+            prefix = prefix[0]           # out_dims=(d,) for a single output, as torch.func accepts
         lv, out_spec = flatten(out)
-        if (isinstance(out_prefix, tuple) and isinstance(out, tuple) and len(out) == len(out_prefix) == len(lv)
+        if (isinstance(prefix, tuple) and isinstance(out, tuple) and len(out) == len(prefix) == len(lv)
                 and all(a is b for a, b in zip(lv, out))):
-            od = list(out_prefix)        # a flat tuple of outputs with one out_dim each: no tree walk
+            od = list(prefix)            # a flat tuple of outputs with one out_dim each: no tree walk
         else:
-            od = _prefix_leaves(out_prefix, out, "out_dims", n_leaves=len(lv))
+            od = _prefix_leaves(prefix, out, "out_dims", n_leaves=len(lv))
         res = []
         for o, d in zip(lv, od):
+            if d is None and not isinstance(o, BatchTracer):
+                res.append(o)            # out_dims=None passes any unbatched value through, as torch.func does
+                continue
             if not _is_array(o) and not isinstance(o, (int, float, bool)):
                 raise TransformError(f"vmap: the function returned a {type(o).__name__} ({o!r:.40}); outputs must "
                                      f"be arrays, Python numbers, or pytrees (tuples, lists, dicts) of them.")
