@@ -23,9 +23,14 @@ from ._elementwise import *  # noqa: F401,F403
 from ._reductions import *  # noqa: F401,F403
 from ._shape import *  # noqa: F401,F403
 from ._indexing import *  # noqa: F401,F403
-from ._indexing import _getitem  # noqa: F401  (Tracer.__getitem__)
+from ._indexing import _getitem  # noqa: F401  (the torch plugin maps Tensor.__getitem__ to it)
 from ._linalg_ops import *  # noqa: F401,F403
+from ._methods import TRACER_METHODS as _TRACER_METHODS
+from ..trace import install_methods as _install_methods
 from . import linalg  # noqa: F401
+
+# tracers get their operators and array methods from here (NumPy's semantics, or a backend's own)
+_install_methods(_TRACER_METHODS)
 
 # dtype helpers are NumPy's own: they only describe dtypes
 dtype = _np.dtype

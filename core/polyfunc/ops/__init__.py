@@ -9,3 +9,4 @@ from .linalg import *  # noqa: F401,F403
 from .matrix import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
 from .custom import *  # noqa: F401,F403
+from . import loop as _loop  # noqa: F401  (hands vmap its loop fallback)
