@@ -9,7 +9,7 @@ transpose rules.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from . import ops
 from .avals import get_aval

@@ -216,7 +216,8 @@ def reload_plugins(entry_points: Iterable | None = None) -> None:
     """Forget every plugin and discover them again (tests use this)."""
     global _pm
     _pm = None
-    _registry.clear(); _plugin_of.clear(); _failed.clear(); type_owner.clear(); batch_rule_names.clear(); _lazy_rules.clear()
+    for table in (_registry, _plugin_of, _failed, type_owner, batch_rule_names, _lazy_rules):
+        table.clear()
     aval_of_type.clear()
     native_map.clear()
     plugin_primitives.clear()

@@ -8,6 +8,8 @@ import timeit
 
 import numpy as np
 
+__all__ = ["run"]
+
 
 def _median_us(fn, number=200, repeat=7) -> float:
     times = timeit.repeat(fn, number=number, repeat=repeat)

@@ -1,17 +1,15 @@
 """Array creation: asarray, zeros/ones/full (and their *_like), arange, linspace, eye."""
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np  # dtypes only
 
 from .. import ops
 from ..avals import get_aval
-from ..errors import DTypeError
 from ._axes import norm_shape
 from ._dtypes import (DEFAULT_FLOAT, DEFAULT_INT, PY_SCALARS, _on, _pick_backend, asarray, bool_, canonical_dtype,
-                      check_kind, float64, int64, is_array, scalar_dtype)
+                      float64, int64, is_array, scalar_dtype)
 from ._elementwise import add, floor, multiply, subtract, where
 from ._shape import expand_dims, moveaxis
 

@@ -7,7 +7,7 @@ from ..memo import remembered
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
 from .elementwise import add
-from .structural import LinearArg, moveaxis, ndim_of, shape_of, transpose
+from .structural import LinearArg, moveaxis, ndim_of, transpose
 
 __all__ = ["dot_general"]
 
