@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+__all__ = ["main", "info", "tour", "bench"]
+
 
 def info() -> int:
     """List every backend found, whether it can run here (and why not), and failed plugins."""

@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+__all__ = ["run"]
+
 Case = tuple[str, Callable[[], Any]]
 
 

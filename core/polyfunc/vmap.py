@@ -8,9 +8,13 @@ from typing import Callable
 import optree
 
 from . import ops
+from .avals import get_aval
+from .backends import current_backend
 from .errors import TransformError
 from .interpreters.batching import BatchTrace, BatchTracer
-from .trace import Tracer, _current, get_aval
+from .interpreters.eval import _current
+from .numpy import asarray
+from .trace import Tracer
 from .tree import NAMESPACE, flatten, unflatten
 
 __all__ = ["vmap", "map_rows"]
@@ -100,7 +104,6 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         # rewound before each chunk (a backend that cannot save its state runs unchunked)
         rewind = None
         if randomness == "same":
-            from .backends import current_backend
             b = current_backend()
             state = b.rng_state()
             if state is None:
@@ -192,9 +195,8 @@ def _with_batch_axis(o, trace, size, inputs):
 def _scalar_array(v, inputs):
     """A Python scalar output as a 0-d array on the inputs' backend (the inputs live one level up,
     so they are valid here, unlike this vmap's own tracers)."""
-    from . import numpy as pnp
     ref = next((x for x in inputs if not isinstance(x, (int, float, bool))), None)
-    return pnp.asarray(v) if ref is None else ops.full_like(ref, v, (), get_aval(v).dtype)
+    return asarray(v) if ref is None else ops.full_like(ref, v, (), get_aval(v).dtype)
 
 
 def _slice_axis(x, axis, start, stop):
