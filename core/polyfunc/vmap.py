@@ -1,14 +1,21 @@
 """vmap: map a function over a batch dimension of its arguments."""
 from __future__ import annotations
 
+import functools
+
 from typing import Callable
 
 import optree
 
 from . import ops
+from .avals import get_aval
+from .backends import backend_of, current_backend
 from .errors import TransformError
 from .interpreters.batching import BatchTrace, BatchTracer
-from .trace import Tracer, _current, get_aval
+from .interpreters.eval import _current
+from .registry import type_owner
+from .numpy import asarray
+from .trace import Tracer
 from .tree import NAMESPACE, flatten, unflatten
 
 __all__ = ["vmap", "map_rows"]
@@ -84,7 +91,6 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         """(backend, generator state) of every backend a draw may come from: the current one, the
         inputs' own (torch code outside use_backend draws on torch) and every backend whose arrays
         were seen; None if one of them cannot save its state."""
-        from .backends import backend_of, current_backend, type_owner
         cands = [current_backend()]
         for x in leaves:
             if not isinstance(x, (int, float, bool, complex)):
@@ -101,8 +107,7 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
             snap.append((b, state))
         return snap
 
-    wrapped.__name__ = f"vmap({getattr(func, '__name__', 'f')})"
-    wrapped.__wrapped__ = func
+    functools.update_wrapper(wrapped, func, updated=())     # keeps f's name, as torch.func and JAX do
 
     def _run(func, leaves, spec, dims, size, kwargs):
         trace = BatchTrace(_current.get(), size, randomness)
@@ -144,14 +149,20 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         return unflatten(out_spec, joined)
 
     def _place_outputs(out, trace, size, inputs):
+        prefix = out_prefix
+        if isinstance(prefix, tuple) and len(prefix) == 1 and not isinstance(out, (tuple, list)):
+            prefix = prefix[0]           # out_dims=(d,) for a single output, as torch.func accepts
         lv, out_spec = flatten(out)
-        if (isinstance(out_prefix, tuple) and isinstance(out, tuple) and len(out) == len(out_prefix) == len(lv)
+        if (isinstance(prefix, tuple) and isinstance(out, tuple) and len(out) == len(prefix) == len(lv)
                 and all(a is b for a, b in zip(lv, out))):
-            od = list(out_prefix)        # a flat tuple of outputs with one out_dim each: no tree walk
+            od = list(prefix)            # a flat tuple of outputs with one out_dim each: no tree walk
         else:
-            od = _prefix_leaves(out_prefix, out, "out_dims", n_leaves=len(lv))
+            od = _prefix_leaves(prefix, out, "out_dims", n_leaves=len(lv))
         res = []
         for o, d in zip(lv, od):
+            if d is None and not isinstance(o, BatchTracer):
+                res.append(o)            # out_dims=None passes any unbatched value through, as torch.func does
+                continue
             if not _is_array(o) and not isinstance(o, (int, float, bool)):
                 raise TransformError(f"vmap: the function returned a {type(o).__name__} ({o!r:.40}); outputs must "
                                      f"be arrays, Python numbers, or pytrees (tuples, lists, dicts) of them.")
@@ -204,9 +215,8 @@ def _with_batch_axis(o, trace, size, inputs):
 def _scalar_array(v, inputs):
     """A Python scalar output as a 0-d array on the inputs' backend (the inputs live one level up,
     so they are valid here, unlike this vmap's own tracers)."""
-    from . import numpy as pnp
     ref = next((x for x in inputs if not isinstance(x, (int, float, bool))), None)
-    return pnp.asarray(v) if ref is None else ops.full_like(ref, v, (), get_aval(v).dtype)
+    return asarray(v) if ref is None else ops.full_like(ref, v, (), get_aval(v).dtype)
 
 
 def _slice_axis(x, axis, start, stop):

@@ -1,39 +1,20 @@
 """Array creation: asarray, zeros/ones/full (and their *_like), arange, linspace, eye."""
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 
 import numpy as np  # dtypes only
 
-from .. import backends as _backends
-from ..backends import current_backend, get_backend, use_backend
 from .. import ops
-from ..errors import DTypeError
-from ..trace import Tracer, get_aval
+from ..avals import get_aval
 from ._axes import norm_shape
-from ._dtypes import (DEFAULT_FLOAT, DEFAULT_INT, PY_SCALARS, backend_for, bool_, canonical_dtype, check_kind,
-                      float64, int64, is_array, scalar_dtype)
+from ._dtypes import (DEFAULT_FLOAT, DEFAULT_INT, PY_SCALARS, _on, _pick_backend, asarray, bool_, canonical_dtype,
+                      float64, foreign_target, int64, is_array, scalar_dtype)
+from ._elementwise import add, floor, multiply, subtract, where
+from ._shape import expand_dims, moveaxis
 
 __all__ = ["asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
            "empty_like", "arange", "linspace", "eye", "identity", "tri"]
-
-
-def _pick_backend(backend=None, like=None):
-    """Explicit ``backend=`` first, then ``like``'s backend, then the current one."""
-    if backend is not None:
-        return get_backend(backend)
-    if like is not None:
-        return backend_for(like)
-    return current_backend()
-
-
-def _on(backend):
-    """A context that makes ``backend`` current for primitives that take no array (iota)."""
-    if backend is current_backend():
-        return contextlib.nullcontext()
-    return use_backend(backend)
 
 
 _zero_like: dict = {}
@@ -49,72 +30,6 @@ def _anchor(backend):
 
 def _full(shape, value, dtype, backend):
     return ops.full_like(_anchor(backend), value, shape, dtype)
-
-
-def _contains_arrays(obj) -> bool:
-    for e in obj:
-        if isinstance(e, (list, tuple)):
-            if _contains_arrays(e):
-                return True
-        elif e.__class__ not in PY_SCALARS and is_array(e):
-            return True
-    return False
-
-
-def _selected_backend():
-    """The backend chosen by ``use_backend`` or ``POLYFUNC_BACKEND``; None when neither chose one
-    (then the NumPy default does not claim arrays of other backends)."""
-    b = _backends._selected.get()     # the use_backend context variable (read, never set, here)
-    if b is None and os.environ.get("POLYFUNC_BACKEND"):
-        b = current_backend()
-    return b
-
-
-def _foreign_target(obj, backend, like):
-    """The backend a creation function moves the concrete array ``obj`` to, or None to keep it:
-    the explicit ``backend=``, else ``like``'s, else the selected one, as torch.as_tensor and
-    jnp.asarray produce their own arrays.  Tracers stay what they are."""
-    if isinstance(obj, Tracer):
-        return None
-    if backend is not None:
-        target = get_backend(backend)
-    elif like is not None:
-        target = backend_for(like)
-    else:
-        target = _selected_backend()
-        if target is None:
-            return None
-    return None if backend_for(obj) is target else target
-
-
-def asarray(obj, dtype=None, backend=None, like=None, copy=None):
-    """``obj`` as an array (arrays and tracers are returned as they are, converted to ``dtype`` if given).
-
-    A concrete array of another backend than the one chosen (``backend=``, ``like=``'s backend, or
-    the one selected by ``use_backend``/``POLYFUNC_BACKEND``) is converted to that backend."""
-    dt = None if dtype is None else canonical_dtype(dtype, "asarray")
-    if is_array(obj):
-        target = _foreign_target(obj, backend, like)
-        if target is not None:
-            src = backend_for(obj)
-            if src is not target:  # a creation request: the one place arrays move between backends
-                obj = target.asarray(src.to_numpy(obj))
-        a = get_aval(obj)
-        check_kind(a.dtype, "asarray")
-        if dt is not None and a.dtype != dt:
-            return ops.convert_element_type(obj, dt)
-        return obj
-    if isinstance(obj, (list, tuple)) and _contains_arrays(obj):
-        # a nested sequence holding arrays or tracers: stack its elements
-        from ._shape import stack
-        out = stack([asarray(e, backend=backend, like=like) for e in obj])
-        return out if dt is None else asarray(out, dt)
-    if obj.__class__ is complex:
-        raise DTypeError("asarray: complex numbers are not supported.")
-    b = _pick_backend(backend, like)
-    out = b.asarray(obj, dt)
-    check_kind(get_aval(out).dtype, "asarray")
-    return out
 
 
 def array(obj, dtype=None, copy=True, backend=None, like=None):
@@ -152,7 +67,7 @@ def full(shape, fill_value, dtype=None, backend=None, like=None):
 
 
 def _like(name, a, dtype, shape):
-    if not is_array(a) or _foreign_target(a, None, None) is not None:
+    if not is_array(a) or foreign_target(a) is not None:
         # a list, or a concrete array of a backend other than the selected one: the result is
         # made on the selected backend, as asarray would make it
         a = asarray(a)
@@ -233,8 +148,6 @@ def arange(start, stop=None, step=None, dtype=None, backend=None, like=None):
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, backend=None, like=None):
     """``num`` evenly spaced values from ``start`` to ``stop`` (float64 unless ``dtype`` says otherwise)."""
-    from ._elementwise import add, floor, multiply, subtract, where
-    from ._shape import moveaxis, expand_dims
     num = int(num)
     if num < 0:
         raise ValueError(f"linspace: num must be non-negative, got {num}")
