@@ -124,7 +124,7 @@ def test_arcsinh_values_against_mpmath(backend, x):
 def test_arcsinh_float32_small_and_large(backend):
     xs = np.array([1e-8, -1e-30, 3e-3, 1e19, 3e38], dtype=np.float32)
     got = pnp.arcsinh(arr(xs, "float32"))
-    assert pf.trace.get_aval(got).dtype == np.float32
+    assert str(got.dtype) in ("float32", "torch.float32")
     ref = np.array([float(mpmath.asinh(mpmath.mpf(float(v)))) for v in xs])
     np.testing.assert_allclose(num(got), ref, rtol=2e-7)
 
