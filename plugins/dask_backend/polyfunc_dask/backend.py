@@ -59,7 +59,10 @@ class DaskBackend(Backend):
         from .kernels import make_dask_kernels
         return make_dask_kernels(self)
 
-    batch_rules: dict = {}   # the generic rules keep a chunked batch axis chunked (see README "Dask")
+    @cached_property
+    def batch_rules(self) -> dict:
+        from .batching import batch_rules
+        return batch_rules
 
     # ---------------------------------------------------------------- arrays
     def array_types(self) -> tuple[type, ...]:

@@ -18,12 +18,37 @@ import numpy as np
 from polyfunc_numpy.kernels import make_kernels
 
 
+class _Missing:
+    """A name the NumPy factory reads that dask.array lacks; its kernel is replaced below."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:   # pragma: no cover - always replaced
+        raise NotImplementedError(f"dask.array has no {self.name}")
+
+
+class _DaskModule:
+    """``dask.array`` as the NumPy kernel factory sees it: dask's names, plus placeholders for the
+    few it lacks (those kernels are written in this module instead)."""
+
+    def __init__(self, da: Any, prefix: str = ""):
+        self._da, self._prefix = da, prefix
+        self.__name__ = da.__name__
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "linalg":
+            return _DaskModule(self._da.linalg, "linalg.")
+        value = getattr(self._da, name, None)
+        return _Missing(self._prefix + name) if value is None else value
+
+
 def make_dask_kernels(backend: Any) -> dict[str, Callable]:
     """The kernel table of the Dask backend ``backend``."""
     import dask.array as da
 
     host = make_kernels(backend, np)     # NumPy's own kernels, run per block by map_blocks/apply_gufunc
-    kernels = make_kernels(backend, da)
+    kernels = make_kernels(backend, _DaskModule(da))
 
     def per_block(name: str) -> Callable:
         """An elementwise kernel that dask lacks: the NumPy kernel on every block."""
@@ -48,8 +73,10 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
         return kernel
 
     def dot_general(x, y, *, dimension_numbers):
-        # one einsum: batch axes stay blockwise, contracted chunked axes become a tree sum,
-        # and no reshape merges a chunked batch axis with another axis
+        # the NumPy kernel on every pair of blocks: batch and free axes stay blockwise (one task per
+        # chunk of a vmapped batch), and each chunk of a contracted axis gives a partial product on
+        # an extra length-1 axis that sums as a tree (dask's einsum would also rechunk the operands
+        # of an outer product into smaller pieces, which multiplies the tasks of per-sample gradients)
         (lc, rc), (lb, rb) = dimension_numbers
         letters = iter(string.ascii_letters)
         xs, ys = [""] * x.ndim, [""] * y.ndim
@@ -59,11 +86,21 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
             for i, s in enumerate(subs):
                 if not s:
                     subs[i] = next(letters)
-        xf = [xs[i] for i in range(x.ndim) if i not in lb and i not in lc]
-        yf = [ys[j] for j in range(y.ndim) if j not in rb and j not in rc]
-        out = "".join([xs[i] for i in lb] + xf + yf)
+        contract = [xs[i] for i in lc]
+        out = [xs[i] for i in lb] + [xs[i] for i in range(x.ndim) if i not in lb and i not in lc] + \
+            [ys[j] for j in range(y.ndim) if j not in rb and j not in rc]
         dtype = np.result_type(x.dtype, y.dtype)
-        return da.einsum(f"{''.join(xs)},{''.join(ys)}->{out}", x, y, dtype=dtype)
+        on_host = host["dot_general"]
+        tail = (1,) * len(contract)
+
+        def block(xb, yb):
+            r = on_host(xb, yb, dimension_numbers=dimension_numbers)
+            return r.reshape(r.shape + tail) if tail else r
+        res = da.blockwise(block, "".join(out + contract), x, "".join(xs), y, "".join(ys), dtype=dtype,
+                           adjust_chunks=dict.fromkeys(contract, 1))
+        if contract:
+            res = res.sum(axis=tuple(range(len(out), len(out) + len(contract))), dtype=dtype)
+        return res
 
     def broadcast_in_dim(x, *, shape, broadcast_dimensions):
         x = da.asarray(x)
@@ -108,15 +145,19 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
         return x
 
     def gather(x, idx, *, axis):
-        # np.take per block of the indices, over the whole indexed axis: the index's chunks
-        # (a chunked batch of indices) and x's other axes stay as they are
         idx = da.asarray(idx)
-        k = idx.ndim
+        if len(x.chunks[axis]) > 1:
+            # a chunked indexed axis (vmap's generic rule folds a chunked batch into it): dask's own
+            # indexing pairs every chunk of x with every chunk of the indices, so no task holds the axis
+            flat = idx.reshape(-1) if idx.ndim != 1 else idx
+            out = x[(slice(None),) * axis + (flat,)]
+            return out.reshape(x.shape[:axis] + idx.shape + x.shape[axis + 1:])
+        # np.take per block of the indices over the whole (one-chunk) axis: the index's chunks
+        # (a chunked batch of indices) and x's other axes stay as they are
         letters = iter(string.ascii_letters)
         xi = [next(letters) for _ in range(x.ndim)]
-        ii = [next(letters) for _ in range(k)]
+        ii = [next(letters) for _ in range(idx.ndim)]
         out_ind = xi[:axis] + ii + xi[axis + 1:]
-        x = x.rechunk({axis: -1})
 
         def take(xb, ib):
             return np.take(xb, ib, axis=axis)
@@ -124,21 +165,31 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
                             concatenate=True)
 
     def scatter_add(x, idx, upd, *, axis):
-        # the sum of updates landing on each position, as a product with the one-hot of the
-        # indices: an einsum, so chunks of indices and updates reduce as a tree, with no writes
+        # for every (chunk of indices, chunk of x's axis) pair, np.add.at of the updates that land
+        # in that chunk into a zero block; the partial blocks then sum as a tree over index chunks,
+        # so no task holds all the updates or the whole axis
         n = x.shape[axis]
         idx = da.asarray(idx)
-        idx = da.where(idx < 0, idx + n, idx)
-        positions = da.arange(n, chunks=(x.chunks[axis],))
-        onehot = (idx[..., None] == positions).astype(upd.dtype)
         k = idx.ndim
+        flat = idx.reshape(-1) if k != 1 else idx
+        upd = upd.reshape(upd.shape[:axis] + (flat.shape[0],) + upd.shape[axis + k:])
+        upd = upd.rechunk(x.chunks[:axis] + (flat.chunks[0],) + x.chunks[axis + 1:])
+        positions = da.arange(n, chunks=(x.chunks[axis],))
+
+        def partial(ub, ib, pb):
+            out = np.zeros(ub.shape[:axis] + (len(pb),) + ub.shape[axis + 1:] + (1,), dtype=ub.dtype)
+            if len(pb):
+                at = np.where(ib < 0, ib + n, ib) - pb[0]
+                keep = (at >= 0) & (at < len(pb))
+                np.add.at(np.moveaxis(out[..., 0], axis, 0), at[keep], np.moveaxis(ub, axis, 0)[keep])
+            return out
         letters = iter(string.ascii_letters)
         pre = "".join(next(letters) for _ in range(axis))
-        ind = "".join(next(letters) for _ in range(k))
-        post = "".join(next(letters) for _ in range(upd.ndim - axis - k))
-        target = next(letters)
-        added = da.einsum(f"{pre}{ind}{post},{ind}{target}->{pre}{target}{post}", upd, onehot, dtype=upd.dtype)
-        return (x + added).astype(x.dtype)
+        post = "".join(next(letters) for _ in range(x.ndim - axis - 1))
+        q, m = next(letters), next(letters)
+        parts = da.blockwise(partial, pre + m + post + q, upd, pre + q + post, flat, q, positions, m,
+                             dtype=upd.dtype, adjust_chunks={q: 1})
+        return (x + parts.sum(axis=-1, dtype=upd.dtype)).astype(x.dtype, copy=False)
 
     def normal(*, shape, dtype):
         floats = dtype if np.dtype(dtype) in (np.float32, np.float64) else np.float64
