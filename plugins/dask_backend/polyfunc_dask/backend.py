@@ -16,6 +16,7 @@ from polyfunc.errors import DTypeError, ShapeError
 from polyfunc.plugin import Backend, ShapedArray
 
 SUPPORTED_KINDS = "biuf"
+_HINTS = 8      # chunked axis lengths remembered for new arrays (see DaskBackend._axis_chunks)
 
 
 def _da():
@@ -31,10 +32,10 @@ class DaskBackend(Backend):
 
     def __init__(self) -> None:
         self._rng = None
-        # the chunking of every chunked axis length seen on an input: an array that polyfunc
-        # creates along an axis of that length (a broadcast cotangent, zeros, a random draw
-        # under vmap) is chunked the same way, so it meets the data block by block instead of
-        # as one task holding the whole axis
+        # the chunks of the chunked axes seen most recently, by length: an array polyfunc creates
+        # along an axis of such a length (the cotangent of a mean spread back over the batch, a
+        # random draw per sample) is chunked the same way, so it meets the data block by block
+        # instead of as one task holding the whole axis.  Only chunking follows it, never values.
         self._axis_chunks: dict[int, tuple[int, ...]] = {}
 
     # ---------------------------------------------------------------- availability
@@ -86,16 +87,31 @@ class DaskBackend(Backend):
                     f"dask array {x.name!r} has shape {shape} with unknown (data-dependent) lengths, so "
                     f"polyfunc cannot trace through it without computing. Call x.compute_chunk_sizes() "
                     f"first (it computes the lengths), or avoid boolean-mask selection before the transform.")
-        chunks = x.chunks
-        for n, c in zip(shape, chunks):
-            if len(c) > 1:
-                self._axis_chunks[n] = c
+        for n, c in zip(shape, x.chunks):
+            if len(c) > 1 and self._axis_chunks.get(n) != c:
+                hints = self._axis_chunks
+                hints.pop(n, None)
+                hints[n] = c
+                if len(hints) > _HINTS:
+                    del hints[next(iter(hints))]     # forget the least recently chunked length
         return ShapedArray(tuple(shape), np.dtype(x.dtype))
 
-    def chunks_for(self, shape: tuple) -> tuple:
-        """Chunks for a new array of ``shape``: like a chunked input axis of the same length, else one chunk."""
-        hint = self._axis_chunks
-        return tuple(hint.get(n, (n,)) for n in shape)
+    def new_chunks(self, shape: tuple, dtype: Any) -> tuple:
+        """Chunks for a new array of ``shape``: like a recently seen chunked axis of the same length
+        (or of a length it is a multiple of), else dask's automatic chunks (up to ``array.chunk-size``)."""
+        return _da().core.normalize_chunks(tuple(self._hint(n) for n in shape), shape, dtype=dtype)
+
+    def _hint(self, n: int) -> Any:
+        hints = self._axis_chunks
+        c = hints.get(n)
+        if c is not None:
+            return c
+        # a batch folded with another axis (vmap's generic gather/scatter rules flatten (B, k) to
+        # B*k): the batch's chunks, each k times longer
+        for m, c in reversed(hints.items()):
+            if n > m and n % m == 0:
+                return tuple(ci * (n // m) for ci in c)
+        return "auto"
 
     def asarray(self, obj: Any, dtype: Any = None) -> Any:
         da = _da()

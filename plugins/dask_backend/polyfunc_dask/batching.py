@@ -45,10 +45,19 @@ def gather(vals, dims, *, axis):
 def scatter_add(vals, dims, *, axis):
     x, idx, upd = vals
     dx, di, du = dims
-    if dx is None or di is None or du is None:
+    if di is None:
         return generic_batch_rule("scatter_add")(vals, dims, axis=axis)
     import dask.array as da
-    x, idx, upd = (da.asarray(_front(v, d)) for v, d in zip(vals, dims))
+    idx = da.asarray(_front(idx, di))
+
+    def batched(v, d):
+        # an unbatched operand (the zeros a gather's transpose adds into, a shared cotangent) is
+        # spread over the batch as a view chunked like the indices, not folded into a flat array
+        v = da.asarray(v)
+        if d is not None:
+            return _front(v, d)
+        return da.broadcast_to(v[None], (idx.shape[0],) + v.shape, chunks=(idx.chunks[0],) + v.chunks)
+    x, upd = batched(x, dx), batched(upd, du)
     k = idx.ndim - 1
     x = x.rechunk({axis + 1: -1})
     idx = idx.rechunk({i: -1 for i in range(1, idx.ndim)})
@@ -60,7 +69,7 @@ def scatter_add(vals, dims, *, axis):
     ui = [b] + xi[1:axis + 1] + ii[1:] + xi[axis + 2:]
 
     def block(xb, ib, ub):
-        out = np.array(xb, copy=True)
+        out = np.array(xb, copy=True)      # a writable copy (the block may be a broadcast view)
         n = out.shape[axis + 1]
         rows = np.arange(out.shape[0]).reshape((-1,) + (1,) * k)
         at = np.where(ib < 0, ib + n, ib)

@@ -107,18 +107,22 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
         src = tuple(x.shape[broadcast_dimensions.index(i)] if i in broadcast_dimensions else 1
                     for i in range(len(shape)))
         x = x.reshape(src)
-        new = backend.chunks_for(shape)
+        # a new axis is chunked as DaskBackend.new_chunks says, the others keep x's; the result
+        # is a view per block, so it costs no memory until an operand needs it
+        new = backend.new_chunks(shape, x.dtype)
         chunks = tuple(c if s == 1 and n != 1 else old for c, s, n, old in zip(new, src, shape, x.chunks))
         return da.broadcast_to(x, shape, chunks=chunks)
 
     def full_like(like, *, fill_value, shape, dtype):
-        return da.full(shape, fill_value, dtype=dtype, chunks=backend.chunks_for(shape))
+        # chunked like the array it stands in for (vmap's offsets over a chunked batch), else automatically
+        same = isinstance(like, da.Array) and tuple(like.shape) == tuple(shape)
+        return da.full(shape, fill_value, dtype=dtype, chunks=like.chunks if same else backend.new_chunks(shape, dtype))
 
     def iota(*, dtype, shape, dimension):
         n = shape[dimension]
         shp = [1] * len(shape)
         shp[dimension] = n
-        line = da.arange(n, dtype=dtype, chunks=backend.chunks_for((n,))).reshape(shp)
+        line = da.arange(n, dtype=dtype, chunks=backend.new_chunks((n,), dtype)).reshape(shp)
         return broadcast_in_dim(line, shape=shape, broadcast_dimensions=tuple(range(len(shape))))
 
     def eye(like, *, shape, offset, dtype):
@@ -194,14 +198,14 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
     def normal(*, shape, dtype):
         floats = dtype if np.dtype(dtype) in (np.float32, np.float64) else np.float64
         return backend.rng.standard_normal(size=shape, dtype=floats,
-                                           chunks=backend.chunks_for(shape)).astype(dtype, copy=False)
+                                           chunks=backend.new_chunks(shape, floats)).astype(dtype, copy=False)
 
     def uniform(*, shape, dtype):
         floats = dtype if np.dtype(dtype) in (np.float32, np.float64) else np.float64
-        return backend.rng.random(size=shape, dtype=floats, chunks=backend.chunks_for(shape)).astype(dtype, copy=False)
+        return backend.rng.random(size=shape, dtype=floats, chunks=backend.new_chunks(shape, floats)).astype(dtype, copy=False)
 
     def randint(*, shape, low, high, dtype):
-        return backend.rng.integers(low, high, size=shape, dtype=dtype, chunks=backend.chunks_for(shape))
+        return backend.rng.integers(low, high, size=shape, dtype=dtype, chunks=backend.new_chunks(shape, dtype))
 
     def argsort(x, *, axis, descending, index_dtype):
         def sort_last(b):
