@@ -43,32 +43,43 @@ class _DaskModule:
         return _Missing(self._prefix + name) if value is None else value
 
 
+_host_kernels: dict[str, Callable] = {}
+
+
+def _host(name: str) -> Callable:
+    """The NumPy backend's kernel ``name``, built in the process that runs the task: blocks are
+    computed on workers, and a task names its kernel rather than carrying the table's closures."""
+    if not _host_kernels:
+        _host_kernels.update(make_kernels(None, np))   # no random kernels are used per block
+    return _host_kernels[name]
+
+
+def _on_host(name: str, *blocks: Any, **params: Any) -> Any:
+    return _host(name)(*blocks, **params)
+
+
 def make_dask_kernels(backend: Any) -> dict[str, Callable]:
     """The kernel table of the Dask backend ``backend``."""
     import dask.array as da
 
-    host = make_kernels(backend, np)     # NumPy's own kernels, run per block by map_blocks/apply_gufunc
     kernels = make_kernels(backend, _DaskModule(da))
 
     def per_block(name: str) -> Callable:
         """An elementwise kernel that dask lacks: the NumPy kernel on every block."""
-        fn = host[name]
-
         def kernel(x):
             x = da.asarray(x)
-            out_dtype = fn(np.zeros((1,), dtype=x.dtype)).dtype
-            return da.map_blocks(fn, x, dtype=out_dtype)
+            out_dtype = _host(name)(np.zeros((1,), dtype=x.dtype)).dtype
+            return da.map_blocks(_on_host, name, x, dtype=out_dtype)
         return kernel
 
-    def on_core(fn: Callable, signature: str, n_out: int = 1, axis: int | None = None) -> Callable:
+    def on_core(fn: Callable, signature: str, n_out: int = 1) -> Callable:
         """A kernel over core axes (a matrix, a sorted axis): the core axes become one chunk and
         the NumPy function runs once per block of the other (batch) axes, which keep their chunks."""
         def kernel(*xs):
             xs = [da.asarray(x) for x in xs]
             dtype = np.result_type(*[x.dtype for x in xs])    # linear algebra keeps its float dtype
             dtypes = [dtype] * n_out if n_out > 1 else dtype
-            kw = {} if axis is None else {"axis": axis}
-            out = da.apply_gufunc(fn, signature, *xs, output_dtypes=dtypes, allow_rechunk=True, **kw)
+            out = da.apply_gufunc(fn, signature, *xs, output_dtypes=dtypes, allow_rechunk=True)
             return list(out) if n_out > 1 else out
         return kernel
 
@@ -90,11 +101,10 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
         out = [xs[i] for i in lb] + [xs[i] for i in range(x.ndim) if i not in lb and i not in lc] + \
             [ys[j] for j in range(y.ndim) if j not in rb and j not in rc]
         dtype = np.result_type(x.dtype, y.dtype)
-        on_host = host["dot_general"]
         tail = (1,) * len(contract)
 
         def block(xb, yb):
-            r = on_host(xb, yb, dimension_numbers=dimension_numbers)
+            r = _host("dot_general")(xb, yb, dimension_numbers=dimension_numbers)
             return r.reshape(r.shape + tail) if tail else r
         res = da.blockwise(block, "".join(out + contract), x, "".join(xs), y, "".join(ys), dtype=dtype,
                            adjust_chunks=dict.fromkeys(contract, 1))
@@ -209,7 +219,7 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
 
     def argsort(x, *, axis, descending, index_dtype):
         def sort_last(b):
-            return host["argsort"](b, axis=-1, descending=descending, index_dtype=index_dtype)
+            return _host("argsort")(b, axis=-1, descending=descending, index_dtype=index_dtype)
         return da.apply_gufunc(sort_last, "(n)->(n)", x, axis=axis, output_dtypes=np.dtype(index_dtype),
                                allow_rechunk=True)
 
