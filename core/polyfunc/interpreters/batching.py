@@ -44,7 +44,7 @@ class BatchTracer(Tracer):
     __slots__ = ("val", "bdim", "_aval")
     _wraps = "val"
 
-    def __init__(self, trace, val, bdim: int):
+    def __init__(self, trace: BatchTrace, val: Any, bdim: int) -> None:
         self._trace = trace
         self.val = val
         self.bdim = bdim
@@ -61,7 +61,7 @@ class BatchTracer(Tracer):
             a = self._aval = ShapedArray(s[:b] + s[b + 1:], v.dtype)
         return a
 
-    def concrete(self):
+    def concrete(self) -> Any:
         raise ConcretizationError(
             f"this value is batched by `{self._trace.transform}` (one value per batch element), "
             f"so Python control flow (if/while, bool(), float(), int(), .item()) cannot use it. "
@@ -94,14 +94,17 @@ def _fallback_is_error() -> bool:
 
 class BatchTrace(Trace):
     transform = "vmap"
+    parent: Trace
 
-    def __init__(self, parent, axis_size: int, randomness: str = "error", transform="vmap"):
+    def __init__(self, parent: Trace, axis_size: int, randomness: Randomness = "error", transform: str = "vmap") -> None:
         self.parent = parent
         self.axis_size = axis_size
         self.randomness = randomness
         self.transform = transform
 
-    def process(self, prim, args, params):
+    def process(self, prim: Any, args: Any, params: dict) -> Any:
+        vals: Any      # declarations only: no code on the hot path
+        dims: Any
         n = len(args)
         if n == 1 and not prim.random:          # the common unary case without the general loop
             a = args[0]
@@ -243,7 +246,8 @@ def batch_call(fun: Callable, vals: list, dims: list, axis_size: int,
         outs = fun(*ins)
     finally:
         _current.reset(token)
-    res, out_dims = [], []
+    res: list = []
+    out_dims: list[int | None] = []
     for o in outs:
         if o.__class__ is BatchTracer and o._trace is trace:
             res.append(o.val)

@@ -50,7 +50,7 @@ def native_backend(x: Tracer) -> Backend | None:
         b = backend_of(x)
     except Exception:
         return None
-    t._native_backend = nb = b if b.native_methods else None
+    t.__dict__["_native_backend"] = nb = b if b.native_methods else None
     return nb
 
 
