@@ -332,3 +332,40 @@ def test_tracers_get_their_methods_from_the_table_polyfunc_numpy_installs():
     assert vars(Tracer)["__add__"] is TRACER_METHODS["__add__"]
     with pytest.raises(ValueError, match="cannot be replaced"):
         install_methods({"aval": None})
+
+
+# the README's layers ("Design", "Architecture"): a module imports only its own layer or earlier ones
+LAYERS = [
+    ["polyfunc.errors", "polyfunc.memo", "polyfunc.tree", "polyfunc.hookspecs", "polyfunc.registry"],
+    ["polyfunc.trace"],
+    ["polyfunc.backends"],
+    ["polyfunc.avals", "polyfunc.native"],
+    ["polyfunc.interpreters", "polyfunc.interpreters.eval", "polyfunc.interpreters.jvp",
+     "polyfunc.interpreters.graph", "polyfunc.interpreters.batching"],
+    ["polyfunc.primitive"],
+    ["polyfunc.ops"],
+    ["polyfunc.interpreters.reverse"],
+    ["polyfunc.numpy"],
+    ["polyfunc.vmap", "polyfunc.api", "polyfunc.custom", "polyfunc.jit", "polyfunc.random", "polyfunc.plugin",
+     "polyfunc.testing", "polyfunc.tour", "polyfunc.quickbench", "polyfunc.__main__"],
+    ["polyfunc"],
+]
+
+
+def _layer(module: str) -> int:
+    best, depth = None, -1
+    for i, layer in enumerate(LAYERS):
+        for name in layer:
+            if (module == name or module.startswith(name + ".")) and name.count(".") > depth:
+                best, depth = i, name.count(".")
+    assert best is not None, f"{module} is in no layer of the README's architecture"
+    return best
+
+
+def test_imports_follow_the_readme_layers():
+    bad = []
+    for name, edges in _graph().items():
+        for target in edges:
+            if _layer(target) > _layer(name):
+                bad.append(f"{name} (layer {_layer(name) + 1}) imports {target} (layer {_layer(target) + 1})")
+    assert not bad, "\n".join(sorted(bad))

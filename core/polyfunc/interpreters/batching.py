@@ -37,7 +37,6 @@ class ElementwiseBatchRule:
         return self.rule(vals, dims, **params)
 
 
-_Elementwise = ElementwiseBatchRule
 
 
 class BatchTracer(Tracer):
@@ -139,7 +138,7 @@ class BatchTrace(Trace):
             if not own:
                 return self.parent.process(prim, args, params)
         rule = batch_rules.get(prim)
-        if rule.__class__ is _Elementwise and (n == 1 or n == 2 and _aligned(vals, dims)) \
+        if rule.__class__ is ElementwiseBatchRule and (n == 1 or n == 2 and _aligned(vals, dims)) \
                 and prim.name not in _backend_rule_names:
             # an elementwise primitive on operands batched alike maps itself: bind it one level up
             return BatchTracer(self, self.parent.process(prim, vals, params), dims[0] if dims[0] is not None else dims[1])

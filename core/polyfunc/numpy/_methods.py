@@ -19,7 +19,7 @@ from ._elementwise import (abs, add, bitwise_and, bitwise_or, bitwise_xor, clip,
                            greater_equal, invert, less, less_equal, multiply, negative, not_equal, power, remainder,
                            round, subtract)
 from ._indexing import _getitem
-from ._linalg_ops import dot, matmul
+from ._products import dot, matmul
 from ._reductions import argmax, argmin, argsort, cumprod, cumsum, mean, std, var
 from ._reductions import max as _max, min as _min, prod as _prod, sum as _sum
 from ._shape import astype, ravel, reshape, squeeze, swapaxes, transpose
