@@ -9,6 +9,7 @@ transpose rules.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, ParamSpec, Sequence
 
 from . import ops
@@ -37,7 +38,9 @@ _argnums_cache: dict = {}
 
 
 def _argnums(argnums, nargs: int, transform: str) -> tuple[tuple[int, ...], bool]:
-    key = (argnums, nargs) if isinstance(argnums, (int, tuple)) else None
+    # only exact ints are cached: (0, 1.0) == (0, 1) as a key, but 1.0 is not a valid argnum
+    t = argnums.__class__
+    key = (argnums, nargs) if t is int or (t is tuple and all(a.__class__ is int for a in argnums)) else None
     hit = _argnums_cache.get(key) if key is not None else None
     if hit is not None:
         return hit
@@ -100,10 +103,29 @@ def _split_aux(out, has_aux: bool, transform: str):
     if not has_aux:
         return out, None
     if not isinstance(out, (tuple, list)) or len(out) != 2:
+        if isinstance(out, (tuple, list)):
+            what = f"a {type(out).__name__} of length {len(out)}"
+        elif isinstance(out, Tracer) or _is_leaf_array(out):
+            what = f"a single array (shape {tuple(get_aval(out).shape)})"
+        else:
+            what = f"a value of type {type(out).__name__}"
         raise TransformError(f"{transform}: has_aux=True needs the function to return a pair (output, aux), "
-                             f"but it returned {type(out).__name__}"
-                             f"{' of length ' + str(len(out)) if isinstance(out, (tuple, list)) else ''}.")
+                             f"but it returned {what}. Return (output, aux), or drop has_aux=True.")
     return out[0], out[1]
+
+
+def _check_outputs(leaves, transform: str) -> None:
+    """Each output leaf must be an array, a tracer or a Python number: say so, naming the output."""
+    for o in leaves:
+        if o.__class__ in _aval_of_type or isinstance(o, Tracer):
+            continue
+        try:
+            get_aval(o)
+        except TypeError:
+            raise TransformError(
+                f"{transform}: the function's output (not an argument) contains a value of type "
+                f"{type(o).__module__}.{type(o).__qualname__}, which is not an array. Return arrays or "
+                f"Python numbers (in tuples, lists or dicts); pass other values out with has_aux=True.") from None
 
 
 def _lower(tree, trace):
@@ -174,6 +196,7 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
     if out.__class__ is JVPTracer and out._trace is j:     # one array output: no tree walk
         return [out.primal], _LEAF_SPEC, Graph(tvars, g.eqns, [out.tangent], None, g), aux
     lv, spec = ([out], _LEAF_SPEC) if _is_leaf_array(out) else flatten(out)
+    _check_outputs(lv, transform)
     primal_out, tangent_out = [], []
     for o in lv:
         if isinstance(o, JVPTracer) and o._trace is j:
@@ -288,9 +311,9 @@ def grad(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False) ->
 
 
 def _name(wrapped: Any, func: Any, prefix: str) -> None:
-    wrapped.__name__ = f"{prefix}({getattr(func, '__name__', 'f')})"
-    wrapped.__doc__ = getattr(func, "__doc__", None)
-    wrapped.__wrapped__ = func
+    # as functools.wraps (torch.func and JAX do the same): the transformed function keeps f's name,
+    # qualname, module and docstring, so logs, profilers and pickling-by-name see f
+    functools.update_wrapper(wrapped, func, updated=())
 
 
 # ------------------------------------------------------------------ jvp / linearize
@@ -323,6 +346,7 @@ def _jvp_flat(fun: Callable, primals: list, tangents: list, avals: list, has_aux
     if out.__class__ is JVPTracer and out._trace is j:      # one array output: no tree walk
         return out.primal, out.tangent, (_lower(aux, j) if has_aux else None)
     lv, spec = flatten(out)
+    _check_outputs(lv, transform)
     po, to = [], []
     for o in lv:
         if isinstance(o, JVPTracer) and o._trace is j:
@@ -485,6 +509,10 @@ def jacfwd(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False, 
         t_leaves, out_spec = flatten(tans)
         per_out = []
         for t in t_leaves:
+            if ops.dtype_of(t).kind not in "fc":
+                # an integer or bool output is piecewise constant: its Jacobian is zeros of the
+                # input's dtype, as jacrev gives it (its cotangents are the inputs' dtype)
+                t = ops.convert_element_type(t, avals[0].dtype)
             blocks = _split_rows(t, sizes, shapes, axis=len(ops.shape_of(t)) - 1)
             p = unflatten(spec, blocks)
             per_out.append(p[0] if single else tuple(p))

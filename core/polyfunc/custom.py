@@ -130,7 +130,14 @@ class custom_vjp:
 
         def fwd(*xs: Any) -> tuple[list, Any]:
             nonlocal out_spec
-            out, res = forward(*unflatten(spec, list(xs)))
+            pair = forward(*unflatten(spec, list(xs)))
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                got = (f"a {type(pair).__name__} of length {len(pair)}" if isinstance(pair, (tuple, list))
+                       else f"a value of type {type(pair).__name__}")
+                raise TransformError(f"custom_vjp rule of {self.__name__!r}: fwd must return a pair (output, "
+                                     f"residuals), but it returned {got}. Put several residuals in one "
+                                     f"tuple: return out, (r1, r2).")
+            out, res = pair
             lv, out_spec = flatten(out)
             return lv, res
 

@@ -1,16 +1,18 @@
 """vmap: map a function over a batch dimension of its arguments."""
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, ParamSpec, TypeVar
 
 import optree
 
 from . import ops
 from .avals import get_aval
-from .backends import current_backend
+from .backends import backend_of, current_backend
 from .errors import TransformError
 from .interpreters.batching import BatchTrace, BatchTracer, Randomness
 from .interpreters.eval import _current
+from .registry import type_owner
 from .numpy import asarray
 from .trace import Tracer
 from .tree import NAMESPACE, flatten, unflatten
@@ -87,8 +89,27 @@ def vmap(func: Callable[P, R], in_dims: Any = 0, out_dims: Any = 0, randomness: 
             return _chunked(func, leaves, spec, dims, size, kwargs)
         return _run(func, leaves, spec, dims, size, kwargs)
 
-    wrapped.__name__ = f"vmap({getattr(func, '__name__', 'f')})"
-    wrapped.__wrapped__ = func  # type: ignore[attr-defined]
+    def _rng_snapshot(leaves: list) -> list | None:
+        """(backend, generator state) of every backend a draw may come from: the current one, the
+        inputs' own (torch code outside use_backend draws on torch) and every backend whose arrays
+        were seen; None if one of them cannot save its state."""
+        cands = [current_backend()]
+        for x in leaves:
+            if not isinstance(x, (int, float, bool, complex)):
+                cands.append(backend_of(x))
+        cands.extend(b for b in list(type_owner.values()) if b is not None)
+        snap, seen = [], set()
+        for b in cands:
+            if id(b) in seen:
+                continue
+            seen.add(id(b))
+            state = b.rng_state()
+            if state is None:
+                return None
+            snap.append((b, state))
+        return snap
+
+    functools.update_wrapper(wrapped, func, updated=())     # keeps f's name, as torch.func and JAX do
 
     def _run(func, leaves, spec, dims, size, kwargs):
         trace = BatchTrace(_current.get(), size, randomness)
@@ -106,15 +127,14 @@ def vmap(func: Callable[P, R], in_dims: Any = 0, out_dims: Any = 0, randomness: 
         # rewound before each chunk (a backend that cannot save its state runs unchunked)
         rewind = None
         if randomness == "same":
-            b = current_backend()
-            state = b.rng_state()
-            if state is None:
+            rewind = _rng_snapshot(leaves)
+            if rewind is None:
                 return _run(func, leaves, spec, dims, size, kwargs)
-            rewind = (b, state)
         for start in range(0, size, chunk_size):
             stop = min(start + chunk_size, size)
             if rewind is not None and start:
-                rewind[0].set_rng_state(rewind[1])
+                for b, state in rewind:
+                    b.set_rng_state(state)
             part = [x if d is None else _slice_axis(x, d, start, stop) for x, d in zip(leaves, dims)]
             pieces.append(_run(func, part, spec, dims, stop - start, kwargs))
         first_leaves, out_spec = flatten(pieces[0])
@@ -131,14 +151,20 @@ def vmap(func: Callable[P, R], in_dims: Any = 0, out_dims: Any = 0, randomness: 
         return unflatten(out_spec, joined)
 
     def _place_outputs(out, trace, size, inputs):
+        prefix = out_prefix
+        if isinstance(prefix, tuple) and len(prefix) == 1 and not isinstance(out, (tuple, list)):
+            prefix = prefix[0]           # out_dims=(d,) for a single output, as torch.func accepts
         lv, out_spec = flatten(out)
-        if (isinstance(out_prefix, tuple) and isinstance(out, tuple) and len(out) == len(out_prefix) == len(lv)
+        if (isinstance(prefix, tuple) and isinstance(out, tuple) and len(out) == len(prefix) == len(lv)
                 and all(a is b for a, b in zip(lv, out))):
-            od = list(out_prefix)        # a flat tuple of outputs with one out_dim each: no tree walk
+            od = list(prefix)            # a flat tuple of outputs with one out_dim each: no tree walk
         else:
-            od = _prefix_leaves(out_prefix, out, "out_dims", n_leaves=len(lv))
+            od = _prefix_leaves(prefix, out, "out_dims", n_leaves=len(lv))
         res = []
         for o, d in zip(lv, od):
+            if d is None and not isinstance(o, BatchTracer):
+                res.append(o)            # out_dims=None passes any unbatched value through, as torch.func does
+                continue
             if not _is_array(o) and not isinstance(o, (int, float, bool)):
                 raise TransformError(f"vmap: the function returned a {type(o).__name__} ({o!r:.40}); outputs must "
                                      f"be arrays, Python numbers, or pytrees (tuples, lists, dicts) of them.")

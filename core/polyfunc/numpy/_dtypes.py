@@ -8,9 +8,11 @@ dtypes, so after the first call the promotion costs one dict lookup.
 from __future__ import annotations
 
 import contextlib
+import os
 
 import numpy as np  # dtypes only
 
+from .. import backends as _backends
 from .. import ops
 from ..avals import get_aval
 from ..backends import backend_of, current_backend, get_backend, owner_of, use_backend
@@ -235,14 +237,43 @@ def _contains_arrays(obj) -> bool:
     return False
 
 
+def _selected_backend():
+    """The backend chosen by ``use_backend`` or ``POLYFUNC_BACKEND``; None when neither chose one
+    (then the NumPy default does not claim arrays of other backends)."""
+    b = _backends._selected.get()     # the use_backend context variable (read, never set, here)
+    if b is None and os.environ.get("POLYFUNC_BACKEND"):
+        b = current_backend()
+    return b
+
+
+def foreign_target(obj, backend=None, like=None):
+    """The backend a creation function moves the concrete array ``obj`` to, or None to keep it:
+    the explicit ``backend=``, else ``like``'s, else the selected one, as torch.as_tensor and
+    jnp.asarray produce their own arrays.  Tracers stay what they are."""
+    if isinstance(obj, Tracer):
+        return None
+    if backend is not None:
+        target = get_backend(backend)
+    elif like is not None:
+        target = backend_for(like)
+    else:
+        target = _selected_backend()
+        if target is None:
+            return None
+    return None if backend_for(obj) is target else target
+
+
 def asarray(obj, dtype=None, backend=None, like=None, copy=None):
-    """``obj`` as an array (arrays and tracers are returned as they are, converted to ``dtype`` if given)."""
+    """``obj`` as an array (arrays and tracers are returned as they are, converted to ``dtype`` if given).
+
+    A concrete array of another backend than the one chosen (``backend=``, ``like=``'s backend, or
+    the one selected by ``use_backend``/``POLYFUNC_BACKEND``) is converted to that backend."""
     dt = None if dtype is None else canonical_dtype(dtype, "asarray")
     if is_array(obj):
-        if backend is not None and not isinstance(obj, Tracer):
-            target = get_backend(backend)
+        target = foreign_target(obj, backend, like)
+        if target is not None:
             src = backend_for(obj)
-            if src is not target:  # an explicit request: the one place arrays move between backends
+            if src is not target:  # a creation request: the one place arrays move between backends
                 obj = target.asarray(src.to_numpy(obj))
         a = get_aval(obj)
         check_kind(a.dtype, "asarray")

@@ -313,18 +313,49 @@ def log10(x):
     return ops.div(ops.log(x), math.log(10.0))
 
 
+def _large(t):
+    """The magnitude above which x**2 is negligible beside x**2 + 1 in dtype ``t`` (1/sqrt(eps)):
+    x**2 still fits there, and log(2x) is asinh(x) and acosh(x) to the last bit above it."""
+    try:
+        eps = float(np.finfo(t).eps)
+    except (TypeError, ValueError):      # a dtype NumPy has no finfo for (bfloat16)
+        eps = 2.0 ** -7
+    return eps ** -0.5
+
+
 def arcsinh(x):
     """Elementwise inverse hyperbolic sine."""
-    x, _ = _float_operand("arcsinh", np.arcsinh, x)
-    a = ops.abs(x)
-    # log(|x| + sqrt(x^2 + 1)) with the sign put back keeps large negative x accurate
-    return ops.mul(ops.sign(x), ops.log(ops.add(a, ops.sqrt(ops.add(ops.mul(a, a), 1.0)))))
+    x, t = _float_operand("arcsinh", np.arcsinh, x)
+    if t.kind == "c":
+        return ops.log(ops.add(x, ops.sqrt(ops.add(ops.mul(x, x), 1.0))))
+    # Each branch below is an exact identity for asinh on its domain, so every derivative is right,
+    # including at 0 and where the branches meet; the inputs of the branch not taken are replaced by
+    # safe values so its derivative (an inf or NaN there) never reaches the taken one.
+    neg = ops.lt(x, 0.0)
+    a = ops.select(neg, ops.neg(x), x)                     # |x| with derivative +1 at 0 (abs has 0)
+    big = ops.gt(a, _large(t))
+    small_a = ops.select(big, ops.full_like(a, 1.0, (), t), a)
+    # log1p(a + a^2 / (1 + sqrt(1 + a^2))) = log(a + sqrt(a^2 + 1)), accurate for tiny a
+    aa = ops.mul(small_a, small_a)
+    near = ops.log1p(ops.add(small_a, ops.div(aa, ops.add(ops.sqrt(ops.add(aa, 1.0)), 1.0))))
+    big_a = ops.select(big, a, ops.full_like(a, 1.0, (), t))
+    far = ops.add(ops.log(big_a), math.log(2.0))           # a^2 would overflow: asinh(a) = log(2a)
+    out = ops.select(big, far, near)
+    return ops.select(neg, ops.neg(out), out)
 
 
 def arccosh(x):
     """Elementwise inverse hyperbolic cosine."""
-    x, _ = _float_operand("arccosh", np.arccosh, x)
-    return ops.log(ops.add(x, ops.sqrt(ops.sub(ops.mul(x, x), 1.0))))
+    x, t = _float_operand("arccosh", np.arccosh, x)
+    if t.kind == "c":
+        return ops.log(ops.add(x, ops.sqrt(ops.sub(ops.mul(x, x), 1.0))))
+    big = ops.gt(x, _large(t))
+    # acosh(1 + u) = log1p(u + sqrt(u (u + 2))), accurate near 1 (NaN below 1, as NumPy gives);
+    # the far branch's safe input 2 keeps sqrt's infinite derivative at u = 0 out of it
+    u = ops.sub(ops.select(big, ops.full_like(x, 2.0, (), t), x), 1.0)
+    near = ops.log1p(ops.add(u, ops.sqrt(ops.mul(u, ops.add(u, 2.0)))))
+    far = ops.add(ops.log(ops.select(big, x, ops.full_like(x, 2.0, (), t))), math.log(2.0))
+    return ops.select(big, far, near)
 
 
 def arctanh(x):
@@ -390,16 +421,32 @@ def _two_arrays(name, ufunc, x, y):
 def logaddexp(x, y):
     """Elementwise ``log(exp(x) + exp(y))`` without overflow."""
     x, y, _ = _two_arrays("logaddexp", np.logaddexp, x, y)
-    m = ops.max(x, y)
-    d = ops.sub(x, y)
+    # hi + log1p(exp(lo - hi)) is logaddexp exactly whichever operand is hi, so picking hi and lo
+    # with select (not max, whose tie rule splits the derivative) keeps every derivative right at
+    # ties: d2/dx2 logaddexp(x, x) is 1/4, where max + log1p(exp(-|x - y|)) gave abs''s 0
+    first = ops.ge(x, y)
+    hi = ops.select(first, x, y)
+    lo = ops.select(first, y, x)
+    d = ops.sub(lo, hi)
     # d is NaN when x == y == +-inf (or an input is NaN); x + y is then the answer
-    return ops.select(ops.ne(d, d), ops.add(x, y), ops.add(m, ops.log1p(ops.exp(ops.neg(ops.abs(d))))))
+    return ops.select(ops.ne(d, d), ops.add(x, y), ops.add(hi, ops.log1p(ops.exp(d))))
 
 
 def hypot(x, y):
-    """Elementwise ``sqrt(x**2 + y**2)``."""
-    x, y, _ = _two_arrays("hypot", np.hypot, x, y)
-    return ops.sqrt(ops.add(ops.mul(x, x), ops.mul(y, y)))
+    """Elementwise ``sqrt(x**2 + y**2)`` without overflow or underflow."""
+    x, y, t = _two_arrays("hypot", np.hypot, x, y)
+    if t.kind != "f":
+        return ops.sqrt(ops.add(ops.mul(x, x), ops.mul(y, y)))
+    # s * sqrt((x/s)^2 + (y/s)^2) is hypot for any constant s > 0; s = max(|x|, |y|) keeps the
+    # squares in range, and stop_gradient makes it a constant, so derivatives stay those of hypot
+    ax, ay = ops.abs(x), ops.abs(y)
+    s = ops.stop_gradient(ops.max(ax, ay))
+    s = ops.select(ops.eq(s, 0.0), ops.full_like(s, 1.0, (), t), s)     # (an infinite s is handled below)
+    xs, ys = ops.div(x, s), ops.div(y, s)
+    out = ops.mul(ops.sqrt(ops.add(ops.mul(xs, xs), ops.mul(ys, ys))), s)
+    # an infinite operand gives inf even beside a NaN (C99's hypot, which NumPy follows)
+    inf = ops.logical_or(ops.eq(ax, math.inf), ops.eq(ay, math.inf))
+    return ops.select(inf, ops.full_like(out, math.inf, (), t), out)
 
 
 def fmax(x, y):

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..backends import Backend, backend_of
+from ..backends import Backend, _escaped, backend_of
+from ..interpreters.eval import _current
 from ..native import dispatch_function, dispatch_ufunc, method as native_method
 from ..registry import UNKNOWN, native_backends, native_map, type_owner
-from ..trace import Tracer
+from ..trace import Trace, Tracer
 from ._elementwise import (abs, add, bitwise_and, bitwise_or, bitwise_xor, clip, divide, equal, floor_divide, greater,
                            greater_equal, invert, less, less_equal, multiply, negative, not_equal, power, remainder,
                            round, subtract)
@@ -130,6 +131,45 @@ def _getattr(self: Tracer, name: str) -> Any:
     return lambda *args, **kwargs: fn(self, *args, **kwargs)
 
 
+def _len(self: Tracer) -> int:
+    if not self.shape:
+        hint = ""
+        if native_backend(self) is not None:
+            # torch.tensor(x) and torch.as_tensor(x) read a non-tensor element by element, and a
+            # tracer is not a tensor to them: this len() is their probe
+            hint = (" If this came from torch.tensor(x) or torch.as_tensor(x) of a traced value x, use x "
+                    "itself (x.clone(), x.to(dtype), x.detach() where no gradient is wanted): those "
+                    "functions copy data and cannot trace through it.")
+        raise TypeError(f"len() of a 0-d array: a value traced by `{self._trace.transform}` with shape () "
+                        f"has no length.{hint}")
+    return self.shape[0]
+
+
+def _live_concrete(self: Tracer) -> Any:
+    """``concrete()``, after checking this tracer's transform is still running: a tracer saved
+    and read after its transform returned raises instead of handing out its value."""
+    mine = self._trace
+    t: Trace | None = _current.get()
+    while t is not None:
+        if t is mine:
+            return self.concrete()
+        t = t.parent
+    raise _escaped(mine, self, "")
+
+
+def _item(self: Tracer) -> Any:
+    return _live_concrete(self).item()
+
+
+def _tolist(self: Tracer) -> Any:
+    return _live_concrete(self).tolist()
+
+
+def _no_out(name: str) -> Any:
+    raise TypeError(f"ndarray.{name}(..., out=...) writes in place, which a traced array cannot do; drop out= "
+                    f"and use the returned value.")
+
+
 def _reshape(self: Tracer, *shape: Any) -> Any:
     return reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
 
@@ -182,7 +222,7 @@ _NUMPY_OR_NATIVE: dict[str, Callable] = {
     "astype": lambda self, dtype: astype(self, dtype),
     "dot": lambda self, o: dot(self, o),
     "clip": lambda self, a_min=None, a_max=None: clip(self, a_min, a_max),
-    "round": lambda self: round(self),
+    "round": lambda self, decimals=0, out=None: round(self, decimals) if out is None else _no_out("round"),
     "copy": lambda self: self,
     "conj": lambda self: self,
 }
@@ -191,6 +231,15 @@ _NUMPY_OR_NATIVE: dict[str, Callable] = {
 TRACER_METHODS: dict[str, Any] = {name: _numpy_or_native(name, impl) for name, impl in _NUMPY_OR_NATIVE.items()}
 TRACER_METHODS.update({
     "__pos__": lambda self: self,
+    "__len__": _len,
+    # reading a value out: only while the tracer's transform runs (else EscapedTracerError)
+    "__bool__": lambda self: bool(_live_concrete(self)),
+    "__float__": lambda self: float(_live_concrete(self)),
+    "__int__": lambda self: int(_live_concrete(self)),
+    "__index__": lambda self: int(_live_concrete(self)),
+    "__complex__": lambda self: complex(_live_concrete(self)),
+    "item": _item,
+    "tolist": _tolist,
     "__getitem__": lambda self, idx: _getitem(self, idx),
     "__getattr__": _getattr,
     "shape": property(_shape),

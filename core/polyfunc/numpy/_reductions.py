@@ -95,6 +95,9 @@ def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
     s = ops.mul(d, d)
     if axes:
         s = ops.reduce_sum(s, axes)
+    if n == 0:
+        # a sum over nothing is the constant 0: the value is 0/0 (NaN, as NumPy), its derivative 0
+        s = ops.stop_gradient(s)
     v = ops.div(s, float(builtins.max(n - ddof, 0)))
     return _keep(convert(v, acc, out_dt), axes, keepdims)
 

@@ -3,6 +3,7 @@ cholesky, written with polyfunc.numpy and the matrix primitives."""
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 from .. import ops
 from ..errors import ShapeError
@@ -157,10 +158,8 @@ def cholesky(a, upper=False):
     return ops.matrix_transpose(low) if upper else low
 
 
-class SlogdetResult(tuple):
-    """``(sign, logabsdet)``, also readable by name as NumPy's result is."""
-    def __new__(cls, sign, logabsdet):
-        return super().__new__(cls, (sign, logabsdet))
-
-    sign = property(lambda self: self[0])
-    logabsdet = property(lambda self: self[1])
+class SlogdetResult(NamedTuple):
+    """``(sign, logabsdet)``, also readable by name as NumPy's result is.  A namedtuple, so it is a
+    pytree node: jit, vmap and the derivatives see through it to its two arrays."""
+    sign: Any
+    logabsdet: Any
