@@ -13,7 +13,7 @@ def info() -> int:
     print(f"polyfunc {pf.__version__}")
     print(f"current backend: {_current_name()}")
     print("backends:")
-    for b in pf.backends():
+    for b in pf.backends.backends():
         state = "available" if b.available else f"unavailable: {b.reason}"
         types = f" arrays: {', '.join(b.array_types)}" if b.array_types else ""
         ver = f" version {b.version}" if b.version else ""

@@ -10,12 +10,13 @@ transpose rules.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, ParamSpec, Sequence
 
 from . import ops
 from .avals import get_aval
 from .errors import TransformError
 from .interpreters.eval import EvalTrace, _current
+from .interpreters.batching import Randomness
 from .interpreters.graph import Graph, GraphTrace, eval_graph
 from .interpreters.jvp import JVPTrace, JVPTracer
 from .interpreters.reverse import backward_pass
@@ -24,6 +25,9 @@ from .registry import aval_of_type as _aval_of_type, type_owner as _type_owner
 from .trace import Tracer, base_value
 from .tree import flatten, structure as tree_structure, unflatten
 from .vmap import map_rows, vmap
+
+P = ParamSpec("P")
+ArgNums = int | Sequence[int]   # which positional arguments to differentiate
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
            "stop_gradient", "backward_pass"]  # backward_pass: interpreters.reverse
@@ -206,7 +210,7 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
 
 
 # ------------------------------------------------------------------ vjp / grad
-def vjp(func: Callable, *primals: Any, has_aux: bool = False):
+def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """``(out, vjp_fn[, aux])``; ``vjp_fn(cotangents)`` returns a tuple with one entry per primal.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
@@ -217,12 +221,12 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False):
     leaves, spec = flatten(primals)
     _check_diff_leaves(leaves, "vjp", "primal")
 
-    def fun(xs):
+    def fun(xs: list) -> Any:
         return func(*unflatten(spec, xs))
     outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "vjp", has_aux)
     out_tree = unflatten(out_spec, outs)
 
-    def vjp_fn(*cotangents):
+    def vjp_fn(*cotangents: Any) -> tuple:
         ct = cotangents[0] if len(cotangents) == 1 else cotangents
         ct_leaves, ct_spec = flatten(ct)
         if ct_spec != out_spec:
@@ -277,7 +281,7 @@ def _grad_call(func, argnums, has_aux: bool, args, kwargs):
     return (g[0] if single else tuple(g)), out, aux
 
 
-def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def grad_and_value(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[P, Any]:
     """Like ``grad`` but also returns the value: ``(grad, value)`` or ``(grad, (value, aux))``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
@@ -285,28 +289,28 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
     >>> g.tolist(), float(v)
     ([2.0, 4.0], 5.0)
     """
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
         g, v, aux = _grad_call(func, argnums, has_aux, args, kwargs)
         return (g, (v, aux)) if has_aux else (g, v)
     _name(wrapped, func, "grad_and_value")
     return wrapped
 
 
-def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def grad(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[P, Any]:
     """The gradient of a scalar function with respect to argument(s) ``argnums``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
     >>> float(pf.grad(pnp.sin)(pnp.asarray(0.0)))
     1.0
     """
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
         g, _, aux = _grad_call(func, argnums, has_aux, args, kwargs)
         return (g, aux) if has_aux else g
     _name(wrapped, func, "grad")
     return wrapped
 
 
-def _name(wrapped, func, prefix):
+def _name(wrapped: Any, func: Any, prefix: str) -> None:
     # as functools.wraps (torch.func and JAX do the same): the transformed function keeps f's name,
     # qualname, module and docstring, so logs, profilers and pickling-by-name see f
     functools.update_wrapper(wrapped, func, updated=())
@@ -354,7 +358,8 @@ def _jvp_flat(fun: Callable, primals: list, tangents: list, avals: list, has_aux
     return unflatten(spec, po), unflatten(spec, to), (_lower(aux, j) if has_aux else None)
 
 
-def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: bool = False):
+def jvp(func: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *, strict: bool = False,
+        has_aux: bool = False) -> tuple[Any, ...]:
     """Forward mode: ``(func(*primals), J @ tangents[, aux])``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
@@ -368,7 +373,7 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
     return (out, tout, aux) if has_aux else (out, tout)
 
 
-def linearize(func: Callable, *primals: Any):
+def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
     """``(out, jvp_fn)``: ``jvp_fn(*tangents)`` evaluates the linearised function
     without re-running the primal computation.
 
@@ -380,18 +385,18 @@ def linearize(func: Callable, *primals: Any):
     leaves, spec = flatten(primals)
     _check_diff_leaves(leaves, "linearize", "primal")
 
-    def fun(xs):
+    def fun(xs: list) -> Any:
         return func(*unflatten(spec, xs))
     outs, out_spec, graph, _ = _linearize_flat(fun, leaves, "linearize")
 
-    def jvp_fn(*tangents):
+    def jvp_fn(*tangents: Any) -> Any:
         _, _, tl = _check_tangents(primals, tangents, "linearize's jvp_fn")
         res = eval_graph(graph, *tl)
         return unflatten(out_spec, [r if r is not None else _zeros_like(o) for r, o in zip(res, outs)])
     return unflatten(out_spec, outs), jvp_fn
 
 
-def stop_gradient(x):
+def stop_gradient(x: Any) -> Any:
     """``x`` with no derivative flowing through it (works on pytrees)."""
     lv, spec = flatten(x)
     return unflatten(spec, [ops.stop_gradient(v) if not isinstance(v, (int, float)) else v for v in lv])
@@ -413,7 +418,8 @@ def _split_rows(v, sizes, shapes, axis=0):
     return out
 
 
-def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int | None = None) -> Callable:
+def jacrev(func: Callable[P, Any], argnums: ArgNums = 0, *, has_aux: bool = False,
+           chunk_size: int | None = None) -> Callable[P, Any]:
     """The Jacobian by reverse mode (vmap of vjp over the output basis): shape ``out.shape + in.shape``.
 
     ``chunk_size=k`` computes k rows at a time to bound memory; 1 is a plain loop.
@@ -425,7 +431,7 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
         raise TransformError(f"jacrev: chunk_size must be a positive int or None, got {chunk_size!r}.")
 
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
         nums, single = _argnums(argnums, len(args), "jacrev")
         leaves, spec = flatten([args[i] for i in nums])
         avals = _check_diff_leaves(leaves, "jacrev")
@@ -471,14 +477,15 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
     return wrapped
 
 
-def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str = "error") -> Callable:
+def jacfwd(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False, *,
+           randomness: Randomness = "error") -> Callable[P, Any]:
     """The Jacobian by forward mode (vmap of jvp over the input basis): shape ``out.shape + in.shape``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
     >>> pf.jacfwd(pnp.sin)(pnp.zeros(2)).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
         nums, single = _argnums(argnums, len(args), "jacfwd")
         leaves, spec = flatten([args[i] for i in nums])
         avals = _check_diff_leaves(leaves, "jacfwd")
@@ -515,7 +522,7 @@ def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str 
     return wrapped
 
 
-def hessian(func: Callable, argnums=0) -> Callable:
+def hessian(func: Callable[P, Any], argnums: ArgNums = 0) -> Callable[P, Any]:
     """``jacfwd(jacrev(func))``: second derivatives, shape ``out.shape + in.shape + in.shape``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import os
+import types
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
@@ -146,6 +147,7 @@ def plugin_manager() -> pluggy.PluginManager:
     """The plugin manager, loading every plugin on first use."""
     if _pm is None:
         _load()
+    assert _pm is not None
     return _pm
 
 
@@ -194,8 +196,10 @@ plugin_primitives: dict[str, str] = {}   # primitive name -> the plugin that add
 
 def _register_primitive(prim, plugin_name: str) -> None:
     # every Primitive enters the registry when it is made, so this is the isinstance check
-    if primitives.get(getattr(prim, "name", None)) is not prim:
+    name = getattr(prim, "name", None)
+    if not isinstance(name, str) or primitives.get(name) is not prim:
         raise TypeError(f"plugin {plugin_name!r} registered {prim!r}, which is not a polyfunc Primitive")
+    prim = primitives[name]
     if prim not in abstract_eval_rules and prim.impl is None:
         raise ValueError(f"plugin {plugin_name!r}: primitive {prim.name!r} has no abstract evaluation rule; "
                          f"fill polyfunc.primitive.abstract_eval_rules[prim] before registering it")
@@ -252,7 +256,7 @@ def backends() -> list[BackendInfo]:
     out = []
     for name, b in sorted(_all().items()):
         ok, why = _availability(b)
-        types = ()
+        types: tuple[str, ...] = ()
         if ok:
             try:
                 types = tuple(t.__module__ + "." + t.__qualname__ for t in b.array_types())
@@ -411,7 +415,7 @@ def backend_of(*arrays: Any) -> Backend:
     return owner if owner is not None else current_backend()
 
 
-class _CallableModule(type(contextlib)):
+class _CallableModule(types.ModuleType):
     """``polyfunc.backends`` is this module and also callable: ``pf.backends()`` lists backends."""
 
     def __call__(self) -> list[BackendInfo]:

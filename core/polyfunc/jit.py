@@ -3,7 +3,7 @@ signature, then replay the graph without tracers."""
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, Generic, ParamSpec, Sequence, TypeVar, overload
 
 from .avals import get_aval
 from .backends import backend_of, plugin_manager
@@ -14,6 +14,9 @@ from .trace import Tracer
 from .tree import flatten, unflatten
 
 __all__ = ["make_graph", "jit"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 _PY_SCALARS = frozenset((bool, int, float, complex))
@@ -55,7 +58,7 @@ def _capture(func, args, kwargs, transform, stage_effects):
     return Graph(invars, g.eqns, out_leaves, backend=backend, trace=g), out_spec
 
 
-def _is_array(x) -> bool:
+def _is_array(x: Any) -> bool:
     try:
         get_aval(x)
     except TypeError:
@@ -63,7 +66,7 @@ def _is_array(x) -> bool:
     return True
 
 
-def make_graph(func: Callable) -> Callable:
+def make_graph(func: Callable[P, Any]) -> Callable[P, Graph]:
     """``make_graph(f)(*args)`` returns the Graph of primitives ``f`` binds (printable).
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
@@ -73,13 +76,13 @@ def make_graph(func: Callable) -> Callable:
         c:float64[3] = mul b 2.0
       in (c) }
     """
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Graph:
         return _capture(func, args, kwargs, "make_graph", stage_effects=True)[0]
     return wrapped
 
 
-class _Jitted:
-    def __init__(self, func, static_argnums):
+class _Jitted(Generic[P, R]):
+    def __init__(self, func: Callable[P, R], static_argnums: tuple[int, ...]) -> None:
         self.func = func
         self.static_argnums = static_argnums
         self.cache: dict = {}
@@ -88,7 +91,7 @@ class _Jitted:
         self.__doc__ = getattr(func, "__doc__", None)
         self.__wrapped__ = func
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         n = len(args)
         for i in self.static_argnums:
             if not -n <= i < n:
@@ -146,14 +149,20 @@ class _Jitted:
         return unflatten(out_spec, outs)
 
 
-def _compiled(graph: Graph):
+def _compiled(graph: Graph) -> Callable | None:
     """A backend's own compiler for the graph, if it offers one (the graph_compiler hook)."""
     if graph.backend is None:
         return None
     return plugin_manager().hook.polyfunc_graph_compiler(backend=graph.backend, graph=graph)
 
 
-def jit(func: Callable | None = None, *, static_argnums=()) -> Any:
+@overload
+def jit(func: Callable[P, R], *, static_argnums: int | Sequence[int] = ()) -> Callable[P, R]: ...
+@overload
+def jit(func: None = None, *, static_argnums: int | Sequence[int] = ()) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def jit(func: Callable[P, R] | None = None, *, static_argnums: int | Sequence[int] = ()) -> Any:
     """Capture ``func`` once per input signature and replay the captured graph.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp

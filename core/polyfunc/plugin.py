@@ -29,7 +29,7 @@ from .memo import remembered
 from .native import method as native_method
 from .primitive import Primitive
 from .registry import batch_rules, primitives
-from .trace import ShapedArray, Tracer, base_value
+from .trace import ShapedArray, Trace, Tracer, base_value
 
 __all__ = ["Backend", "hookimpl", "ShapedArray", "Tracer", "Primitive", "backend_of", "base_value",
            "get_aval", "in_vmap", "under_transform", "generic_batch_rule", "native_method",
@@ -43,7 +43,7 @@ def under_transform() -> bool:
 
 def in_vmap() -> bool:
     """Whether code runs inside ``vmap`` at any depth (so random draws must follow ``randomness``)."""
-    t = current_trace()
+    t: Trace | None = current_trace()
     while t is not None:
         if isinstance(t, BatchTrace):
             return True

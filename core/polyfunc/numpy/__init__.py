@@ -23,12 +23,12 @@ from ._reductions import *  # noqa: F401,F403
 from ._shape import *  # noqa: F401,F403
 from ._indexing import *  # noqa: F401,F403
 from ._indexing import _getitem  # noqa: F401  (the torch plugin maps Tensor.__getitem__ to it)
-from ._linalg_ops import *  # noqa: F401,F403
+from ._products import *  # noqa: F401,F403
 from ._methods import TRACER_METHODS as _TRACER_METHODS
 from ..trace import install_methods as _install_methods
 from . import linalg  # noqa: F401
 
-from . import _creation, _elementwise, _indexing, _linalg_ops, _reductions, _shape
+from . import _creation, _elementwise, _indexing, _products, _reductions, _shape
 
 # tracers get their operators and array methods from here (NumPy's semantics, or a backend's own)
 _install_methods(_TRACER_METHODS)
@@ -53,7 +53,7 @@ newaxis = None
 
 __all__ = sorted({
     *_creation.__all__, *_elementwise.__all__, *_reductions.__all__, *_shape.__all__, *_indexing.__all__,
-    *_linalg_ops.__all__, "linalg",
+    *_products.__all__, "linalg",
     "bool_", "bool", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
     "uint32", "uint64", "result_type", "dtype", "finfo", "iinfo", "issubdtype", "can_cast", "promote_types",
     "floating", "integer", "signedinteger", "unsignedinteger", "number", "inexact", "generic",

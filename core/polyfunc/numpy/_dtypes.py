@@ -166,7 +166,7 @@ def scalar_array(value, like, dt):
 
 def result_type(*args) -> np.dtype:
     """The dtype NumPy 2 gives an operation on ``args`` (arrays, scalars or dtypes)."""
-    parts = []
+    parts: list = []
     for a in args:
         if a.__class__ in _PY_SCALAR_SET:
             parts.append(a)

@@ -15,12 +15,12 @@ from ..backends import Backend, _escaped, backend_of
 from ..interpreters.eval import _current
 from ..native import dispatch_function, dispatch_ufunc, method as native_method
 from ..registry import UNKNOWN, native_backends, native_map, type_owner
-from ..trace import Tracer
+from ..trace import Trace, Tracer
 from ._elementwise import (abs, add, bitwise_and, bitwise_or, bitwise_xor, clip, divide, equal, floor_divide, greater,
                            greater_equal, invert, less, less_equal, multiply, negative, not_equal, power, remainder,
                            round, subtract)
 from ._indexing import _getitem
-from ._linalg_ops import dot, matmul
+from ._products import dot, matmul
 from ._reductions import argmax, argmin, argsort, cumprod, cumsum, mean, std, var
 from ._reductions import max as _max, min as _min, prod as _prod, sum as _sum
 from ._shape import astype, ravel, reshape, squeeze, swapaxes, transpose
@@ -51,7 +51,7 @@ def native_backend(x: Tracer) -> Backend | None:
         b = backend_of(x)
     except Exception:
         return None
-    t._native_backend = nb = b if b.native_methods else None
+    t.__dict__["_native_backend"] = nb = b if b.native_methods else None
     return nb
 
 
@@ -148,12 +148,21 @@ def _len(self: Tracer) -> int:
 def _live_concrete(self: Tracer) -> Any:
     """``concrete()``, after checking this tracer's transform is still running: a tracer saved
     and read after its transform returned raises instead of handing out its value."""
-    mine, t = self._trace, _current.get()
+    mine = self._trace
+    t: Trace | None = _current.get()
     while t is not None:
         if t is mine:
             return self.concrete()
         t = t.parent
     raise _escaped(mine, self, "")
+
+
+def _item(self: Tracer) -> Any:
+    return _live_concrete(self).item()
+
+
+def _tolist(self: Tracer) -> Any:
+    return _live_concrete(self).tolist()
 
 
 def _no_out(name: str) -> Any:
@@ -229,8 +238,8 @@ TRACER_METHODS.update({
     "__int__": lambda self: int(_live_concrete(self)),
     "__index__": lambda self: int(_live_concrete(self)),
     "__complex__": lambda self: complex(_live_concrete(self)),
-    "item": lambda self: _live_concrete(self).item(),
-    "tolist": lambda self: _live_concrete(self).tolist(),
+    "item": _item,
+    "tolist": _tolist,
     "__getitem__": lambda self, idx: _getitem(self, idx),
     "__getattr__": _getattr,
     "shape": property(_shape),

@@ -7,7 +7,7 @@ from ..errors import DTypeError, ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
 from .elementwise import add, mul, neg, sub
-from .linalg import dot_general
+from .contraction import dot_general
 from .reductions import cumsum, reduce_sum
 from .structural import LinearArg, broadcast_in_dim, dtype_of, eye_like, moveaxis, ndim_of, shape_of, transpose
 

@@ -35,7 +35,7 @@ _TOL = {
 }
 
 
-def default_tolerance(dtype) -> tuple[float, float]:
+def default_tolerance(dtype: Any) -> tuple[float, float]:
     """(rtol, atol) used to compare two computations of a result of ``dtype`` (0, 0 for exact dtypes)."""
     return _TOL.get(np.dtype(dtype), (0.0, 0.0))
 
@@ -140,7 +140,7 @@ def _assert_close(got, want, rtol, atol, what: str) -> None:
 
 
 # ---------------------------------------------------------------- finite differences
-def numerical_jvp(f: Callable, primals: Sequence, tangents: Sequence, eps: float):
+def numerical_jvp(f: Callable, primals: Sequence, tangents: Sequence, eps: float) -> list:
     """Central difference ``(f(x + eps t) - f(x - eps t)) / (2 eps)`` per output leaf (numpy arrays,
     None for non-floating outputs), computed in the primals' precision."""
     plus = [_like(p, to_numpy(p) + eps * to_numpy(t)) for p, t in zip(primals, tangents)]
@@ -151,7 +151,8 @@ def numerical_jvp(f: Callable, primals: Sequence, tangents: Sequence, eps: float
             if i in fl else None for i in range(len(hi))]
 
 
-def check_jvp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None, seed: int = 0,
+def check_jvp(f: Callable, primals: Sequence, *, eps: float | None = None, atol: float | None = None,
+              rtol: float | None = None, seed: int = 0,
               label: str = "order 1") -> None:
     """``jvp(f)`` against central finite differences along one random direction."""
     primals = list(primals)
@@ -178,7 +179,8 @@ def check_jvp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None,
                       f"differences (eps={eps:g})")
 
 
-def check_vjp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None, seed: int = 0,
+def check_vjp(f: Callable, primals: Sequence, *, eps: float | None = None, atol: float | None = None,
+              rtol: float | None = None, seed: int = 0,
               label: str = "order 1", tangent_fn: str = "numerical") -> None:
     """``vjp(f)`` through ``<v, J u> == <J^T v, u>`` with random ``u`` and ``v``; ``J u`` from central
     finite differences (``tangent_fn='numerical'``) or from ``jvp`` (``'jvp'``)."""
@@ -222,7 +224,8 @@ def check_vjp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None,
             f"(J^T v from vjp); difference {abs(lhs - rhs):.3g} exceeds rtol={rtol:g}, atol={atol:g}")
 
 
-def check_vjp_against_jvp(f: Callable, primals: Sequence, *, atol=None, rtol=None, seed: int = 0) -> None:
+def check_vjp_against_jvp(f: Callable, primals: Sequence, *, atol: float | None = None,
+                          rtol: float | None = None, seed: int = 0) -> None:
     """``vjp`` against ``jvp`` through ``<v, J u> == <J^T v, u>`` (no finite differences)."""
     primals = list(primals)
     if atol is None or rtol is None:

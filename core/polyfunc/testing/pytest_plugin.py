@@ -3,7 +3,7 @@
 * ``--polyfunc-backend=NAME`` (repeatable, or a comma-separated list) picks
   the backends the ``backend`` fixture runs on; without it the
   ``POLYFUNC_BACKEND`` environment variable picks one; without that, every
-  installed backend (``polyfunc.backends()``) is used and the unavailable ones
+  installed backend (``polyfunc.backends.backends()``) is used and the unavailable ones
   skip with their reason.
 * The ``backend`` fixture yields the Backend object and makes it current
   (``with polyfunc.use_backend(name)``) for the test.
@@ -52,7 +52,7 @@ def selected_backends(config) -> list[str]:
             names = [env]
     if names:
         import polyfunc
-        installed = {b.name for b in polyfunc.backends()}
+        installed = {b.name for b in polyfunc.backends.backends()}
         unknown = [n for n in names if n.partition(":")[0] not in installed]
         if unknown:
             from polyfunc.backends import _describe_all
@@ -60,7 +60,7 @@ def selected_backends(config) -> list[str]:
                                     f"POLYFUNC_BACKEND). Installed backends:\n{_describe_all()}")
         return list(dict.fromkeys(names))
     import polyfunc
-    return [b.name for b in polyfunc.backends()]
+    return [b.name for b in polyfunc.backends.backends()]
 
 
 _avail_cache: dict = {}
@@ -75,7 +75,7 @@ def _availability(spec: str) -> tuple[bool, str]:
 def _check_availability(spec: str) -> tuple[bool, str]:
     import polyfunc
     name = spec.partition(":")[0]
-    for info in polyfunc.backends():
+    for info in polyfunc.backends.backends():
         if info.name == name:
             if not info.available:
                 return False, info.reason

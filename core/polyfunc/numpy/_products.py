@@ -32,11 +32,6 @@ def _pair(name, a, b):
 _PLAIN: set = set()
 
 
-def _compute(dt):
-    """The dtype a product runs in (bool products run on integers)."""
-    return int64 if dt == bool_ else dt
-
-
 def _finish(out, dt):
     return ops.ne(out, 0) if dt == bool_ else out
 
