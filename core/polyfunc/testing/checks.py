@@ -154,6 +154,14 @@ def numerical_jvp(f: Callable, primals: Sequence, tangents: Sequence, eps: float
             if i in fl else None for i in range(len(hi))]
 
 
+def _no_float_outputs(label, outs) -> TypeError:
+    """A check of a function without floating outputs would compare nothing: say so rather than pass."""
+    kinds = ", ".join(str(to_numpy(o).dtype) for o in outs) or "no outputs at all"
+    return TypeError(f"check_grads [{label}]: the function has no floating-point outputs ({kinds}), so there is "
+                     f"no derivative to check; differentiate a function with a floating result (for an integer "
+                     f"or boolean output there is nothing to test with check_grads)")
+
+
 def check_jvp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None, seed: int = 0,
               label: str = "order 1") -> None:
     """``jvp(f)`` against central finite differences along one random direction."""
@@ -167,6 +175,8 @@ def check_jvp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None,
     tangents = _random_like(rng, primals)
     out, tout = jvp(f, tuple(primals), tuple(tangents))
     outs, spec, fl = _float_out_leaves(out)
+    if not fl:
+        raise _no_float_outputs(label, outs)
     touts, tspec = _flatten(tout)
     if tspec != spec:
         raise AssertionError(f"check_grads [{label}, mode fwd]: the jvp tangent has structure {tspec}, but the "
@@ -197,7 +207,7 @@ def check_vjp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None,
     out, vjp_fn = vjp(f, *primals)
     outs, spec, fl = _float_out_leaves(out)
     if not fl:
-        return
+        raise _no_float_outputs(label, outs)
     v = [_like(o, rng.standard_normal(np.shape(to_numpy(o)))) if i in fl else _like(o, np.zeros(np.shape(to_numpy(o))))
          for i, o in enumerate(outs)]
     ct = vjp_fn(_unflatten(spec, v))

@@ -442,11 +442,14 @@ def _scatter_make(rng, dtype):
 
 REDUCE_CFGS = [((3,), (0,)), ((2, 3), (0,)), ((2, 3), (1,)), ((2, 3), (0, 1)), ((2, 3), ()), ((), ()),
                ((2, 3, 2), (0, 2))]
+# size-0 inputs: an empty sum is 0 and an empty product 1 (max and min of nothing are errors, as in NumPy)
+EMPTY_REDUCE_CFGS = [((0, 3), (0,)), ((2, 0), (0,)), ((0, 0, 2), (0, 1)), ((0, 0, 0), (0, 1))]
 
 
-def _reduce_make(domain="normal", ties=False):
+def _reduce_make(domain="normal", ties=False, empty=False):
     def make(rng, dtype):
-        out = [Sample((_vals(rng, s, dtype, domain),), dict(axes=a), label=f"{s}{a}") for s, a in REDUCE_CFGS]
+        cfgs = REDUCE_CFGS + (EMPTY_REDUCE_CFGS if empty else [])
+        out = [Sample((_vals(rng, s, dtype, domain),), dict(axes=a), label=f"{s}{a}") for s, a in cfgs]
         if ties:
             out += _extremum_ties(rng, dtype)
         return out
@@ -494,6 +497,8 @@ def _argsort_ref(x, *, axis, descending, index_dtype):
     """Stable argsort by Python's sorted (ties keep their order), row by row: independent of the kernels."""
     def row(r):
         return np.array(sorted(range(len(r)), key=lambda i: -float(r[i]) if descending else float(r[i])))
+    if np.size(x) == 0:
+        return np.zeros(np.shape(x), dtype=index_dtype)
     return np.apply_along_axis(row, axis, np.asarray(x)).astype(index_dtype)
 
 
@@ -655,12 +660,13 @@ OP_CASES: list[OpCase] = [
        lambda x, *, new_dtype: x.astype(new_dtype), _convert_make, dtypes=ALL_DTYPES,
        grad_tol=(1e-3, 1e-3), grad_eps=1e-2),
     # reductions
-    _p("reduce_sum", lambda x, **p: ops.reduce_sum(x, **p), _reduce_ref(np.sum), _reduce_make(), dtypes=NUMERIC),
+    _p("reduce_sum", lambda x, **p: ops.reduce_sum(x, **p), _reduce_ref(np.sum), _reduce_make(empty=True),
+       dtypes=NUMERIC),
     _p("reduce_max", lambda x, **p: ops.reduce_max(x, **p), _reduce_ref(np.max), _reduce_make(ties=True),
        dtypes=ALL_DTYPES),
     _p("reduce_min", lambda x, **p: ops.reduce_min(x, **p), _reduce_ref(np.min), _reduce_make(ties=True),
        dtypes=ALL_DTYPES),
-    _p("reduce_prod", lambda x, **p: ops.reduce_prod(x, **p), _reduce_ref(np.prod), _reduce_make("small"),
+    _p("reduce_prod", lambda x, **p: ops.reduce_prod(x, **p), _reduce_ref(np.prod), _reduce_make("small", empty=True),
        dtypes=NUMERIC),
     _p("argmax", lambda x, **p: ops.argmax(x, **p), lambda x, *, axis, index_dtype: np.argmax(x, axis=axis).astype(
         index_dtype), _arg_make, dtypes=ALL_DTYPES, diff=()),

@@ -35,6 +35,9 @@ from polyfunc.trace import get_aval
 KNOWN_BUGS: dict = {   # (backend, check, case, dtype, sample index) -> 'bug: ...' reason (strict xfail)
     **{("torch", "forward", "sign", dt, 3): "bug: the torch kernel of sign gives 0 at NaN (torch.sign), NumPy NaN"
        for dt in ("float32", "float64")},
+    **{("torch", ck, "reduce_prod", None, 10): "bug: the torch kernel of reduce_prod fails on shape (0, 0, 0) over "
+       "axes (0, 1) (reshape of 0 elements to [0, -1]); NumPy gives an empty array"
+       for ck in ("forward", "jvp", "vjp", "vmap", "grad2")},
 }
 
 
