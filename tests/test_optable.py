@@ -175,7 +175,7 @@ def test_plugin_that_fails_to_import_fails_its_tests(tmp_path):
     out = r.stdout + r.stderr
     assert r.returncode == 1, out
     assert "failed-plugin:brokenbackend" in out and "needs nosuchlib" in out, out
-    assert "[numpy-sin-float64-0]" not in out or " passed" in out, out
+    assert "1 failed" in out and " passed" in out, out     # the loaded backends' tests still run and pass
 
 
 def test_plugin_availability_check_does_not_swallow_bugs(tmp_path, monkeypatch):

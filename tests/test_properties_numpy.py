@@ -45,6 +45,8 @@ FUNCS = {
     "square": (lambda m, x: m.square(x), 1, (-2, 2, (0.0,)), 2),
     "tanh": (lambda m, x: m.tanh(x), 1, (-3, 3, (0.0,)), 2),
     "sinh": (lambda m, x: m.sinh(x), 1, (-3, 3, (0.0,)), 2),
+    # a log-depth scan (ops.prefix_scan) of products: zeros and the shift amounts are where it goes wrong
+    "cumprod": (lambda m, x: m.cumprod(x), 1, (-1.5, 1.5, (0.0, 1.0, -1.0)), 2),
 }
 
 # inputs that hit a defect listed in issue 15, left out of the properties until it is fixed

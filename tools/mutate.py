@@ -115,9 +115,12 @@ MUTANTS = [
            "lo[dimension], hi[dimension] = start + 1, start + n + 1", "concatenate's transpose slices one along"),
     Mutant("off-by-one", "matrix.py", "return add(sub(cumsum(eye, 0), eye), mul(eye, 0.5))",
            "return add(sub(cumsum(eye, 0), eye), mul(eye, 1.0))", "cholesky's phi keeps the whole diagonal"),
-    Mutant("off-by-one", "reductions.py", "return prim.bind(v[0], axes=ph), bd - sum(1 for a in ph if a < bd)",
-           "return prim.bind(v[0], axes=ph), bd - sum(1 for a in ph if a <= bd)",
-           "reduction batching: output batch dim shifted once too often"),
+    Mutant("off-by-one", "structural.py", "limit_indices=limit_indices[:b] + (n,) + limit_indices[b:],",
+           "limit_indices=limit_indices[:b] + (n - 1,) + limit_indices[b:],",
+           "slice batching drops the last batch element"),
+    Mutant("off-by-one", "reductions.py", "shifted = slice_(pad(x, identity, cfg), [0] * len(shape), list(shape))",
+           "shifted = slice_(pad(x, identity, cfg), [1] * len(shape), [n + 1 for n in shape])",
+           "prefix_scan shifts by one place too few"),
 ]
 
 
