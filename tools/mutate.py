@@ -96,7 +96,7 @@ MUTANTS = [
            "None if tx is None else div(tx, y), None if ty is None else mul(ty, div(o, y))),", "d(x/y)/dy sign", "div"),
     Mutant("sign", "elementwise.py", "lambda ct, x, y: [_lin(ct, x), None if not isinstance(y, LinearArg) else _lin(neg(ct), y)])",
            "lambda ct, x, y: [_lin(ct, x), None if not isinstance(y, LinearArg) else _lin(ct, y)])",
-           "sub's transpose: y's cotangent not negated", "sub"),
+           "sub's transpose: y's cotangent not negated", "sub or solve or cholesky"),
     Mutant("sign", "elementwise.py", "None if ty is None else mul(ty, neg(div(x, r2))))",
            "None if ty is None else mul(ty, div(x, r2)))", "atan2's y-derivative sign", "atan2"),
     Mutant("sign", "elementwise.py", "tanh_p, tanh = unary(\"tanh\", lambda x, o: sub(1, mul(o, o)))",
