@@ -218,8 +218,27 @@ def _aligned(vals, dims) -> bool:
     return (dy is None and vals[1].__class__ in _SCALARS) or (dx is None and vals[0].__class__ in _SCALARS)
 
 
+# Tests turn backends' own batching rules off (polyfunc.testing.generic_batch_rules, or
+# POLYFUNC_GENERIC_BATCH_RULES=1) so the core's generic rules are exercised on every backend:
+# otherwise a rule that a plugin overrides runs only under nested transforms and can be wrong unseen.
+_generic_only: ContextVar[bool] = ContextVar("polyfunc_generic_batch_rules",
+                                             default=os.environ.get("POLYFUNC_GENERIC_BATCH_RULES", "") == "1")
+
+
+@contextlib.contextmanager
+def generic_batch_rules(on: bool = True) -> Iterator[None]:
+    """``with generic_batch_rules():`` ignores backends' own batching rules (the core's run instead)."""
+    token = _generic_only.set(bool(on))
+    try:
+        yield
+    finally:
+        _generic_only.reset(token)
+
+
 def _backend_rule(prim, vals):
     """A backend's own batching rule, used when every input is a concrete array of it."""
+    if _generic_only.get():
+        return None
     owner = None
     for v in vals:
         if isinstance(v, Tracer):

@@ -18,12 +18,13 @@ import numpy as np
 
 from ..api import jvp, vjp
 from ..backends import backend_of, backends as list_backends, current_backend, use_backend
+from ..interpreters.batching import generic_batch_rules
 from ..ops.structural import is_float_dtype
 from ..trace import Tracer
 from ..tree import flatten, unflatten
 
 __all__ = ["check_grads", "check_jvp", "check_vjp", "check_vjp_against_jvp", "numerical_jvp",
-           "assert_backends_agree", "to_numpy", "default_tolerance"]
+           "assert_backends_agree", "to_numpy", "default_tolerance", "generic_batch_rules"]
 
 _PY_SCALARS = (bool, int, float, complex)
 
@@ -126,7 +127,8 @@ def _assert_close(got, want, rtol, atol, what: str) -> None:
         g = np.zeros_like(w)
     if g.shape != w.shape:
         raise AssertionError(f"{what}: shape {g.shape} differs from the expected {w.shape}")
-    bad = ~(np.abs(g - w) <= atol + rtol * np.abs(w))
+    with np.errstate(invalid="ignore"):     # inf - inf: equal infinities compare equal below
+        bad = ~((g == w) | (np.abs(g - w) <= atol + rtol * np.abs(w)))
     bad |= np.isnan(g) != np.isnan(w)
     bad &= ~(np.isnan(g) & np.isnan(w))
     if bad.any():
@@ -151,6 +153,14 @@ def numerical_jvp(f: Callable, primals: Sequence, tangents: Sequence, eps: float
             if i in fl else None for i in range(len(hi))]
 
 
+def _no_float_outputs(label: str, outs: Sequence) -> TypeError:
+    """A check of a function without floating outputs would compare nothing: say so rather than pass."""
+    kinds = ", ".join(str(to_numpy(o).dtype) for o in outs) or "no outputs at all"
+    return TypeError(f"check_grads [{label}]: the function has no floating-point outputs ({kinds}), so there is "
+                     f"no derivative to check; differentiate a function with a floating result (for an integer "
+                     f"or boolean output there is nothing to test with check_grads)")
+
+
 def check_jvp(f: Callable, primals: Sequence, *, eps: float | None = None, atol: float | None = None,
               rtol: float | None = None, seed: int = 0,
               label: str = "order 1") -> None:
@@ -164,6 +174,8 @@ def check_jvp(f: Callable, primals: Sequence, *, eps: float | None = None, atol:
     tangents = _random_like(rng, primals)
     out, tout = jvp(f, tuple(primals), tuple(tangents))
     outs, spec, fl = _float_out_leaves(out)
+    if not fl:
+        raise _no_float_outputs(label, outs)
     touts, tspec = _flatten(tout)
     if tspec != spec:
         raise AssertionError(f"check_grads [{label}, mode fwd]: the jvp tangent has structure {tspec}, but the "
@@ -194,7 +206,7 @@ def check_vjp(f: Callable, primals: Sequence, *, eps: float | None = None, atol:
     out, vjp_fn = vjp(f, *primals)
     outs, spec, fl = _float_out_leaves(out)
     if not fl:
-        return
+        raise _no_float_outputs(label, outs)
     v = [_like(o, rng.standard_normal(np.shape(to_numpy(o)))) if i in fl else _like(o, np.zeros(np.shape(to_numpy(o))))
          for i, o in enumerate(outs)]
     ct = vjp_fn(_unflatten(spec, v))

@@ -74,6 +74,7 @@ def _availability(spec: str) -> tuple[bool, str]:
 
 def _check_availability(spec: str) -> tuple[bool, str]:
     import polyfunc
+    from polyfunc.errors import BackendError
     name = spec.partition(":")[0]
     for info in polyfunc.backends.backends():
         if info.name == name:
@@ -81,10 +82,20 @@ def _check_availability(spec: str) -> tuple[bool, str]:
                 return False, info.reason
             try:
                 polyfunc.get_backend(spec)
-            except Exception as e:  # e.g. a device that is not there
-                return False, str(e).splitlines()[0]
+            except BackendError as e:  # a device that is not there: a reason to skip.  Anything else is
+                return False, str(e).splitlines()[0]   # a bug of the backend, and fails the run
             return True, ""
     return False, f"backend {name!r} is not installed"
+
+
+_FAILED = "failed-plugin:"
+
+
+def _failed_plugin_params() -> list:
+    """One parameter per plugin that failed to load: its tests fail (naming the error) rather than
+    vanishing from the run, as they would if only the loaded backends were parametrised."""
+    import polyfunc
+    return [pytest.param(_FAILED + name, id=_FAILED + name) for name in sorted(polyfunc.failed_plugins())]
 
 
 def pytest_generate_tests(metafunc):
@@ -96,7 +107,13 @@ def pytest_generate_tests(metafunc):
             # unavailable backends are skipped at collection, with their reason (no fixture set-up per test)
             marks = () if ok else (pytest.mark.skip(reason=f"backend {n!r} is unavailable: {why}"),)
             params.append(pytest.param(n, id=n, marks=marks))
+        if not _explicit_selection(metafunc.config):
+            params += _failed_plugin_params()
         metafunc.parametrize("backend", params, indirect=True, scope="function")
+
+
+def _explicit_selection(config) -> bool:
+    return bool(config.getoption(_OPTION, default=[]) or os.environ.get("POLYFUNC_BACKEND", "").strip())
 
 
 @pytest.fixture
@@ -106,6 +123,10 @@ def backend(request):
     spec = getattr(request, "param", None)
     if spec is None:
         spec = selected_backends(request.config)[0]
+    if spec.startswith(_FAILED):
+        name = spec[len(_FAILED):]
+        pytest.fail(f"polyfunc plugin {name!r} failed to load, so its backend is not tested: "
+                    f"{polyfunc.failed_plugins().get(name, '(error no longer recorded)')}", pytrace=False)
     ok, why = _availability(spec)
     if not ok:
         pytest.skip(f"backend {spec!r} is unavailable: {why}")
