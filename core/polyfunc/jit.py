@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .backends import backend_of, plugin_manager
+from .backends import backend_of, graph_compiler
 from .errors import TransformError
 from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
 from .trace import EVAL, Tracer, current_trace, get_aval, set_trace
@@ -93,7 +93,7 @@ def _compiled(graph: Graph):
     """A backend's own compiler for the graph, if it offers one (the graph_compiler hook)."""
     if graph.backend is None:
         return None
-    return plugin_manager().hook.polyfunc_graph_compiler(backend=graph.backend, graph=graph)
+    return graph_compiler(graph.backend, graph)
 
 
 def jit(func: Callable | None = None, *, static_argnums=()) -> Any:
