@@ -197,3 +197,51 @@ def test_info_shows_kernel_coverage(capsys):
     n = len(B.kernel_primitives())
     assert f"kernels: {n}/{n} primitives" in text
     assert {"custom_jvp_call", "custom_vjp_call"}.isdisjoint(B.kernel_primitives())
+
+
+# ---------------------------------------------------------------- kernel results against the contract
+@pytest.mark.parametrize("how", ["env", "context"])
+def test_checked_kernels_name_primitive_backend_and_plugin(plugins, monkeypatch, how):
+    from polyfunc import kernel_check
+    if how == "env":
+        monkeypatch.setenv("POLYFUNC_CHECK_KERNELS", "1")
+    plugins("badkernels")
+    from badkernels_plugin import BadArray
+    b = pf.get_backend("badkernels")
+    x = BadArray(np.array([[0.5, 1.0, 2.0], [0.1, 0.2, 0.3]]))
+    ctx = kernel_check.checked(b, "badkernels") if how == "context" else __import__("contextlib").nullcontext()
+    with ctx:
+        with pytest.raises(pf.KernelError, match=r"backend 'badkernels' \(plugin 'badkernels'\): the kernel for "
+                                                 r"primitive 'sin' returned float64\[1\], but the primitive's abstract "
+                                                 r"evaluation gives float64\[2, 3\].*fault of the backend plugin"):
+            pf.ops.sin(x)
+        with pytest.raises(pf.KernelError, match=r"primitive 'exp' returned float32\[2, 3\].*gives float64\[2, 3\]"):
+            pf.ops.exp(x)
+        with pytest.raises(pf.KernelError, match=r"primitive 'cos' returned a numpy.ndarray, not an array of backend "
+                                                 r"'badkernels'.*fault of the backend plugin, not of the calling code"):
+            pf.ops.cos(x)
+        np.testing.assert_array_equal(pf.ops.neg(x).data, -x.data)
+    if how == "context":      # checks end with the block
+        assert type(pf.ops.cos(x)) is np.ndarray
+    _numpy_still_works()
+
+
+def test_kernel_checks_are_off_by_default(plugins):
+    plugins("badkernels")
+    from badkernels_plugin import BadArray
+    assert pf.ops.sin(BadArray(np.ones((2, 3)))).data.shape == (1,)    # unchecked: the kernel's word is taken
+
+
+def test_checked_numpy_backend_passes_a_workload(monkeypatch):
+    monkeypatch.setenv("POLYFUNC_CHECK_KERNELS", "1")
+    monkeypatch.delenv("POLYFUNC_BACKEND", raising=False)
+    B.reload_plugins()
+    try:
+        assert getattr(type(pf.get_backend("numpy")), "_kernel_checks", False)
+        x = pnp.linspace(-1.0, 1.0, 6).reshape(2, 3)
+        g = pf.grad(lambda w: pnp.sum(pnp.tanh(x @ w) ** 2))(pnp.ones((3, 2)))
+        j = pf.jacfwd(lambda v: pnp.sin(v) * 2.0 + 1)(pnp.ones(3))
+        assert g.shape == (3, 2) and j.shape == (3, 3)
+    finally:
+        monkeypatch.delenv("POLYFUNC_CHECK_KERNELS")
+        B.reload_plugins()

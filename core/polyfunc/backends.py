@@ -12,15 +12,20 @@ import difflib
 import importlib.metadata
 import inspect
 import os
+import sys as _sys
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
+import numpy as np
 import pluggy
 
 from . import hookspecs
-from .errors import BackendError
+from .array_api import dtype_table, make_kernels
+from . import kernel_check
+from .errors import BackendError, DTypeError
+from .primitive import Primitive, primitives
 from .trace import ShapedArray, Tracer
 
 __all__ = ["Backend", "ArrayAPIBackend", "backends", "get_backend", "use_backend", "current_backend",
@@ -109,6 +114,119 @@ class Backend:
 
     def __repr__(self) -> str:
         return f"<polyfunc backend {self.name}{':' + self.device if self.device else ''}>"
+
+
+class ArrayAPIBackend(Backend):
+    """A backend over any library that implements the Python Array API standard.
+
+    A complete plugin is a subclass naming the backend and the namespace module,
+    plus its entry point and a ``polyfunc_register_backends`` hook::
+
+        class StrictBackend(ArrayAPIBackend):
+            name = "strict"
+            module = "array_api_strict"     # imported on first use
+
+    Every kernel is built from the standard's functions (``polyfunc.array_api``).
+    ``erf``/``erfc`` are portable defaults (the standard has neither), and random
+    numbers come from a NumPy generator copied into the library; override
+    ``kernels`` entries (``extra_kernels``) for the library's own.  The namespace
+    is ``module``'s own, or its ``__array_namespace__`` when it has one.
+    """
+
+    module: str = ""
+    extra_kernels: dict[str, Callable] = {}    # kernels that replace or add to the derived ones
+
+    def __init__(self) -> None:
+        self._xp = None
+        self._kernels: dict | None = None
+        self._dtypes: tuple | None = None
+        self._array_type: type | None = None
+        self.rng = None
+        self.seed(0)
+
+    def namespace(self) -> Any:
+        """The Array API namespace (imports the library)."""
+        if self._xp is None:
+            mod = importlib.import_module(self.module)
+            self._xp = mod.__array_namespace__() if hasattr(mod, "__array_namespace__") else mod
+        return self._xp
+
+    @property
+    def version(self) -> str:
+        try:
+            return str(getattr(importlib.import_module(self.module), "__version__", ""))
+        except Exception:
+            return ""
+
+    def is_available(self) -> tuple[bool, str]:
+        if not self.module:
+            return False, f"{type(self).__name__} names no module (set module = 'array_api_strict' or the like)"
+        try:
+            self.namespace()
+        except Exception as e:
+            return False, f"{self.module} cannot be imported ({type(e).__name__}: {e})"
+        return True, ""
+
+    @property
+    def kernels(self) -> dict[str, Callable]:
+        if self._kernels is None:
+            self._kernels = {**make_kernels(self, self.namespace()), **self.extra_kernels}
+        return self._kernels
+
+    def _dtype_maps(self) -> tuple:
+        if self._dtypes is None:
+            self._dtypes = dtype_table(self.namespace())
+        return self._dtypes
+
+    def array_types(self) -> tuple[type, ...]:
+        if self._array_type is None:
+            self._array_type = type(self.namespace().asarray(0.0))
+        return (self._array_type,)
+
+    def owns_type(self, cls: type) -> bool:
+        # decide without importing the library: only a class from its own modules can be its array
+        root = self.module.partition(".")[0]
+        if not (cls.__module__ == root or cls.__module__.startswith(root + ".")):
+            return False
+        return issubclass(cls, self.array_types())
+
+    def aval(self, x: Any) -> ShapedArray:
+        return ShapedArray(tuple(x.shape), self._dtype_maps()[1][x.dtype])
+
+    def asarray(self, obj: Any, dtype: Any = None) -> Any:
+        xp = self.namespace()
+        to_xp = self._dtype_maps()[0]
+        if dtype is not None:
+            dt = np.dtype(dtype)
+            if dt not in to_xp:
+                raise DTypeError(f"backend {self.name!r} ({self.module}) has no dtype {dt}")
+            dtype = to_xp[dt]
+        if isinstance(obj, (np.ndarray, np.generic)):
+            if obj.dtype not in to_xp:
+                raise DTypeError(f"dtype {obj.dtype} is not supported by polyfunc on backend {self.name!r} "
+                                 f"(use bool, integer or floating arrays)")
+            out = xp.asarray(np.asarray(obj), dtype=dtype if dtype is not None else to_xp[obj.dtype])
+        else:
+            out = xp.asarray(obj, dtype=dtype)
+        if out.dtype not in self._dtype_maps()[1]:
+            raise DTypeError(f"dtype {out.dtype} is not supported by polyfunc (use bool, integer or floating "
+                             f"arrays)")
+        return out
+
+    def to_numpy(self, x: Any) -> Any:
+        try:
+            return np.from_dlpack(x)
+        except Exception:          # a library without DLPack on this device: its own copy to the host
+            return np.asarray(x)
+
+    def seed(self, n: int) -> None:
+        self.rng = np.random.default_rng(n)
+
+    def rng_state(self) -> Any:
+        return self.rng.bit_generator.state
+
+    def set_rng_state(self, state: Any) -> None:
+        self.rng.bit_generator.state = state
 
 
 @dataclass
@@ -266,9 +384,14 @@ def _has_lazy(backend: "Backend", attr: str) -> bool:
 
 
 def kernel_primitives() -> list[str]:
-    """The primitives a backend supplies kernels for: all but those defined through others (``impl``)."""
-    from .primitive import primitives
-    return sorted(n for n, p in primitives.items() if p.impl is None)
+    """The primitives a backend supplies kernels for: polyfunc's own (those of the ``polyfunc.ops``
+    modules) and those plugins added, bar the ones defined through others (``impl``)."""
+    found = {}
+    for modname, mod in list(_sys.modules.items()):
+        if modname == "polyfunc.ops" or modname.startswith("polyfunc.ops."):
+            found.update((v.name, v) for v in vars(mod).values() if isinstance(v, Primitive))
+    found.update((n, primitives[n]) for n in plugin_primitives if n in primitives)
+    return sorted(n for n, p in found.items() if p.impl is None)
 
 
 _checked_kernels: set[int] = set()   # id of backends whose kernel keys were checked
@@ -279,7 +402,6 @@ def _check_kernel_keys(b: "Backend") -> None:
     if id(b) in _checked_kernels:
         return
     _checked_kernels.add(id(b))
-    from .primitive import primitives
     try:
         keys = list(b.kernels or ())
     except Exception as e:
@@ -345,6 +467,8 @@ def _register(backend: Backend, plugin_name: str) -> None:
         return
     _registry[backend.name] = backend
     _plugin_of[backend.name] = plugin_name
+    if kernel_check.enabled_by_env():      # POLYFUNC_CHECK_KERNELS=1: every eager result is checked
+        kernel_check.install(backend, plugin_name)
     # a backend whose rules need its library declares them lazily (a property); read them on first use
     if not _has_lazy(backend, "batch_rules"):
         batch_rule_names.update(backend.batch_rules or ())
@@ -618,8 +742,6 @@ class _CallableModule(type(contextlib)):
     def __call__(self) -> list[BackendInfo]:
         return backends()
 
-
-import sys as _sys  # noqa: E402
 
 _sys.modules[__name__].__class__ = _CallableModule
 

@@ -35,3 +35,8 @@ class DTypeError(PolyfuncError, TypeError):
 
 class MissingBatchRuleError(PolyfuncError, NotImplementedError):
     """vmap met a primitive without a batching rule while the loop fallback is off."""
+
+
+class KernelError(BackendError):
+    """A backend's kernel broke its contract (a result of the wrong library, shape or dtype):
+    a fault of the backend plugin, not of the calling code."""

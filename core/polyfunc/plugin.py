@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .backends import Backend, backend_of
+from .backends import ArrayAPIBackend, Backend, backend_of
 from .hookspecs import hookimpl
 from .interpreters.batching import BatchTrace
 from .memo import remembered
@@ -28,7 +28,7 @@ from .native import method as native_method
 from .primitive import Primitive, batch_rules, primitives
 from .trace import EVAL, ShapedArray, Tracer, base_value, current_trace, get_aval
 
-__all__ = ["Backend", "hookimpl", "ShapedArray", "Tracer", "Primitive", "backend_of", "base_value",
+__all__ = ["Backend", "ArrayAPIBackend", "hookimpl", "ShapedArray", "Tracer", "Primitive", "backend_of", "base_value",
            "get_aval", "in_vmap", "under_transform", "generic_batch_rule", "native_method",
            "remembered"]
 

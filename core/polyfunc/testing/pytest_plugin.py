@@ -106,8 +106,10 @@ def backend(request):
     ok, why = _availability(spec)
     if not ok:
         pytest.skip(f"backend {spec!r} is unavailable: {why}")
-    with polyfunc.use_backend(spec) as b:
-        yield b
+    from polyfunc.backends import _plugin_of
+    from polyfunc.kernel_check import checked
+    with polyfunc.use_backend(spec) as b, checked(b, _plugin_of.get(b.name, "?")):
+        yield b      # every kernel result is checked against its primitive's contract meanwhile
 
 
 _gap_cache: dict = {}
