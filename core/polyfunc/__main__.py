@@ -1,15 +1,16 @@
-"""``python -m polyfunc info | tour | bench``."""
+"""The command line: ``polyfunc [--version] info | tour | bench`` (also ``python -m polyfunc``)."""
 from __future__ import annotations
 
 import argparse
 import sys
+
+__all__ = ["main", "info", "tour", "bench"]
 
 
 def info() -> int:
     """List every backend found, whether it can run here (and why not), its kernel coverage, and
     the plugins that failed to load or made registration mistakes."""
     import polyfunc as pf
-    from polyfunc.backends import get_backend, kernel_coverage
     print(f"polyfunc {pf.__version__}")
     print(f"current backend: {_current_name()}")
     print("backends:")
@@ -19,7 +20,7 @@ def info() -> int:
         ver = f" version {b.version}" if b.version else ""
         print(f"  {b.name:8s} [{state}]{ver}{types} (plugin {b.plugin})")
         if b.available:
-            print(f"           kernels: {_coverage(get_backend(b.name), kernel_coverage)}")
+            print(f"           kernels: {_coverage(pf.get_backend(b.name), pf.backends.kernel_coverage)}")
     failed = pf.failed_plugins()
     if failed:
         print("plugins that failed to load or made registration mistakes:")
@@ -69,11 +70,15 @@ def bench(args) -> int:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m polyfunc", description=__doc__)
+    import polyfunc as pf
+    p = argparse.ArgumentParser(
+        prog="polyfunc",
+        description="polyfunc: composable function transforms over pluggable array backends.")
+    p.add_argument("--version", action="version", version=f"polyfunc {pf.__version__}")
     sub = p.add_subparsers(dest="cmd")
-    sub.add_parser("info", help="list backends and plugin errors")
+    sub.add_parser("info", help="list backends, whether each can run here, and plugin errors")
     sub.add_parser("tour", help="run the whirlwind tour of the transforms")
-    b = sub.add_parser("bench", help="quick timings")
+    b = sub.add_parser("bench", help="quick timings beside torch.func, JAX and HIPS autograd where installed")
     b.add_argument("--backend", default=None)
     a = p.parse_args(argv)
     if a.cmd == "info":

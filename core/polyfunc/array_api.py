@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["make_kernels", "dtype_table", "portable_erf", "portable_erfc"]
+__all__ = ["make_kernels", "dtype_table", "load_namespace", "portable_erf", "portable_erfc"]
 
 DTYPE_NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
                "float32", "float64")
@@ -34,6 +34,16 @@ def dtype_table(xp: Any) -> tuple[dict, dict]:
             to_xp[np.dtype(n)] = d
             to_np[d] = np.dtype(n)
     return to_xp, to_np
+
+
+def load_namespace(module: str) -> Any:
+    """The Array API namespace of the library a plugin names (``"array_api_strict"``): the module's
+    ``__array_namespace__()`` when it offers one, else the module itself.  A third-party library,
+    imported by the name the plugin gives, so it is no edge of polyfunc's own import graph."""
+    mod = __import__(module)
+    for part in module.split(".")[1:]:
+        mod = getattr(mod, part)
+    return mod.__array_namespace__() if hasattr(mod, "__array_namespace__") else mod
 
 
 # ---------------------------------------------------------------- erf / erfc without a special-function library

@@ -13,13 +13,25 @@ import contextlib
 import os
 from typing import Any, Callable, Iterator
 
+import numpy as np  # dtypes only
+
 from .errors import KernelError
-from .primitive import abstract_eval_rules, primitives
-from .trace import get_aval
+from .registry import abstract_eval_rules, primitives
+from .trace import ShapedArray
 
 __all__ = ["enabled_by_env", "install", "uninstall", "checked", "check_result"]
 
 _PY_SCALARS = (bool, int, float)
+# a Python scalar operand is weak, with the dtype NumPy gives it alone (as polyfunc.avals says)
+_SCALAR_DTYPES = {bool: np.dtype(bool), int: np.dtype(np.int64), float: np.dtype(np.float64)}
+
+
+def _aval(backend: Any, x: Any) -> ShapedArray:
+    """The abstract value of a kernel operand: a Python scalar or one of ``backend``'s arrays."""
+    dt = _SCALAR_DTYPES.get(x.__class__)
+    if dt is not None:
+        return ShapedArray((), dt, weak=True)
+    return backend.aval(x)
 
 
 def enabled_by_env() -> bool:
@@ -39,7 +51,7 @@ def check_result(backend: Any, plugin: str, name: str, args: tuple, params: dict
     if rule is None:
         return
     try:
-        want = rule(*[get_aval(a) for a in args], **params)
+        want = rule(*[_aval(backend, a) for a in args], **params)
     except Exception:            # the inputs themselves are invalid: the kernel's own error stands
         return
     multiple = prim.multiple_results
@@ -70,7 +82,7 @@ def check_result(backend: Any, plugin: str, name: str, args: tuple, params: dict
             raise KernelError(
                 f"{who} returned {got.dtype}{list(got.shape)}{which}, but the primitive's abstract evaluation "
                 f"gives {w.dtype}{list(w.shape)} for inputs "
-                f"{', '.join(str(get_aval(a)) for a in args) or '(none)'} and parameters {params}. "
+                f"{', '.join(str(_aval(backend, a)) for a in args) or '(none)'} and parameters {params}. "
                 f"This is a fault of the backend plugin, not of the calling code.")
 
 

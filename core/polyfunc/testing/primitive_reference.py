@@ -14,7 +14,7 @@ import inspect
 
 import numpy as np
 
-from ..primitive import abstract_eval_rules, primitives
+from ..registry import abstract_eval_rules, primitives
 from ..trace import ShapedArray
 from .optable import OP_CASES, OpCase
 

@@ -23,6 +23,9 @@ import os
 
 import pytest
 
+__all__ = ["pytest_addoption", "pytest_configure", "pytest_generate_tests", "pytest_collection_modifyitems",
+           "backend", "selected_backends", "backend_gaps"]
+
 _OPTION = "--polyfunc-backend"
 
 
@@ -106,9 +109,8 @@ def backend(request):
     ok, why = _availability(spec)
     if not ok:
         pytest.skip(f"backend {spec!r} is unavailable: {why}")
-    from polyfunc.backends import _plugin_of
-    from polyfunc.kernel_check import checked
-    with polyfunc.use_backend(spec) as b, checked(b, _plugin_of.get(b.name, "?")):
+    from polyfunc.backends import _plugin_of, kernel_check
+    with polyfunc.use_backend(spec) as b, kernel_check.checked(b, _plugin_of.get(b.name, "?")):
         yield b      # every kernel result is checked against its primitive's contract meanwhile
 
 

@@ -7,27 +7,21 @@ plugin that declared them, with the closest valid key.
 from __future__ import annotations
 
 import difflib
-import importlib
 import re
 
+from ...backends import _record, plugin_manager
 from ..optable import op_cases
+from . import test_conformance, test_contract
 
 # the checks of the op-table tests (the pytest plugin's ``check:case`` keys)
 CHECKS = ("forward", "jvp", "vjp", "vmap", "grad2", "numpy", "scalars")
 # the modules whose test functions a gap key may name
-SUITE_MODULES = ("polyfunc.testing.conformance.test_conformance", "polyfunc.testing.conformance.test_contract")
+SUITE_MODULES = (test_conformance, test_contract)
 
 
 def suite_test_names() -> set[str]:
-    """Names of the conformance test functions (empty where pytest is not installed)."""
-    names: set[str] = set()
-    for modname in SUITE_MODULES:
-        try:
-            mod = importlib.import_module(modname)
-        except ImportError:
-            continue
-        names.update(n for n in vars(mod) if n.startswith("test_"))
-    return names
+    """Names of the conformance test functions."""
+    return {n for mod in SUITE_MODULES for n in vars(mod) if n.startswith("test_")}
 
 
 def valid_keys() -> set[str]:
@@ -57,7 +51,6 @@ def check_gap_keys(backend) -> dict[str, list[str]]:
     """{plugin name: its gap keys for ``backend`` that match no test}; a hook that raises is listed too.
 
     Each finding is also recorded in ``polyfunc.failed_plugins()`` under the plugin's name."""
-    from ...backends import _record, plugin_manager
     found: dict[str, list[str]] = {}
     for impl in plugin_manager().hook.polyfunc_conformance_gaps.get_hookimpls():
         try:

@@ -24,10 +24,10 @@ import numpy as np
 import pytest
 
 import polyfunc as pf
-from polyfunc.primitive import abstract_eval_rules, primitives
+from polyfunc.avals import get_aval
+from polyfunc.registry import abstract_eval_rules, primitives
 from polyfunc.testing.checks import _assert_close, to_numpy
 from polyfunc.testing.optable import BOOL, F32, F64, I32, I64, op_cases, tolerance
-from polyfunc.trace import get_aval
 
 # ---------------------------------------------------------------- Python scalar operands
 # the binary elementwise primitives; each gets a Python scalar of its array's kind on either side
