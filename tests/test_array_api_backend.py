@@ -26,7 +26,9 @@ def strict(monkeypatch):
     monkeypatch.delenv("POLYFUNC_BACKEND", raising=False)
     B.reload_plugins()
     yield pf.get_backend("strict")
+    monkeypatch.undo()        # off the path before the reload, so strict is not left installed
     B.reload_plugins()
+    assert "strict" not in {b.name for b in pf.backends()}
 
 
 def test_the_plugin_is_complete(strict, capsys):

@@ -30,6 +30,7 @@ def plugins(monkeypatch):
     def load(*names):
         B.reload_plugins(_eps(*names))
     yield load
+    monkeypatch.undo()        # the path and any POLYFUNC_CHECK_KERNELS a test set go before the reload
     B.reload_plugins()
 
 
