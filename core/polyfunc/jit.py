@@ -6,7 +6,7 @@ import warnings
 from typing import Any, Callable, Generic, ParamSpec, Sequence, TypeVar, overload
 
 from .avals import get_aval
-from .backends import backend_of, plugin_manager
+from .backends import backend_of, graph_compiler
 from .errors import TransformError
 from .interpreters.eval import EVAL, current_trace, set_trace
 from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
@@ -153,7 +153,7 @@ def _compiled(graph: Graph) -> Callable | None:
     """A backend's own compiler for the graph, if it offers one (the graph_compiler hook)."""
     if graph.backend is None:
         return None
-    return plugin_manager().hook.polyfunc_graph_compiler(backend=graph.backend, graph=graph)
+    return graph_compiler(graph.backend, graph)
 
 
 @overload

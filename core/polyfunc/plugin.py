@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .avals import get_aval
-from .backends import Backend, backend_of
+from .backends import ArrayAPIBackend, Backend, backend_of
 from .hookspecs import hookimpl
 from .interpreters.batching import BatchTrace
 from .interpreters.eval import EVAL, current_trace
@@ -31,7 +31,7 @@ from .primitive import Primitive
 from .registry import batch_rules, primitives
 from .trace import ShapedArray, Trace, Tracer, base_value
 
-__all__ = ["Backend", "hookimpl", "ShapedArray", "Tracer", "Primitive", "backend_of", "base_value",
+__all__ = ["Backend", "ArrayAPIBackend", "hookimpl", "ShapedArray", "Tracer", "Primitive", "backend_of", "base_value",
            "get_aval", "in_vmap", "under_transform", "generic_batch_rule", "native_method",
            "remembered"]
 

@@ -63,8 +63,9 @@ _dtype_cache: dict = {}
 
 def canonical_dtype(d, name: str = "dtype") -> np.dtype:
     """``np.dtype(d)``, refusing dtypes polyfunc does not support (DTypeError)."""
+    key = (d.__class__, d)          # by class first: a library's dtype never meets NumPy's in ==
     try:
-        return _dtype_cache[d]
+        return _dtype_cache[key]
     except (KeyError, TypeError):
         pass
     try:
@@ -76,7 +77,7 @@ def canonical_dtype(d, name: str = "dtype") -> np.dtype:
         dt = np.dtype(aval_dt)
     check_kind(dt, name)
     try:
-        _dtype_cache[d] = dt
+        _dtype_cache[key] = dt
     except TypeError:  # unhashable dtype-like
         pass
     return dt

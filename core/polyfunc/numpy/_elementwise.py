@@ -48,9 +48,11 @@ def _binary(name, ufunc, prim, doc, *, force=None, strong_scalars=False):
     dtype (the logical functions work on bool).  ``strong_scalars``: Python
     scalars always become 0-d arrays (for primitives whose rules need arrays).
     """
-    same: set = set()    # dtypes d for which prim(d, d) is what NumPy runs
-    right: set = set()   # (dtype, Python scalar type) pairs that bind directly
-    left: set = set()    # (Python scalar type, dtype) pairs that bind directly
+    # keyed by the array class with its dtype, so a library's dtype is only ever compared with
+    # the same library's (array_api_strict warns when its dtypes meet NumPy's)
+    same: set = set()    # (class, dtype d, class, dtype d) for which prim(d, d) is what NumPy runs
+    right: set = set()   # (class, dtype, Python scalar type) that bind directly
+    left: set = set()    # (Python scalar type, class, dtype) that bind directly
 
     def general(x, y):
         xs, ys = x.__class__ in _PYS, y.__class__ in _PYS
@@ -75,16 +77,16 @@ def _binary(name, ufunc, prim, doc, *, force=None, strong_scalars=False):
             if strong_scalars or not scalar_fits(x, tx):
                 x = scalar_array(x, y, tx)
             elif yd == ty and (force is None or xd is bool):
-                left.add((xd, y.dtype))
+                left.add((xd, y.__class__, y.dtype))
         if ys:
             if force is not None:
                 y = force.type(y).item()
             if strong_scalars or not scalar_fits(y, ty):
                 y = scalar_array(y, x, ty)
             elif xd == tx and (force is None or yd is bool):
-                right.add((x.dtype, yd))
+                right.add((x.__class__, x.dtype, yd))
         if not xs and not ys and xd == yd == tx == ty:
-            same.add(x.dtype)
+            same.add((x.__class__, x.dtype, y.__class__, y.dtype))
         x = x if xs else convert(x, xd, tx)
         y = y if ys else convert(y, yd, ty)
         return prim(x, y)
@@ -93,12 +95,11 @@ def _binary(name, ufunc, prim, doc, *, force=None, strong_scalars=False):
         cx, cy = x.__class__, y.__class__
         if cx in _ARR:
             if cy in _ARR:
-                d = x.dtype
-                if d == y.dtype and d in same:
+                if (cx, x.dtype, cy, y.dtype) in same:
                     return prim(x, y)
-            elif cy in _PYS and (x.dtype, cy) in right:
+            elif cy in _PYS and (cx, x.dtype, cy) in right:
                 return prim(x, y)
-        elif cx in _PYS and cy in _ARR and (cx, y.dtype) in left:
+        elif cx in _PYS and cy in _ARR and (cx, cy, y.dtype) in left:
             return prim(x, y)
         return general(x, y)
     return _named(f, name, doc)
@@ -117,12 +118,13 @@ def _unary(name, ufunc, prim, doc, *, force=None):
         else:
             t = resolve(name, ufunc, (d,))[0]
         if d == t:
-            same.add(x.dtype)
+            same.add((x.__class__, x.dtype))     # keyed by class: no cross-library dtype comparison
             return prim(x)
         return prim(convert(x, d, t))
 
     def f(x):
-        if x.__class__ in _ARR and x.dtype in same:
+        cx = x.__class__
+        if cx in _ARR and (cx, x.dtype) in same:
             return prim(x)
         return general(x)
     return _named(f, name, doc)
@@ -490,12 +492,13 @@ def where(condition, x=None, y=None):
         raise TypeError("where: the one-argument form (the indices of nonzero elements) has a shape that "
                         "depends on the data, which polyfunc does not support; pass both x and y.")
     if (condition.__class__ in _ARR and x.__class__ in _ARR and y.__class__ in _ARR
-            and condition.dtype in _BOOL_DTYPES and x.dtype == y.dtype):
+            and (condition.__class__, condition.dtype) in _BOOL_DTYPES and x.__class__ is y.__class__
+            and x.dtype == y.dtype):
         return ops.select(condition, x, y)
     cond = to_array(condition, x if is_array(x) else y)
     ca = get_aval(cond)
     if ca.dtype == bool_:
-        _BOOL_DTYPES.add(cond.dtype)  # the backend's own name for bool, for the check above
+        _BOOL_DTYPES.add((cond.__class__, cond.dtype))  # the backend's own bool, keyed by its array class
     else:
         check_kind(ca.dtype, "where")
         cond = ops.convert_element_type(cond, bool_)

@@ -20,12 +20,12 @@ __all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kr
 def _pair(name, a, b):
     """Both operands as arrays of one promoted dtype, and that dtype."""
     if a.__class__ in ARRAY_TYPES and b.__class__ in ARRAY_TYPES:
-        da = a.dtype
-        if da == b.dtype and da in _PLAIN:
+        # keyed by array class: a library's dtype is never compared with another library's
+        if (a.__class__, a.dtype, b.__class__, b.dtype) in _PLAIN:
             return a, b, get_aval(a).dtype
     (a, b), dt = promote_arrays(name, [a, b])
     if dt != bool_:
-        _PLAIN.add(a.dtype)  # this backend's name for a dtype that needs no promotion step
+        _PLAIN.add((a.__class__, a.dtype, b.__class__, b.dtype))  # a pair that needs no promotion step
     return a, b, dt
 
 

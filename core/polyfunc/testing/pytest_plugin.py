@@ -130,8 +130,9 @@ def backend(request):
     ok, why = _availability(spec)
     if not ok:
         pytest.skip(f"backend {spec!r} is unavailable: {why}")
-    with polyfunc.use_backend(spec) as b:
-        yield b
+    from polyfunc.backends import _plugin_of, kernel_check
+    with polyfunc.use_backend(spec) as b, kernel_check.checked(b, _plugin_of.get(b.name, "?")):
+        yield b      # every kernel result is checked against its primitive's contract meanwhile
 
 
 _gap_cache: dict = {}

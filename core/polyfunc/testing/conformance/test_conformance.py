@@ -60,7 +60,7 @@ def _to_backend(backend, a):
 def _backend_overridden() -> set:
     """Primitives for which some installed backend registers its own batching rule."""
     names = set()
-    for info in pf.backends():
+    for info in pf.backends.backends():
         if info.available:
             names |= set(pf.get_backend(info.name).batch_rules or ())
     return names
