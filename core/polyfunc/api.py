@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from numpy import generic as _np_generic
+
 from . import ops
 from .errors import TransformError
 from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
@@ -106,10 +108,43 @@ def _lower(tree, trace):
 
 
 def _zeros_like(x):
-    a = get_aval(x)
-    if a.weak:
-        return type(x)(0)
+    if x.__class__ in (int, float, bool, complex):
+        return x.__class__(0)
+    a = get_aval(x)     # an array, or a tracer (a tracer of a Python scalar too: weak, but no Python type)
     return ops.full_like(x, 0, a.shape, a.dtype)
+
+
+def _as_cotangent(c, out, what: str):
+    """``c`` as a 0-d array on ``out``'s backend with ``out``'s dtype when it is a Python or NumPy
+    scalar (vjp_fn(1.0) for a 0-d output); arrays pass through to be checked against ``out``."""
+    if c.__class__ in (int, float, bool, complex) or isinstance(c, _np_generic):
+        oa = get_aval(out)
+        if oa.shape != ():
+            raise TransformError(f"{what} is the scalar {c!r}, but its output has shape {oa.shape}; pass an "
+                                 f"array of that shape.")
+        if oa.weak:
+            return c
+        if isinstance(c, complex) and oa.dtype.kind != "c":
+            raise TransformError(f"{what} is the complex {c!r}, but its output has the real dtype {oa.dtype}.")
+        return ops.full_like(out, c.item() if hasattr(c, "item") else c, (), oa.dtype)
+    return c
+
+
+def _check_real_output(oa, transform: str, holomorphic: bool) -> None:
+    if oa.dtype.kind == "c" and not holomorphic:
+        raise TransformError(
+            f"{transform}: the function's output has the complex dtype {oa.dtype}. {transform} differentiates "
+            f"real-valued functions; for a holomorphic (complex-differentiable) function pass "
+            f"holomorphic=True, and for any other complex output use vjp with the cotangent you want.")
+
+
+def _check_holomorphic_inputs(avals, transform: str) -> None:
+    for a in avals:
+        if a.dtype.kind != "c":
+            raise TransformError(
+                f"{transform}: holomorphic=True needs complex inputs, but a differentiated argument has dtype "
+                f"{a.dtype}; convert it with polyfunc.numpy.asarray(x, dtype='complex128'), or drop "
+                f"holomorphic=True for a real function.")
 
 
 def _seed(out, dtype):
@@ -237,6 +272,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False):
         if ct_spec != out_spec:
             raise TransformError(f"vjp_fn: the cotangent has structure {ct_spec}, but the function's output has "
                                  f"structure {out_spec}; pass one cotangent per output, shaped like it.")
+        ct_leaves = [_as_cotangent(c, o, "vjp_fn: a cotangent") for c, o in zip(ct_leaves, outs)]
         for c, o in zip(ct_leaves, outs):
             match_aval(c, o, "vjp_fn: a cotangent", "its output")
         cts = backward_pass(graph, ct_leaves)
@@ -246,7 +282,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False):
     return (out_tree, vjp_fn, aux) if has_aux else (out_tree, vjp_fn)
 
 
-def _grad_call(func, argnums, has_aux: bool, args, kwargs):
+def _grad_call(func, argnums, has_aux: bool, args, kwargs, holomorphic: bool = False):
     """``(gradient, value, aux)`` of ``func(*args, **kwargs)``: the work behind grad and grad_and_value."""
     nums, single = _argnums(argnums, len(args), "grad")
     if single and _is_leaf_array(args[nums[0]]):
@@ -264,6 +300,8 @@ def _grad_call(func, argnums, has_aux: bool, args, kwargs):
         def fun(xs):
             return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
     avals = _check_diff_leaves(leaves, "grad")
+    if holomorphic:
+        _check_holomorphic_inputs(avals, "grad")
     outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "grad", has_aux, avals)
     if len(outs) != 1 or (out_spec is not _LEAF_SPEC and out_spec.num_nodes != 1):
         raise TransformError(f"grad: the function must return a single scalar, but it returned "
@@ -278,6 +316,7 @@ def _grad_call(func, argnums, has_aux: bool, args, kwargs):
     if oa.dtype.kind not in "fc":
         raise TransformError(f"grad: the function's output has dtype {oa.dtype}; grad needs a "
                              f"floating-point scalar output.")
+    _check_real_output(oa, "grad", holomorphic)
     cts = backward_pass(graph, [1.0 if oa.weak else _seed(out, oa.dtype)])
     if spec is None:
         c = cts[0]
@@ -286,7 +325,7 @@ def _grad_call(func, argnums, has_aux: bool, args, kwargs):
     return (g[0] if single else tuple(g)), out, aux
 
 
-def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def grad_and_value(func: Callable, argnums=0, has_aux: bool = False, *, holomorphic: bool = False) -> Callable:
     """Like ``grad`` but also returns the value: ``(grad, value)`` or ``(grad, (value, aux))``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
@@ -295,21 +334,25 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
     ([2.0, 4.0], 5.0)
     """
     def wrapped(*args, **kwargs):
-        g, v, aux = _grad_call(func, argnums, has_aux, args, kwargs)
+        g, v, aux = _grad_call(func, argnums, has_aux, args, kwargs, holomorphic)
         return (g, (v, aux)) if has_aux else (g, v)
     _name(wrapped, func, "grad_and_value")
     return wrapped
 
 
-def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def grad(func: Callable, argnums=0, has_aux: bool = False, *, holomorphic: bool = False) -> Callable:
     """The gradient of a scalar function with respect to argument(s) ``argnums``.
+
+    The output must be real; a complex input gets ``df/dx - i df/dy`` (the conjugate of torch's
+    convention).  ``holomorphic=True`` differentiates a complex function of complex inputs: the
+    result is the complex derivative ``f'(z)``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
     >>> float(pf.grad(pnp.sin)(pnp.asarray(0.0)))
     1.0
     """
     def wrapped(*args, **kwargs):
-        g, _, aux = _grad_call(func, argnums, has_aux, args, kwargs)
+        g, _, aux = _grad_call(func, argnums, has_aux, args, kwargs, holomorphic)
         return (g, aux) if has_aux else g
     _name(wrapped, func, "grad")
     return wrapped
@@ -334,6 +377,7 @@ def _check_tangents(primals, tangents, transform):
     if ps != ts:
         raise TransformError(f"{transform}: tangents have structure {ts} but primals have structure {ps}; "
                              f"give one tangent per primal, shaped like it.")
+    tl = [_as_cotangent(t, p, f"{transform}: a tangent") for p, t in zip(pl, tl)]
     for p, t in zip(pl, tl):
         match_aval(t, p, f"{transform}: a tangent", "its primal")
     return pl, ps, tl
@@ -421,7 +465,8 @@ def _split_rows(v, sizes, shapes, axis=0):
     return out
 
 
-def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int | None = None) -> Callable:
+def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int | None = None,
+           holomorphic: bool = False) -> Callable:
     """The Jacobian by reverse mode (vmap of vjp over the output basis): shape ``out.shape + in.shape``.
 
     ``chunk_size=k`` computes k rows at a time to bound memory; 1 is a plain loop.
@@ -438,11 +483,15 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
         nums, single = _argnums(argnums, len(args), "jacrev")
         leaves, spec = flatten([args[i] for i in nums])
         avals = _check_diff_leaves(leaves, "jacrev")
+        if holomorphic:
+            _check_holomorphic_inputs(avals, "jacrev")
 
         def fun(xs):
             return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
         outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "jacrev", has_aux, avals)
         oavals = [get_aval(o) for o in outs]
+        for a in oavals:
+            _check_real_output(a, "jacrev", holomorphic)
         sizes = [a.size for a in oavals]
         shapes = [a.shape for a in oavals]
         m = sum(sizes)
@@ -480,7 +529,8 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
     return wrapped
 
 
-def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str = "error") -> Callable:
+def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str = "error",
+           holomorphic: bool = False) -> Callable:
     """The Jacobian by forward mode (vmap of jvp over the input basis): shape ``out.shape + in.shape``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
@@ -493,6 +543,12 @@ def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str 
         nums, single = _argnums(argnums, len(args), "jacfwd")
         leaves, spec = flatten([args[i] for i in nums])
         avals = _check_diff_leaves(leaves, "jacfwd")
+        if holomorphic:
+            _check_holomorphic_inputs(avals, "jacfwd")
+        elif any(a.dtype.kind == "c" for a in avals):
+            raise TransformError("jacfwd: a differentiated argument is complex; jacfwd pushes forward a real "
+                                 "basis, so for a holomorphic function pass holomorphic=True, and otherwise "
+                                 "use jacrev (real outputs) or jvp with the tangents you want.")
         sizes = [a.size for a in avals]
         shapes = [a.shape for a in avals]
         basis = ops.eye_like(leaves[0], sum(sizes), avals[0].dtype)

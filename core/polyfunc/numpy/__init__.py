@@ -25,6 +25,7 @@ from ._shape import *  # noqa: F401,F403
 from ._indexing import *  # noqa: F401,F403
 from ._indexing import _getitem  # noqa: F401  (Tracer.__getitem__)
 from ._linalg_ops import *  # noqa: F401,F403
+from ._complex import *  # noqa: F401,F403
 from . import linalg  # noqa: F401
 
 # dtype helpers are NumPy's own: they only describe dtypes

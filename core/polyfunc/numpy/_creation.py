@@ -78,8 +78,6 @@ def asarray(obj, dtype=None, backend=None, like=None, copy=None):
         from ._shape import stack
         out = stack([asarray(e, backend=backend, like=like) for e in obj])
         return out if dt is None else asarray(out, dt)
-    if obj.__class__ is complex:
-        raise DTypeError("asarray: complex numbers are not supported.")
     b = _pick_backend(backend, like)
     out = b.asarray(obj, dt)
     check_kind(get_aval(out).dtype, "asarray")

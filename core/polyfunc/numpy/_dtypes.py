@@ -18,18 +18,19 @@ bool_ = np.dtype(bool)
 int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64))
 uint8, uint16, uint32, uint64 = (np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))
 float16, float32, float64 = (np.dtype(t) for t in (np.float16, np.float32, np.float64))
-DEFAULT_INT, DEFAULT_FLOAT = int64, float64
+complex64, complex128 = np.dtype(np.complex64), np.dtype(np.complex128)
+DEFAULT_INT, DEFAULT_FLOAT, DEFAULT_COMPLEX = int64, float64, complex128
 
-SUPPORTED_KINDS = "biuf"          # bool, signed, unsigned, float; no complex, object or strings
-PY_SCALARS = (bool, int, float)   # weak operands: they take the dtype of the array they meet
+SUPPORTED_KINDS = "biufc"                  # bool, signed, unsigned, float, complex; no object or strings
+PY_SCALARS = (bool, int, float, complex)   # weak operands: they take the dtype of the array they meet
 _PY_SCALAR_SET = frozenset(PY_SCALARS)
 # which dtype kinds a weak Python scalar can join without changing the array's dtype
-_SCALAR_FITS = {bool: "biuf", int: "iuf", float: "f"}
+_SCALAR_FITS = {bool: "biufc", int: "iufc", float: "fc", complex: "c"}
 
 # Classes whose instances are arrays or tracers (they have a reliable ``.dtype``);
 # filled as classes are met, so the hot paths test membership in a set.
 ARRAY_TYPES: set = set()
-_NOT_ARRAY: set = set(_PY_SCALAR_SET) | {list, tuple, complex, str, bytes, type(None)}
+_NOT_ARRAY: set = set(_PY_SCALAR_SET) | {list, tuple, str, bytes, type(None)}
 
 
 def is_array(x) -> bool:
@@ -79,8 +80,12 @@ def canonical_dtype(d, name: str = "dtype") -> np.dtype:
 
 def check_kind(dt: np.dtype, name: str) -> None:
     if dt.kind not in SUPPORTED_KINDS:
-        raise DTypeError(f"{name}: dtype {dt} is not supported; polyfunc arrays are bool, integer or "
-                         f"floating point (e.g. float32, float64, int32, int64, bool).")
+        if dt.name == "bfloat16":
+            raise DTypeError(f"{name}: bfloat16 is not a NumPy dtype; polyfunc's NumPy backend has no "
+                             f"bfloat16 (use float16 or float32 there, or the torch backend, where bfloat16 "
+                             f"is supported: polyfunc.numpy.asarray(x, backend='torch')).")
+        raise DTypeError(f"{name}: dtype {dt} is not supported; polyfunc arrays are bool, integer, "
+                         f"floating point or complex (e.g. float32, float64, complex128, int64, bool).")
 
 
 def backend_for(x):
@@ -116,8 +121,6 @@ def resolve(name: str, ufunc, dtypes: tuple) -> tuple:
     for d in dtypes:
         if isinstance(d, np.dtype):
             check_kind(d, name)
-        elif d is complex:
-            raise DTypeError(f"{name}: complex numbers are not supported.")
     # a Python bool promotes like a bool array (bool is the lowest kind); NumPy
     # takes only int, float and complex as weak scalar types
     query = tuple(bool_ if d is bool else d for d in dtypes)
@@ -147,6 +150,8 @@ def scalar_dtype(value) -> np.dtype:
         return DEFAULT_INT
     if cls is float:
         return DEFAULT_FLOAT
+    if cls is complex:
+        return DEFAULT_COMPLEX
     raise DTypeError(f"{value!r} of type {cls.__name__} is not a supported scalar.")
 
 

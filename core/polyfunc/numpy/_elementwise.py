@@ -158,7 +158,7 @@ def power(x, y):
     """Elementwise ``x ** y``; a Python int exponent uses integer_pow (exact, and a clean derivative)."""
     if y.__class__ is int and is_array(x):
         d = get_aval(x).dtype
-        if d.kind == "f" or (d.kind in "iu" and y >= 0):
+        if d.kind in "fc" or (d.kind in "iu" and y >= 0):
             return ops.integer_pow(x, y)
     return _pow(x, y)
 
@@ -236,7 +236,7 @@ def square(x):
     d = get_aval(x).dtype
     t = resolve("square", np.square, (d,))[0]
     x = convert(x, d, t)
-    return ops.integer_pow(x, 2) if t.kind == "f" else ops.mul(x, x)
+    return ops.integer_pow(x, 2) if t.kind in "fc" else ops.mul(x, x)
 
 
 def reciprocal(x):
@@ -244,7 +244,7 @@ def reciprocal(x):
     x = to_array(x)
     d = get_aval(x).dtype
     t = resolve("reciprocal", np.reciprocal, (d,))[0]
-    if t.kind == "f":
+    if t.kind in "fc":
         return ops.div(1, convert(x, d, t))
     # the integer reciprocal is 0 except at +-1
     x = convert(x, d, t)
@@ -315,7 +315,9 @@ def log10(x):
 
 def arcsinh(x):
     """Elementwise inverse hyperbolic sine."""
-    x, _ = _float_operand("arcsinh", np.arcsinh, x)
+    x, t = _float_operand("arcsinh", np.arcsinh, x)
+    if t.kind == "c":
+        return ops.log(ops.add(x, ops.sqrt(ops.add(ops.mul(x, x), 1.0))))
     a = ops.abs(x)
     # log(|x| + sqrt(x^2 + 1)) with the sign put back keeps large negative x accurate
     return ops.mul(ops.sign(x), ops.log(ops.add(a, ops.sqrt(ops.add(ops.mul(a, a), 1.0)))))
@@ -323,7 +325,9 @@ def arcsinh(x):
 
 def arccosh(x):
     """Elementwise inverse hyperbolic cosine."""
-    x, _ = _float_operand("arccosh", np.arccosh, x)
+    x, t = _float_operand("arccosh", np.arccosh, x)
+    if t.kind == "c":   # the principal branch: sqrt(x+1) sqrt(x-1), not sqrt(x^2-1)
+        return ops.log(ops.add(x, ops.mul(ops.sqrt(ops.add(x, 1.0)), ops.sqrt(ops.sub(x, 1.0)))))
     return ops.log(ops.add(x, ops.sqrt(ops.sub(ops.mul(x, x), 1.0))))
 
 
@@ -355,6 +359,8 @@ def isinf(x):
     """Elementwise test for positive or negative infinity."""
     x = to_array(x)
     a = get_aval(x)
+    if a.dtype.kind == "c":
+        return ops.logical_or(isinf(ops.real(x)), isinf(ops.imag(x)))
     if a.dtype.kind != "f":
         check_kind(a.dtype, "isinf")
         return ops.full_like(x, False, a.shape, bool_)
@@ -365,6 +371,8 @@ def isfinite(x):
     """Elementwise test for values that are neither infinite nor NaN."""
     x = to_array(x)
     a = get_aval(x)
+    if a.dtype.kind == "c":
+        return ops.logical_and(isfinite(ops.real(x)), isfinite(ops.imag(x)))
     if a.dtype.kind != "f":
         check_kind(a.dtype, "isfinite")
         return ops.full_like(x, True, a.shape, bool_)

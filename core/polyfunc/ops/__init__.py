@@ -4,6 +4,7 @@ written with ``bind`` of other primitives, never with backend calls, so every
 rule is itself differentiable and batchable."""
 from .structural import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
+from .complex import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .matrix import *  # noqa: F401,F403

@@ -10,7 +10,7 @@ from polyfunc.trace import ShapedArray
 from .kernels import make_kernels
 from .batching import batch_rules
 
-SUPPORTED_KINDS = "biuf"
+SUPPORTED_KINDS = "biufc"
 
 
 class NumpyBackend(Backend):
@@ -34,8 +34,8 @@ class NumpyBackend(Backend):
     def asarray(self, obj, dtype=None):
         a = np.asarray(obj, dtype=dtype)
         if a.dtype.kind not in SUPPORTED_KINDS:
-            raise DTypeError(f"dtype {a.dtype} is not supported by polyfunc (use bool, integer or "
-                             f"floating arrays)")
+            raise DTypeError(f"dtype {a.dtype} is not supported by polyfunc (use bool, integer, "
+                             f"floating or complex arrays)")
         return a
 
     def to_numpy(self, x):
