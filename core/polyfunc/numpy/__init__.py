@@ -26,6 +26,8 @@ from ._indexing import *  # noqa: F401,F403
 from ._indexing import _getitem  # noqa: F401  (Tracer.__getitem__)
 from ._linalg_ops import *  # noqa: F401,F403
 from ._complex import *  # noqa: F401,F403
+from ._assembly import *  # noqa: F401,F403
+from ._numeric_extras import *  # noqa: F401,F403
 from . import linalg  # noqa: F401
 
 # dtype helpers are NumPy's own: they only describe dtypes
@@ -39,6 +41,7 @@ bool = bool_  # noqa: A001  (NumPy 2 and the Array API name it so)
 floating, integer, signedinteger, unsignedinteger, number, inexact, generic = (
     _np.floating, _np.integer, _np.signedinteger, _np.unsignedinteger, _np.number, _np.inexact, _np.generic)
 
+__version__ = _np.__version__   # the NumPy whose names and semantics this namespace follows
 pi = _math.pi
 e = _math.e
 inf = _math.inf
