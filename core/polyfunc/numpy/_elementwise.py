@@ -12,6 +12,7 @@ import math
 import numpy as np  # dtypes only
 
 from .. import ops
+from ..custom import custom_jvp
 from ..trace import get_aval
 from ._dtypes import (ARRAY_TYPES, PY_SCALARS, bool_, check_kind, convert, is_array, resolve, result_type,
                       scalar_array, scalar_fits, to_array)
@@ -395,13 +396,31 @@ def _two_arrays(name, ufunc, x, y):
     return xa, ya, tx
 
 
-def logaddexp(x, y):
-    """Elementwise ``log(exp(x) + exp(y))`` without overflow."""
-    x, y, _ = _two_arrays("logaddexp", np.logaddexp, x, y)
+def _logaddexp_value(x, y):
     m = ops.max(x, y)
     d = ops.sub(x, y)
     # d is NaN when x == y == +-inf (or an input is NaN); x + y is then the answer
     return ops.select(ops.ne(d, d), ops.add(x, y), ops.add(m, ops.log1p(ops.exp(ops.neg(ops.abs(d))))))
+
+
+@custom_jvp
+def _logaddexp(x, y):
+    return _logaddexp_value(x, y)
+
+
+@_logaddexp.defjvp
+def _logaddexp_jvp(primals, tangents):
+    # the value's max and |x - y| have kinks at x == y that cancel; the derivative written out,
+    # exp(x - out) tx + exp(y - out) ty, is smooth there, so every order is right at ties too
+    (x, y), (tx, ty) = primals, tangents
+    out = _logaddexp(x, y)
+    return out, ops.add(ops.mul(tx, ops.exp(ops.sub(x, out))), ops.mul(ty, ops.exp(ops.sub(y, out))))
+
+
+def logaddexp(x, y):
+    """Elementwise ``log(exp(x) + exp(y))`` without overflow."""
+    x, y, _ = _two_arrays("logaddexp", np.logaddexp, x, y)
+    return _logaddexp(x, y)
 
 
 def hypot(x, y):

@@ -109,7 +109,12 @@ def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
     out_dt, acc = _mean_dtypes("std", av.dtype, dtype)
     v = var(a, axis=axes, dtype=acc, ddof=ddof, keepdims=keepdims)
     acc, out_dt = ops.real_dtype(acc), ops.real_dtype(out_dt)
-    return convert(ops.sqrt(v), acc, out_dt)
+    # at zero variance (constant data, or one element) sqrt's derivative is infinite and meets a
+    # zero: the gradient is taken as 0 there instead of NaN (as for abs at 0)
+    pos = ops.gt(v, 0)
+    safe = ops.select(pos, v, ops.full_like(v, 1, get_aval(v).shape, get_aval(v).dtype))
+    s = ops.select(pos, ops.sqrt(safe), ops.full_like(v, 0, get_aval(v).shape, get_aval(v).dtype))
+    return convert(s, acc, out_dt)
 
 
 def _extremum(name, prim, pick, a, axis, keepdims, initial):

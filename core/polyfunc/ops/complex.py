@@ -1,6 +1,6 @@
-"""Complex-number primitives: ``real``, ``imag``, ``conj``, ``angle`` and ``abs``
-(``abs`` lives here because its complex derivative is written with ``real`` and
-``conj``).
+"""Complex-number primitives: ``real``, ``imag``, ``conj``, ``angle``, ``abs`` and
+``sign`` (``abs`` and ``sign`` live here because their complex derivatives are
+written with ``real`` and ``conj``).
 
 Derivative convention (JAX's and HIPS autograd's): a complex number is a pair
 of reals, a JVP is the real-linear map of tangents, and a VJP is its transpose
@@ -16,11 +16,11 @@ import numpy as np  # dtypes only
 
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
-from .elementwise import ElementwiseBatchRule, add, convert_element_type, div, eq, mul, select, sign
+from .elementwise import ElementwiseBatchRule, _ae_elementwise, add, convert_element_type, div, eq, mul, select, sub
 from .structural import dtype_of, full_like, shape_of
 
 __all__ = ["real", "imag", "conj", "angle", "abs", "complex_from_parts", "real_dtype", "complex_dtype",
-           "is_complex_dtype", "real_p", "imag_p", "conj_p", "angle_p", "abs_p"]
+           "is_complex_dtype", "sign", "real_p", "imag_p", "conj_p", "angle_p", "abs_p", "sign_p"]
 
 _REAL = {np.dtype(np.complex64): np.dtype(np.float32), np.dtype(np.complex128): np.dtype(np.float64)}
 _COMPLEX = {np.dtype(np.float16): np.dtype(np.complex64), np.dtype(np.float32): np.dtype(np.complex64),
@@ -145,7 +145,35 @@ def _abs_jvp(pr, t):
         safe = select(at0, full_like(out, 1, shape_of(out), dtype_of(out)), out)
         d = div(real_p.bind(mul(conj_p.bind(x), t[0])), safe)
         return out, select(at0, full_like(out, 0, shape_of(out), dtype_of(out)), d)
-    return out, mul(t[0], sign(x))
+    return out, mul(t[0], sign_p.bind(x))
 
 
 JR[abs_p] = _abs_jvp
+
+
+# ------------------------------------------------------------------ sign
+sign_p = Primitive("sign")
+
+
+def sign(x):
+    """-1, 0 or 1 for real numbers (NaN stays NaN); ``z / |z|`` (0 at 0) for complex ones."""
+    return sign_p.bind(x)
+
+
+def _sign_jvp(pr, t):
+    x = pr[0]
+    out = sign_p.bind(x)
+    if not is_complex_dtype(dtype_of(x)):
+        return out, None                 # piecewise constant on the reals
+    # s = z/|z| moves only along the circle: ds = (t - s Re(conj(s) t)) / |z|, and 0 at z == 0
+    a = abs_p.bind(x)
+    at0 = eq(a, 0)
+    safe = select(at0, full_like(a, 1, shape_of(a), dtype_of(a)), a)
+    along = mul(out, convert_element_type(real_p.bind(mul(conj_p.bind(out), t[0])), dtype_of(x)))
+    d = div(sub(t[0], along), convert_element_type(safe, dtype_of(x)))
+    return out, select(at0, full_like(x, 0, shape_of(x), dtype_of(x)), d)
+
+
+AE[sign_p] = _ae_elementwise("sign")
+BR[sign_p] = ElementwiseBatchRule(lambda v, d: (sign_p.bind(v[0]), d[0]))
+JR[sign_p] = _sign_jvp

@@ -150,7 +150,7 @@ class TorchBackend(Backend):
             a = a.astype(TORCH_TO_NP[td], copy=False)
         if a.dtype.kind not in SUPPORTED_KINDS or a.dtype not in NP_TO_TORCH:
             raise DTypeError(f"dtype {a.dtype} is not supported by polyfunc's torch backend (use bool, "
-                             f"integer or floating arrays)")
+                             f"integer, floating or complex arrays)")
         if not a.flags.c_contiguous or not a.flags.writeable:
             a = np.array(a, copy=True, order="C")
         t = torch.from_numpy(a) if a.ndim else torch.as_tensor(a)

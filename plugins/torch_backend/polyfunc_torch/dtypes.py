@@ -17,13 +17,14 @@ for _n, _t in (("uint16", "uint16"), ("uint32", "uint32"), ("uint64", "uint64"))
 NP_TO_TORCH: dict = {np.dtype(n): t for n, t in _PAIRS}
 TORCH_TO_NP: dict = {t: np.dtype(n) for n, t in _PAIRS}
 # the kinds polyfunc supports on every backend (the NumPy backend's rule)
-SUPPORTED_KINDS = "biuf"
+SUPPORTED_KINDS = "biufc"
 
 
 def _unsupported(what) -> DTypeError:
     return DTypeError(
         f"dtype {what} has no polyfunc counterpart, so the torch backend cannot use it. Supported: "
-        f"bool, int8/16/32/64, uint8 (and uint16/32/64 where torch has them), float16/32/64; "
+        f"bool, int8/16/32/64, uint8 (and uint16/32/64 where torch has them), float16/32/64, "
+        f"complex64/128; "
         f"convert first, e.g. x.to(torch.float32).")
 
 
