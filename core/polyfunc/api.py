@@ -17,7 +17,7 @@ from . import ops
 from .errors import TransformError
 from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
 from .interpreters.jvp import JVPTrace, JVPTracer
-from .ops.structural import LinearArg, full_like_p
+from .ops.structural import LinearArg, full_like_p, is_float_dtype
 from .primitive import transpose_rules
 from .backends import type_owner as _type_owner
 from .trace import EvalTrace, Tracer, _aval_of_type, _current, base_value, get_aval
@@ -70,7 +70,7 @@ def _check_diff_leaves(leaves, transform: str, what: str = "argument") -> list:
             return [a]
     avals = [get_aval(x) for x in leaves]
     for x, a in zip(leaves, avals):
-        if a.dtype.kind not in "fc":
+        if a.dtype.kind not in "fc" and not is_float_dtype(a.dtype):
             if a.weak:
                 fix = f"write it as a float (e.g. {float(x)!r})"
             else:
@@ -313,7 +313,7 @@ def _grad_call(func, argnums, has_aux: bool, args, kwargs, holomorphic: bool = F
         raise TransformError(f"grad: the function must return a scalar (a 0-d array), but it returned an "
                              f"array of shape {oa.shape}. Use vjp or jacrev for non-scalar outputs, or "
                              f"reduce the output first (e.g. .sum() or .mean()).")
-    if oa.dtype.kind not in "fc":
+    if oa.dtype.kind not in "fc" and not is_float_dtype(oa.dtype):
         raise TransformError(f"grad: the function's output has dtype {oa.dtype}; grad needs a "
                              f"floating-point scalar output.")
     _check_real_output(oa, "grad", holomorphic)

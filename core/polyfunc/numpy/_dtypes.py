@@ -19,13 +19,20 @@ int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, 
 uint8, uint16, uint32, uint64 = (np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))
 float16, float32, float64 = (np.dtype(t) for t in (np.float16, np.float32, np.float64))
 complex64, complex128 = np.dtype(np.complex64), np.dtype(np.complex128)
+try:   # bfloat16 has no NumPy dtype of its own; ml_dtypes (installed with the torch extra) gives it one
+    import ml_dtypes as _ml_dtypes
+    bfloat16 = np.dtype(_ml_dtypes.bfloat16)
+except ImportError:
+    bfloat16 = None
+# floating dtypes NumPy files under another kind ('V'): the backends that have them say so
+EXTRA_FLOATS = frozenset({bfloat16} - {None})
 DEFAULT_INT, DEFAULT_FLOAT, DEFAULT_COMPLEX = int64, float64, complex128
 
 SUPPORTED_KINDS = "biufc"                  # bool, signed, unsigned, float, complex; no object or strings
 PY_SCALARS = (bool, int, float, complex)   # weak operands: they take the dtype of the array they meet
 _PY_SCALAR_SET = frozenset(PY_SCALARS)
 # which dtype kinds a weak Python scalar can join without changing the array's dtype
-_SCALAR_FITS = {bool: "biufc", int: "iufc", float: "fc", complex: "c"}
+_SCALAR_FITS = {bool: "biufcV", int: "iufcV", float: "fcV", complex: "c"}   # V: bfloat16, a float
 
 # Classes whose instances are arrays or tracers (they have a reliable ``.dtype``);
 # filled as classes are met, so the hot paths test membership in a set.
@@ -66,6 +73,10 @@ def canonical_dtype(d, name: str = "dtype") -> np.dtype:
     try:
         dt = np.dtype(d)
     except TypeError:
+        if d == "bfloat16" or getattr(d, "__name__", None) == "bfloat16":
+            raise DTypeError(f"{name}: bfloat16 needs the ml_dtypes package (pip install ml_dtypes, or "
+                             f"polyfunc[torch]), and then the torch backend; polyfunc's NumPy backend has no "
+                             f"bfloat16 (use float16 or float32 there).") from None
         aval_dt = getattr(d, "dtype", None)  # a backend's own dtype object
         if aval_dt is None:
             raise DTypeError(f"{name}: {d!r} is not a dtype; use e.g. polyfunc.numpy.float32 or 'float64'.")
@@ -79,7 +90,7 @@ def canonical_dtype(d, name: str = "dtype") -> np.dtype:
 
 
 def check_kind(dt: np.dtype, name: str) -> None:
-    if dt.kind not in SUPPORTED_KINDS:
+    if dt.kind not in SUPPORTED_KINDS and dt not in EXTRA_FLOATS:
         if dt.name == "bfloat16":
             raise DTypeError(f"{name}: bfloat16 is not a NumPy dtype; polyfunc's NumPy backend has no "
                              f"bfloat16 (use float16 or float32 there, or the torch backend, where bfloat16 "

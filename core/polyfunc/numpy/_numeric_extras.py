@@ -17,7 +17,7 @@ from ._dtypes import check_kind, convert, float64, to_array
 from ._elementwise import _two_arrays, where
 from ._reductions import sort
 
-__all__ = ["select", "partition", "nan_to_num", "gradient", "logaddexp2"]
+__all__ = ["select", "partition", "nan_to_num", "gradient", "logaddexp2", "fmod"]
 
 
 def select(condlist, choicelist, default=0):
@@ -166,3 +166,13 @@ def logaddexp2(x1, x2):
     """Elementwise ``log2(2**x1 + 2**x2)`` without overflow."""
     x, y, _ = _two_arrays("logaddexp2", np.logaddexp2, x1, x2)
     return _logaddexp2(x, y)
+
+
+def fmod(x1, x2):
+    """Elementwise remainder of C's fmod: the sign of the dividend (``remainder`` takes the
+    divisor's sign, as Python's ``%``)."""
+    x, y, _ = _two_arrays("fmod", np.fmod, x1, x2)
+    r = ops.rem(x, y)
+    # rem and fmod differ by y where the remainder is nonzero and the operands' signs differ
+    differ = ops.logical_and(ops.ne(r, 0), ops.ne(ops.lt(x, 0), ops.lt(y, 0)))
+    return ops.select(differ, ops.sub(r, y), r)
