@@ -100,7 +100,8 @@ DIFF = {
     "select": lambda b: pnp.select([b > 0.5, b < -0.5], [pnp.sin(b), b * b], 0.1 * b),
     "partition": lambda b: pnp.partition(b, 2, axis=-1),
     # (two outputs: added together, the huge finite stand-ins for inf would swamp the other term)
-    "nan_to_num": lambda b: pnp.stack([pnp.nan_to_num(b * pnp.where(b > 0, 1.0, pnp.nan)),
+    # log of a negative is NaN, replaced by 0 with derivative 0 (log's own derivative there is finite)
+    "nan_to_num": lambda b: pnp.stack([pnp.nan_to_num(pnp.log(b + 0.3 * pnp.sign(b))),
                                        pnp.nan_to_num(b / 0.0, posinf=2.0, neginf=-3.0)]),
     "gradient": lambda b: pnp.stack(pnp.gradient(b * b, axis=(0, 2))),
     "logaddexp2": lambda b: pnp.logaddexp2(b, b[0]),
