@@ -62,7 +62,8 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (the largest and smallest
     finite values of the dtype by default); complex numbers get this for each part.  Finite
-    elements keep their derivative; replaced ones get zero."""
+    elements keep their derivative; replaced ones get zero -- unless the inf was made with an
+    infinite derivative (``x / 0``), which reaches the gradient as NaN, as with ``where``."""
     x = to_array(x)
     d = get_aval(x).dtype
     check_kind(d, "nan_to_num")
