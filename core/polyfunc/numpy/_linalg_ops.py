@@ -91,8 +91,9 @@ def dot(a, b):
 
 
 def vdot(a, b):
-    """The dot product of the flattened arrays."""
+    """The dot product of the flattened arrays, the first conjugated (for complex input)."""
     x, y, dt = _pair("vdot", a, b)
+    x = ops.conj(x)
     ax, ay = get_aval(x), get_aval(y)
     if ax.size != ay.size:
         raise ShapeError(f"vdot: the arrays have different sizes ({ax.size} and {ay.size})")
