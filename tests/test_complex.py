@@ -267,3 +267,17 @@ def test_bfloat16_on_torch():
 def test_bfloat16_on_numpy_is_a_clear_error():
     with pytest.raises(DTypeError, match="torch"):
         pnp.zeros(3, dtype="bfloat16")
+
+
+def test_complex_attributes_and_torch_functions_on_tracers():
+    z = Z[0]
+    g = pf.grad(lambda z: pnp.sum(z.real * z.imag + abs(z.conj()) + z.conjugate().imag))(z)
+    want = pf.grad(lambda z: pnp.sum(pnp.real(z) * pnp.imag(z) + pnp.abs(z) - pnp.imag(z)))(z)
+    np.testing.assert_allclose(g, want, rtol=1e-12)
+    t = torch.tensor(z)
+
+    def f(v):
+        return (torch.real(v) * v.imag).sum() + torch.angle(v).sum() + torch.abs(torch.conj(v) * v).sum()
+    ours = pf.grad(f)(t)
+    torchs = torch.func.grad(f)(t)
+    torch.testing.assert_close(ours, torchs.conj())     # torch's convention is the conjugate of ours

@@ -289,6 +289,10 @@ class Tracer:
     ndim = property(lambda self: len(self.aval.shape))
     T = property(lambda self: _pnp().transpose(self))
     mT = property(lambda self: _pnp().swapaxes(self, -1, -2))
+    # complex parts: the same attribute and methods in NumPy and torch
+    real = property(lambda self: _pnp().real(self))
+    imag = property(lambda self: _pnp().imag(self))
+    conj = conjugate = lambda self: _pnp().conj(self)
 
     def __len__(self) -> int:
         if not self.shape:

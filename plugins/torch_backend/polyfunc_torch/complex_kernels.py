@@ -6,9 +6,8 @@ does something else with it than NumPy does:
   then imaginary), as NumPy does; torch refuses to compare them;
 - sign of a complex number is ``z / |z|`` (torch.sgn; torch.sign refuses complex);
 - converting complex to real keeps the real part, without torch's warning;
-- a Python complex operand is a weak scalar of the tensor's dtype.
-
-Each wrapper hands real input to the kernel it wraps unchanged."""
+Each wrapper hands real input to the kernel it wraps unchanged.  (A Python complex operand is a
+weak scalar like a Python float: kernels.py counts complex among the Python scalars.)"""
 from __future__ import annotations
 
 import torch
@@ -36,10 +35,18 @@ def _lex_less(x, y, strict: bool):
     return (xr < yr) | ((xr == yr) & tie)
 
 
+# Real input must not pay for complex support: these kernels call torch's first, which refuses
+# complex tensors with an error, and only then look at the dtypes.
+_REFUSALS = (RuntimeError, TypeError, NotImplementedError)
+
+
 def _compare(real_kernel, flip: bool, strict: bool):
     def kernel(x, y):
-        if not (_is_complex(x) or _is_complex(y)):
+        try:
             return real_kernel(x, y)
+        except _REFUSALS:
+            if not (_is_complex(x) or _is_complex(y)):
+                raise
         x, y = _tensors(x, y)
         return _lex_less(y, x, strict) if flip else _lex_less(x, y, strict)
     return kernel
@@ -47,8 +54,11 @@ def _compare(real_kernel, flip: bool, strict: bool):
 
 def _extremum(real_kernel, want_max: bool):
     def kernel(x, y):
-        if not (_is_complex(x) or _is_complex(y)):
+        try:
             return real_kernel(x, y)
+        except _REFUSALS:
+            if not (_is_complex(x) or _is_complex(y)):
+                raise
         x, y = _tensors(x, y)
         x_wins = _lex_less(y, x, True) if want_max else _lex_less(x, y, True)
         nan = torch.isnan(x.real) | torch.isnan(x.imag)     # NaN propagates, as in NumPy
@@ -56,20 +66,14 @@ def _extremum(real_kernel, want_max: bool):
     return kernel
 
 
-def _weak_complex(real_kernel):
-    """A binary kernel that also takes a Python complex operand (as a tensor of the other's dtype)."""
-    def kernel(x, y):
-        if x.__class__ is complex or y.__class__ is complex:
-            x, y = _tensors(x, y)
-        return real_kernel(x, y)
-    return kernel
-
-
 def _reduce_extremum(real_kernel, want_max: bool):
     """max/min over ``axes`` of a complex tensor by NumPy's lexicographic order."""
     def kernel(x, *, axes):
-        if not x.is_complex() or not axes:
+        try:
             return real_kernel(x, axes=axes)
+        except _REFUSALS:
+            if not x.is_complex():
+                raise
         keep = [d for d in range(x.dim()) if d not in axes]
         flat = x.permute(keep + list(axes)).reshape([x.shape[d] for d in keep] + [-1])
         # stable sorts by the imaginary part and then the real part: the lexicographic order
@@ -82,14 +86,19 @@ def _reduce_extremum(real_kernel, want_max: bool):
 
 
 def _sign(real_kernel):
-    return lambda x: torch.sgn(x) if x.is_complex() else real_kernel(x)
+    def kernel(x):
+        try:
+            return real_kernel(x)
+        except _REFUSALS:
+            if not x.is_complex():
+                raise
+        return torch.sgn(x)
+    return kernel
 
 
 def _convert(real_kernel):
     def kernel(x, *, new_dtype):
-        if isinstance(x, torch.Tensor) and x.is_complex() and new_dtype.kind != "c":
-            x = x.real
-        elif x.__class__ is complex and new_dtype.kind != "c":
+        if new_dtype.kind != "c" and (x.__class__ is complex or (x.__class__ is not bool and x.is_complex())):
             x = x.real
         return real_kernel(x, new_dtype=new_dtype)
     return kernel
@@ -112,7 +121,6 @@ def complex_kernels(k: dict) -> dict:
         "max": _extremum(k["max"], True), "min": _extremum(k["min"], False),
         "reduce_max": _reduce_extremum(k["reduce_max"], True),
         "reduce_min": _reduce_extremum(k["reduce_min"], False),
-        **{name: _weak_complex(k[name]) for name in ("add", "sub", "mul", "div", "pow", "eq", "ne")},
     }
 
 

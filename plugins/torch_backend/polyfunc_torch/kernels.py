@@ -23,12 +23,12 @@ from polyfunc.errors import BackendError, DTypeError
 from .complex_kernels import complex_kernels
 from .dtypes import NP_TO_TORCH, TORCH_TO_NP, to_torch_dtype
 
-_SCALARS = (int, float, bool)
+_SCALARS = (int, float, bool, complex)
 _SCALAR_SET = frozenset(_SCALARS)
 _INT_OR_BOOL = frozenset({torch.bool, torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8,
                           getattr(torch, "uint16", torch.uint8), getattr(torch, "uint32", torch.uint8),
                           getattr(torch, "uint64", torch.uint8)})
-_PY_DEFAULT = {bool: torch.bool, int: torch.int64, float: torch.float64}
+_PY_DEFAULT = {bool: torch.bool, int: torch.int64, float: torch.float64, complex: torch.complex128}
 
 
 def _device_error(name, x, y):
