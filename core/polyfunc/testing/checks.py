@@ -263,7 +263,10 @@ def check_grads(f: Callable, args: Sequence, order: int = 2, modes: Iterable[str
     """Check ``f``'s derivatives with respect to every argument up to ``order``.
 
     ``args`` are arrays of any backend (or pytrees of them; every leaf must be
-    floating); they are converted to float64 on their backend first.  Mode
+    floating or complex); they are converted to float64 (complex128) on their
+    backend first.  Complex numbers count as pairs of reals: directions have
+    random real and imaginary parts, and cotangents pair with tangents by
+    ``Re(sum(v * t))`` (no conjugate: JAX's and autograd's convention).  Mode
     ``"fwd"`` compares ``jvp`` with central finite differences along a random
     direction; ``"rev"`` checks ``vjp`` through ``<v, J u> == <J^T v, u>`` with
     ``J u`` from finite differences.  For ``order > 1`` the same checks run on
