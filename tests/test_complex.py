@@ -266,7 +266,7 @@ def test_bfloat16_on_torch():
 
 def test_bfloat16_on_numpy_is_a_clear_error():
     with pytest.raises(DTypeError, match="torch"):
-        pnp.zeros(3, dtype="bfloat16")
+        pnp.zeros(3, dtype="bfloat16", backend="numpy")
 
 
 def test_complex_attributes_and_torch_functions_on_tracers():
