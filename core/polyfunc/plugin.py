@@ -20,13 +20,16 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .avals import get_aval
 from .backends import Backend, backend_of
 from .hookspecs import hookimpl
 from .interpreters.batching import BatchTrace
+from .interpreters.eval import EVAL, current_trace
 from .memo import remembered
 from .native import method as native_method
-from .primitive import Primitive, batch_rules, primitives
-from .trace import EVAL, ShapedArray, Tracer, base_value, current_trace, get_aval
+from .primitive import Primitive
+from .registry import batch_rules, primitives
+from .trace import ShapedArray, Tracer, base_value
 
 __all__ = ["Backend", "hookimpl", "ShapedArray", "Tracer", "Primitive", "backend_of", "base_value",
            "get_aval", "in_vmap", "under_transform", "generic_batch_rule", "native_method",

@@ -8,7 +8,7 @@ import builtins
 
 from .. import ops
 from ..errors import ShapeError
-from ..trace import get_aval
+from ..avals import get_aval
 from ._axes import norm_axis
 from ._creation import arange, linspace
 from ._dtypes import PY_SCALARS, is_array, promote_arrays, to_array

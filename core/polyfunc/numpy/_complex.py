@@ -6,7 +6,7 @@ import math
 import numpy as np  # dtypes only
 
 from .. import ops
-from ..trace import get_aval
+from ..avals import get_aval
 from ._dtypes import check_kind, complex64, complex128, to_array  # noqa: F401
 
 __all__ = ["real", "imag", "conj", "conjugate", "angle", "real_if_close", "iscomplexobj", "isrealobj",

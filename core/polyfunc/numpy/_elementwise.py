@@ -12,8 +12,7 @@ import math
 import numpy as np  # dtypes only
 
 from .. import ops
-from ..custom import custom_jvp
-from ..trace import get_aval
+from ..avals import get_aval
 from ._dtypes import (ARRAY_TYPES, PY_SCALARS, bool_, check_kind, convert, is_array, resolve, result_type,
                       scalar_array, scalar_fits, to_array)
 
@@ -396,31 +395,31 @@ def _two_arrays(name, ufunc, x, y):
     return xa, ya, tx
 
 
-def _logaddexp_value(x, y):
-    m = ops.max(x, y)
+def _log_add_exp(x, y, base_log: float):
+    """``log_b(b**x + b**y)`` (``base_log`` = ln b) without overflow, smooth to every order at
+    x == y: each branch adds a softplus of the smaller minus the larger, and the branch not taken
+    gets 0 there, so no exp overflows (no inf or NaN reaches a derivative).  A written-out
+    ``max + log1p(exp(-|x - y|))`` has kinks at x == y that cancel in value but lose the second
+    derivative there."""
+    gt = ops.gt(x, y)
     d = ops.sub(x, y)
+    zero = ops.full_like(d, 0, get_aval(d).shape, get_aval(d).dtype)
+    u_hi = ops.select(gt, ops.neg(d), zero)      # y - x where x is the larger, else 0
+    u_lo = ops.select(gt, zero, d)               # x - y where y is the larger (or equal), else 0
+
+    def softplus(u):     # log_b(1 + b**u)
+        if base_log == 1.0:
+            return ops.log1p(ops.exp(u))
+        return ops.div(ops.log1p(ops.exp(ops.mul(u, base_log))), base_log)
+    out = ops.select(gt, ops.add(x, softplus(u_hi)), ops.add(y, softplus(u_lo)))
     # d is NaN when x == y == +-inf (or an input is NaN); x + y is then the answer
-    return ops.select(ops.ne(d, d), ops.add(x, y), ops.add(m, ops.log1p(ops.exp(ops.neg(ops.abs(d))))))
-
-
-@custom_jvp
-def _logaddexp(x, y):
-    return _logaddexp_value(x, y)
-
-
-@_logaddexp.defjvp
-def _logaddexp_jvp(primals, tangents):
-    # the value's max and |x - y| have kinks at x == y that cancel; the derivative written out,
-    # exp(x - out) tx + exp(y - out) ty, is smooth there, so every order is right at ties too
-    (x, y), (tx, ty) = primals, tangents
-    out = _logaddexp(x, y)
-    return out, ops.add(ops.mul(tx, ops.exp(ops.sub(x, out))), ops.mul(ty, ops.exp(ops.sub(y, out))))
+    return ops.select(ops.ne(d, d), ops.add(x, y), out)
 
 
 def logaddexp(x, y):
     """Elementwise ``log(exp(x) + exp(y))`` without overflow."""
     x, y, _ = _two_arrays("logaddexp", np.logaddexp, x, y)
-    return _logaddexp(x, y)
+    return _log_add_exp(x, y, 1.0)
 
 
 def hypot(x, y):

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from .. import ops
 from ..errors import ShapeError
-from ..trace import get_aval
+from ..avals import get_aval
 from ._axes import norm_axis
-from ._dtypes import ARRAY_TYPES, PY_SCALARS, bool_, int64, promote_arrays, to_array
+from ._dtypes import ARRAY_TYPES, PY_SCALARS, bool_, canonical_dtype, convert, int64, promote_arrays, to_array
+from ._elementwise import multiply, subtract
+from ._indexing import diagonal, take
+from ._reductions import sum as _sum
+from ._shape import broadcast_arrays, moveaxis, stack, swapaxes
 
 __all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kron", "cross", "vecdot",
            "matrix_transpose"]
@@ -78,7 +82,6 @@ def matmul(x1, x2):
 def dot(a, b):
     """NumPy's dot: products of scalars, inner product of vectors, matrix product, or a sum over the last
     axis of ``a`` and the second-to-last of ``b``."""
-    from ._elementwise import multiply
     x, y, dt = _pair("dot", a, b)
     sa, sb = get_aval(x).shape, get_aval(y).shape
     if not sa or not sb:
@@ -104,7 +107,6 @@ def vdot(a, b):
 
 def inner(a, b):
     """Sum product over the last axes of ``a`` and ``b``."""
-    from ._elementwise import multiply
     x, y, dt = _pair("inner", a, b)
     sa, sb = get_aval(x).shape, get_aval(y).shape
     if not sa or not sb:
@@ -116,7 +118,6 @@ def inner(a, b):
 
 def outer(a, b):
     """The outer product of the flattened arrays."""
-    from ._elementwise import multiply
     x, y = to_array(a), to_array(b, a)
     n, m = get_aval(x).size, get_aval(y).size
     return multiply(ops.reshape(x, (n, 1)), ops.reshape(y, (1, m)))
@@ -144,20 +145,16 @@ def tensordot(a, b, axes=2):
 
 def vecdot(x1, x2, axis=-1):
     """Dot product of vectors along ``axis``, broadcasting the other dimensions."""
-    from ._elementwise import multiply
-    from ._reductions import sum
-    return sum(multiply(x1, x2), axis=axis)
+    return _sum(multiply(x1, x2), axis=axis)
 
 
 def matrix_transpose(x):
     """``x`` with its last two axes swapped."""
-    from ._shape import swapaxes
     return swapaxes(x, -1, -2)
 
 
 def kron(a, b):
     """The Kronecker product."""
-    from ._elementwise import multiply
     x, y, dt = _pair("kron", a, b)
     sa, sb = get_aval(x).shape, get_aval(y).shape
     nd = max(len(sa), len(sb))
@@ -171,9 +168,6 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """The cross product of 2- or 3-vectors, which lie along ``axisa`` of ``a`` and ``axisb`` of
     ``b`` (``axis`` sets all three); the result's vectors lie along ``axisc``.  A 2-vector has z = 0;
     two 2-vectors give the z component alone (no vector axis)."""
-    from ._elementwise import multiply, subtract
-    from ._indexing import take
-    from ._shape import moveaxis, stack
     if axis is not None:
         axisa = axisb = axisc = axis
     x, y, dt = _pair("cross", a, b)
@@ -194,7 +188,6 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
         return cz
     cx = subtract(multiply(xs[1], y2), multiply(x2, ys[1]))
     cy = subtract(multiply(x2, ys[0]), multiply(xs[0], y2))
-    from ._shape import broadcast_arrays
     parts = broadcast_arrays(cx, cy, cz)
     out = stack(parts, axis=-1)
     return moveaxis(out, -1, norm_axis("cross", axisc, get_aval(out).shape))
@@ -256,7 +249,6 @@ def _parse_einsum(subscripts, shapes):
 
 def _einsum_diagonals(x, lab):
     """Take diagonals for labels repeated within one operand."""
-    from ._indexing import diagonal
     while True:
         dup = next((c for c in lab if lab.count(c) > 1), None)
         if dup is None:
@@ -327,7 +319,6 @@ def einsum(subscripts, *operands, optimize=None, dtype=None):
         raise ValueError("einsum: needs at least one operand")
     ops_list, dt = promote_arrays("einsum", list(operands))
     if dtype is not None:
-        from ._dtypes import canonical_dtype, convert
         d = canonical_dtype(dtype, "einsum")
         ops_list, dt = [convert(o, dt, d) for o in ops_list], d
     ops_list = [_as(o, dt) for o in ops_list]

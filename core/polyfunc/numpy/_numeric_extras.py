@@ -9,12 +9,11 @@ import operator
 import numpy as np  # dtypes and finfo only
 
 from .. import ops
-from ..custom import custom_jvp
 from ..errors import ShapeError
-from ..trace import get_aval
+from ..avals import get_aval
 from ._axes import norm_axes, norm_axis
 from ._dtypes import check_kind, convert, float64, to_array
-from ._elementwise import _two_arrays, where
+from ._elementwise import _log_add_exp, _two_arrays, where
 from ._reductions import sort
 
 __all__ = ["select", "partition", "nan_to_num", "gradient", "logaddexp2", "fmod"]
@@ -143,30 +142,10 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     return outs[0] if len(outs) == 1 else outs
 
 
-@custom_jvp
-def _logaddexp2(x, y):
-    m = ops.max(x, y)
-    d = ops.sub(x, y)
-    inner = ops.div(ops.log1p(ops.exp(ops.mul(ops.neg(ops.abs(d)), math.log(2.0)))), math.log(2.0))
-    # d is NaN when x == y == +-inf (or an input is NaN); x + y is then the answer, as in logaddexp
-    return ops.select(ops.ne(d, d), ops.add(x, y), ops.add(m, inner))
-
-
-@_logaddexp2.defjvp
-def _logaddexp2_jvp(primals, tangents):
-    # d/dx log2(2^x + 2^y) = 2^(x - out): smooth at x == y, where the value's kinks cancel
-    (x, y), (tx, ty) = primals, tangents
-    out = _logaddexp2(x, y)
-    ln2 = math.log(2.0)
-    wx = ops.exp(ops.mul(ops.sub(x, out), ln2))
-    wy = ops.exp(ops.mul(ops.sub(y, out), ln2))
-    return out, ops.add(ops.mul(tx, wx), ops.mul(ty, wy))
-
-
 def logaddexp2(x1, x2):
     """Elementwise ``log2(2**x1 + 2**x2)`` without overflow."""
     x, y, _ = _two_arrays("logaddexp2", np.logaddexp2, x1, x2)
-    return _logaddexp2(x, y)
+    return _log_add_exp(x, y, math.log(2.0))
 
 
 def fmod(x1, x2):

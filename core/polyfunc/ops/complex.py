@@ -16,7 +16,8 @@ import numpy as np  # dtypes only
 
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
-from .elementwise import ElementwiseBatchRule, _ae_elementwise, add, convert_element_type, div, eq, mul, select, sub
+from ..interpreters.batching import ElementwiseBatchRule
+from .elementwise import _ae_elementwise, add, convert_element_type, div, eq, mul, select, sub
 from .structural import dtype_of, full_like, shape_of
 
 __all__ = ["real", "imag", "conj", "angle", "abs", "complex_from_parts", "real_dtype", "complex_dtype",

@@ -881,7 +881,7 @@ _result_types: dict = {}
 def _key(v):
     if v.__class__ in _SCALARS:
         return v.__class__
-    from polyfunc.trace import get_aval
+    from polyfunc.plugin import get_aval
     a = get_aval(v)
     return (a.dtype, bool(a.shape))
 
@@ -911,7 +911,7 @@ def _torch_result(ka, kb, true_div=False):
 def _cast(v, dt):
     if v.__class__ in _SCALARS:
         return v
-    from polyfunc.trace import get_aval
+    from polyfunc.plugin import get_aval
     return v if get_aval(v).dtype == dt else pnp.astype(v, dt)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 import polyfunc as pf
+from polyfunc.plugin import get_aval, in_vmap, under_transform
 
 from .dtypes import to_np_dtype
 
@@ -60,7 +61,7 @@ def _randint(*args, **kwargs):
 def _like(draw):
     def f(x, *args, **kwargs):
         dt = kwargs.pop("dtype", None)
-        a = pf.trace.get_aval(x)
+        a = get_aval(x)
         return draw(tuple(a.shape), to_np_dtype(dt) if dt is not None else a.dtype)
     return f
 
@@ -72,31 +73,24 @@ _ROUTES = {
     torch.randn_like: _like(lambda s, d: pf.random.normal(s, d, backend="torch")),
     torch.rand_like: _like(lambda s, d: pf.random.uniform(s, dtype=d, backend="torch")),
     torch.bernoulli: lambda p, *a, **k: pf.ops.convert_element_type(
-        pf.ops.lt(pf.random.uniform(tuple(pf.trace.get_aval(p).shape), dtype=pf.trace.get_aval(p).dtype,
-                                    backend="torch"), p), pf.trace.get_aval(p).dtype),
+        pf.ops.lt(pf.random.uniform(tuple(get_aval(p).shape), dtype=get_aval(p).dtype,
+                                    backend="torch"), p), get_aval(p).dtype),
 }
 
 
 def _under_vmap() -> bool:
-    from polyfunc.interpreters.batching import BatchTrace
-    t = pf.trace.current_trace()
-    while t is not None:
-        if isinstance(t, BatchTrace):
-            return True
-        t = t.parent
-    return False
+    return in_vmap()
 
 
 def install() -> None:
     """Wrap torch's random factories once (idempotent)."""
-    from polyfunc.trace import EVAL, _current
     for orig, route in list(_ROUTES.items()):
         name = orig.__name__
         if getattr(getattr(torch, name), "__polyfunc_route__", None) is not None:
             continue
 
         def wrapper(*args, _orig=orig, _route=route, **kwargs):
-            if _current.get() is EVAL or not _under_vmap():
+            if not under_transform() or not _under_vmap():
                 return _orig(*args, **kwargs)
             return _route(*args, **kwargs)
         wrapper.__name__ = name
