@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, ParamSpec, Sequence
 
+from numpy import generic as _np_generic
+
 from . import ops
 from .avals import get_aval
 from .errors import TransformError
@@ -20,7 +22,7 @@ from .interpreters.batching import Randomness
 from .interpreters.graph import Graph, GraphTrace, eval_graph
 from .interpreters.jvp import JVPTrace, JVPTracer
 from .interpreters.reverse import backward_pass
-from .ops.structural import full_like_p
+from .ops.structural import full_like_p, is_float_dtype
 from .registry import aval_of_type as _aval_of_type, type_owner as _type_owner
 from .trace import Tracer, base_value
 from .tree import flatten, structure as tree_structure, unflatten
@@ -78,7 +80,7 @@ def _check_diff_leaves(leaves, transform: str, what: str = "argument") -> list:
             return [a]
     avals = [get_aval(x) for x in leaves]
     for x, a in zip(leaves, avals):
-        if a.dtype.kind not in "fc":
+        if a.dtype.kind not in "fc" and not is_float_dtype(a.dtype):
             if a.weak:
                 fix = f"write it as a float (e.g. {float(x)!r})"
             else:
@@ -135,10 +137,43 @@ def _lower(tree, trace):
 
 
 def _zeros_like(x):
-    a = get_aval(x)
-    if a.weak:
-        return type(x)(0)
+    if x.__class__ in (int, float, bool, complex):
+        return x.__class__(0)
+    a = get_aval(x)     # an array, or a tracer (a tracer of a Python scalar too: weak, but no Python type)
     return ops.full_like(x, 0, a.shape, a.dtype)
+
+
+def _as_cotangent(c, out, what: str):
+    """``c`` as a 0-d array on ``out``'s backend with ``out``'s dtype when it is a Python or NumPy
+    scalar (vjp_fn(1.0) for a 0-d output); arrays pass through to be checked against ``out``."""
+    if c.__class__ in (int, float, bool, complex) or isinstance(c, _np_generic):
+        oa = get_aval(out)
+        if oa.shape != ():
+            raise TransformError(f"{what} is the scalar {c!r}, but its output has shape {oa.shape}; pass an "
+                                 f"array of that shape.")
+        if oa.weak:
+            return c
+        if isinstance(c, complex) and oa.dtype.kind != "c":
+            raise TransformError(f"{what} is the complex {c!r}, but its output has the real dtype {oa.dtype}.")
+        return ops.full_like(out, c.item() if hasattr(c, "item") else c, (), oa.dtype)
+    return c
+
+
+def _check_real_output(oa, transform: str, holomorphic: bool) -> None:
+    if oa.dtype.kind == "c" and not holomorphic:
+        raise TransformError(
+            f"{transform}: the function's output has the complex dtype {oa.dtype}. {transform} differentiates "
+            f"real-valued functions; for a holomorphic (complex-differentiable) function pass "
+            f"holomorphic=True, and for any other complex output use vjp with the cotangent you want.")
+
+
+def _check_holomorphic_inputs(avals, transform: str) -> None:
+    for a in avals:
+        if a.dtype.kind != "c":
+            raise TransformError(
+                f"{transform}: holomorphic=True needs complex inputs, but a differentiated argument has dtype "
+                f"{a.dtype}; convert it with polyfunc.numpy.asarray(x, dtype='complex128'), or drop "
+                f"holomorphic=True for a real function.")
 
 
 def _seed(out, dtype):
@@ -232,6 +267,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         if ct_spec != out_spec:
             raise TransformError(f"vjp_fn: the cotangent has structure {ct_spec}, but the function's output has "
                                  f"structure {out_spec}; pass one cotangent per output, shaped like it.")
+        ct_leaves = [_as_cotangent(c, o, "vjp_fn: a cotangent") for c, o in zip(ct_leaves, outs)]
         for c, o in zip(ct_leaves, outs):
             match_aval(c, o, "vjp_fn: a cotangent", "its output")
         cts = backward_pass(graph, ct_leaves)
@@ -241,7 +277,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     return (out_tree, vjp_fn, aux) if has_aux else (out_tree, vjp_fn)
 
 
-def _grad_call(func, argnums, has_aux: bool, args, kwargs):
+def _grad_call(func, argnums, has_aux: bool, args, kwargs, holomorphic: bool = False):
     """``(gradient, value, aux)`` of ``func(*args, **kwargs)``: the work behind grad and grad_and_value."""
     nums, single = _argnums(argnums, len(args), "grad")
     if single and _is_leaf_array(args[nums[0]]):
@@ -259,6 +295,8 @@ def _grad_call(func, argnums, has_aux: bool, args, kwargs):
         def fun(xs):
             return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
     avals = _check_diff_leaves(leaves, "grad")
+    if holomorphic:
+        _check_holomorphic_inputs(avals, "grad")
     outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "grad", has_aux, avals)
     if len(outs) != 1 or (out_spec is not _LEAF_SPEC and out_spec.num_nodes != 1):
         raise TransformError(f"grad: the function must return a single scalar, but it returned "
@@ -270,9 +308,10 @@ def _grad_call(func, argnums, has_aux: bool, args, kwargs):
         raise TransformError(f"grad: the function must return a scalar (a 0-d array), but it returned an "
                              f"array of shape {oa.shape}. Use vjp or jacrev for non-scalar outputs, or "
                              f"reduce the output first (e.g. .sum() or .mean()).")
-    if oa.dtype.kind not in "fc":
+    if oa.dtype.kind not in "fc" and not is_float_dtype(oa.dtype):
         raise TransformError(f"grad: the function's output has dtype {oa.dtype}; grad needs a "
                              f"floating-point scalar output.")
+    _check_real_output(oa, "grad", holomorphic)
     cts = backward_pass(graph, [1.0 if oa.weak else _seed(out, oa.dtype)])
     if spec is None:
         c = cts[0]
@@ -281,7 +320,8 @@ def _grad_call(func, argnums, has_aux: bool, args, kwargs):
     return (g[0] if single else tuple(g)), out, aux
 
 
-def grad_and_value(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[P, Any]:
+def grad_and_value(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False, *,
+                   holomorphic: bool = False) -> Callable[P, Any]:
     """Like ``grad`` but also returns the value: ``(grad, value)`` or ``(grad, (value, aux))``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
@@ -290,21 +330,26 @@ def grad_and_value(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool =
     ([2.0, 4.0], 5.0)
     """
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
-        g, v, aux = _grad_call(func, argnums, has_aux, args, kwargs)
+        g, v, aux = _grad_call(func, argnums, has_aux, args, kwargs, holomorphic)
         return (g, (v, aux)) if has_aux else (g, v)
     _name(wrapped, func, "grad_and_value")
     return wrapped
 
 
-def grad(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[P, Any]:
+def grad(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False, *,
+         holomorphic: bool = False) -> Callable[P, Any]:
     """The gradient of a scalar function with respect to argument(s) ``argnums``.
+
+    The output must be real; a complex input gets ``df/dx - i df/dy`` (the conjugate of torch's
+    convention).  ``holomorphic=True`` differentiates a complex function of complex inputs: the
+    result is the complex derivative ``f'(z)``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
     >>> float(pf.grad(pnp.sin)(pnp.asarray(0.0)))
     1.0
     """
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
-        g, _, aux = _grad_call(func, argnums, has_aux, args, kwargs)
+        g, _, aux = _grad_call(func, argnums, has_aux, args, kwargs, holomorphic)
         return (g, aux) if has_aux else g
     _name(wrapped, func, "grad")
     return wrapped
@@ -329,6 +374,7 @@ def _check_tangents(primals, tangents, transform):
     if ps != ts:
         raise TransformError(f"{transform}: tangents have structure {ts} but primals have structure {ps}; "
                              f"give one tangent per primal, shaped like it.")
+    tl = [_as_cotangent(t, p, f"{transform}: a tangent") for p, t in zip(pl, tl)]
     for p, t in zip(pl, tl):
         match_aval(t, p, f"{transform}: a tangent", "its primal")
     return pl, ps, tl
@@ -419,7 +465,7 @@ def _split_rows(v, sizes, shapes, axis=0):
 
 
 def jacrev(func: Callable[P, Any], argnums: ArgNums = 0, *, has_aux: bool = False,
-           chunk_size: int | None = None) -> Callable[P, Any]:
+           chunk_size: int | None = None, holomorphic: bool = False) -> Callable[P, Any]:
     """The Jacobian by reverse mode (vmap of vjp over the output basis): shape ``out.shape + in.shape``.
 
     ``chunk_size=k`` computes k rows at a time to bound memory; 1 is a plain loop.
@@ -435,11 +481,15 @@ def jacrev(func: Callable[P, Any], argnums: ArgNums = 0, *, has_aux: bool = Fals
         nums, single = _argnums(argnums, len(args), "jacrev")
         leaves, spec = flatten([args[i] for i in nums])
         avals = _check_diff_leaves(leaves, "jacrev")
+        if holomorphic:
+            _check_holomorphic_inputs(avals, "jacrev")
 
         def fun(xs):
             return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
         outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "jacrev", has_aux, avals)
         oavals = [get_aval(o) for o in outs]
+        for a in oavals:
+            _check_real_output(a, "jacrev", holomorphic)
         sizes = [a.size for a in oavals]
         shapes = [a.shape for a in oavals]
         m = sum(sizes)
@@ -478,7 +528,7 @@ def jacrev(func: Callable[P, Any], argnums: ArgNums = 0, *, has_aux: bool = Fals
 
 
 def jacfwd(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False, *,
-           randomness: Randomness = "error") -> Callable[P, Any]:
+           randomness: Randomness = "error", holomorphic: bool = False) -> Callable[P, Any]:
     """The Jacobian by forward mode (vmap of jvp over the input basis): shape ``out.shape + in.shape``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
@@ -489,6 +539,12 @@ def jacfwd(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False, 
         nums, single = _argnums(argnums, len(args), "jacfwd")
         leaves, spec = flatten([args[i] for i in nums])
         avals = _check_diff_leaves(leaves, "jacfwd")
+        if holomorphic:
+            _check_holomorphic_inputs(avals, "jacfwd")
+        elif any(a.dtype.kind == "c" for a in avals):
+            raise TransformError("jacfwd: a differentiated argument is complex; jacfwd pushes forward a real "
+                                 "basis, so for a holomorphic function pass holomorphic=True, and otherwise "
+                                 "use jacrev (real outputs) or jvp with the tangents you want.")
         sizes = [a.size for a in avals]
         shapes = [a.shape for a in avals]
         basis = ops.eye_like(leaves[0], sum(sizes), avals[0].dtype)

@@ -23,18 +23,26 @@ bool_ = np.dtype(bool)
 int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64))
 uint8, uint16, uint32, uint64 = (np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))
 float16, float32, float64 = (np.dtype(t) for t in (np.float16, np.float32, np.float64))
-DEFAULT_INT, DEFAULT_FLOAT = int64, float64
+complex64, complex128 = np.dtype(np.complex64), np.dtype(np.complex128)
+try:   # bfloat16 has no NumPy dtype of its own; ml_dtypes (installed with the torch extra) gives it one
+    import ml_dtypes as _ml_dtypes
+    bfloat16 = np.dtype(_ml_dtypes.bfloat16)
+except ImportError:
+    bfloat16 = None
+# floating dtypes NumPy files under another kind ('V'): the backends that have them say so
+EXTRA_FLOATS = frozenset({bfloat16} - {None})
+DEFAULT_INT, DEFAULT_FLOAT, DEFAULT_COMPLEX = int64, float64, complex128
 
-SUPPORTED_KINDS = "biuf"          # bool, signed, unsigned, float; no complex, object or strings
-PY_SCALARS = (bool, int, float)   # weak operands: they take the dtype of the array they meet
+SUPPORTED_KINDS = "biufc"                  # bool, signed, unsigned, float, complex; no object or strings
+PY_SCALARS = (bool, int, float, complex)   # weak operands: they take the dtype of the array they meet
 _PY_SCALAR_SET = frozenset(PY_SCALARS)
 # which dtype kinds a weak Python scalar can join without changing the array's dtype
-_SCALAR_FITS = {bool: "biuf", int: "iuf", float: "f"}
+_SCALAR_FITS = {bool: "biufcV", int: "iufcV", float: "fcV", complex: "c"}   # V: bfloat16, a float
 
 # Classes whose instances are arrays or tracers (they have a reliable ``.dtype``);
 # filled as classes are met, so the hot paths test membership in a set.
 ARRAY_TYPES: set = set()
-_NOT_ARRAY: set = set(_PY_SCALAR_SET) | {list, tuple, complex, str, bytes, type(None)}
+_NOT_ARRAY: set = set(_PY_SCALAR_SET) | {list, tuple, str, bytes, type(None)}
 
 
 def is_array(x) -> bool:
@@ -71,6 +79,10 @@ def canonical_dtype(d, name: str = "dtype") -> np.dtype:
     try:
         dt = np.dtype(d)
     except TypeError:
+        if d == "bfloat16" or getattr(d, "__name__", None) == "bfloat16":
+            raise DTypeError(f"{name}: bfloat16 needs the ml_dtypes package (pip install ml_dtypes, or "
+                             f"polyfunc[torch]), and then the torch backend; polyfunc's NumPy backend has no "
+                             f"bfloat16 (use float16 or float32 there).") from None
         aval_dt = getattr(d, "dtype", None)  # a backend's own dtype object
         if aval_dt is None:
             raise DTypeError(f"{name}: {d!r} is not a dtype; use e.g. polyfunc.numpy.float32 or 'float64'.")
@@ -84,9 +96,13 @@ def canonical_dtype(d, name: str = "dtype") -> np.dtype:
 
 
 def check_kind(dt: np.dtype, name: str) -> None:
-    if dt.kind not in SUPPORTED_KINDS:
-        raise DTypeError(f"{name}: dtype {dt} is not supported; polyfunc arrays are bool, integer or "
-                         f"floating point (e.g. float32, float64, int32, int64, bool).")
+    if dt.kind not in SUPPORTED_KINDS and dt not in EXTRA_FLOATS:
+        if dt.name == "bfloat16":
+            raise DTypeError(f"{name}: bfloat16 is not a NumPy dtype; polyfunc's NumPy backend has no "
+                             f"bfloat16 (use float16 or float32 there, or the torch backend, where bfloat16 "
+                             f"is supported: polyfunc.numpy.asarray(x, backend='torch')).")
+        raise DTypeError(f"{name}: dtype {dt} is not supported; polyfunc arrays are bool, integer, "
+                         f"floating point or complex (e.g. float32, float64, complex128, int64, bool).")
 
 
 def backend_for(x):
@@ -121,8 +137,6 @@ def resolve(name: str, ufunc, dtypes: tuple) -> tuple:
     for d in dtypes:
         if isinstance(d, np.dtype):
             check_kind(d, name)
-        elif d is complex:
-            raise DTypeError(f"{name}: complex numbers are not supported.")
     # a Python bool promotes like a bool array (bool is the lowest kind); NumPy
     # takes only int, float and complex as weak scalar types
     query = tuple(bool_ if d is bool else d for d in dtypes)
@@ -152,6 +166,8 @@ def scalar_dtype(value) -> np.dtype:
         return DEFAULT_INT
     if cls is float:
         return DEFAULT_FLOAT
+    if cls is complex:
+        return DEFAULT_COMPLEX
     raise DTypeError(f"{value!r} of type {cls.__name__} is not a supported scalar.")
 
 

@@ -160,7 +160,7 @@ def power(x, y):
     """Elementwise ``x ** y``; a Python int exponent uses integer_pow (exact, and a clean derivative)."""
     if y.__class__ is int and is_array(x):
         d = get_aval(x).dtype
-        if d.kind == "f" or (d.kind in "iu" and y >= 0):
+        if d.kind in "fc" or (d.kind in "iu" and y >= 0):
             return ops.integer_pow(x, y)
     return _pow(x, y)
 
@@ -238,7 +238,7 @@ def square(x):
     d = get_aval(x).dtype
     t = resolve("square", np.square, (d,))[0]
     x = convert(x, d, t)
-    return ops.integer_pow(x, 2) if t.kind == "f" else ops.mul(x, x)
+    return ops.integer_pow(x, 2) if t.kind in "fc" else ops.mul(x, x)
 
 
 def reciprocal(x):
@@ -246,7 +246,7 @@ def reciprocal(x):
     x = to_array(x)
     d = get_aval(x).dtype
     t = resolve("reciprocal", np.reciprocal, (d,))[0]
-    if t.kind == "f":
+    if t.kind in "fc":
         return ops.div(1, convert(x, d, t))
     # the integer reciprocal is 0 except at +-1
     x = convert(x, d, t)
@@ -349,8 +349,8 @@ def arcsinh(x):
 def arccosh(x):
     """Elementwise inverse hyperbolic cosine."""
     x, t = _float_operand("arccosh", np.arccosh, x)
-    if t.kind == "c":
-        return ops.log(ops.add(x, ops.sqrt(ops.sub(ops.mul(x, x), 1.0))))
+    if t.kind == "c":   # the principal branch: sqrt(x+1) sqrt(x-1), not sqrt(x^2-1)
+        return ops.log(ops.add(x, ops.mul(ops.sqrt(ops.add(x, 1.0)), ops.sqrt(ops.sub(x, 1.0)))))
     big = ops.gt(x, _large(t))
     # acosh(1 + u) = log1p(u + sqrt(u (u + 2))), accurate near 1 (NaN below 1, as NumPy gives);
     # the far branch's safe input 2 keeps sqrt's infinite derivative at u = 0 out of it
@@ -388,6 +388,8 @@ def isinf(x):
     """Elementwise test for positive or negative infinity."""
     x = to_array(x)
     a = get_aval(x)
+    if a.dtype.kind == "c":
+        return ops.logical_or(isinf(ops.real(x)), isinf(ops.imag(x)))
     if a.dtype.kind != "f":
         check_kind(a.dtype, "isinf")
         return ops.full_like(x, False, a.shape, bool_)
@@ -398,6 +400,8 @@ def isfinite(x):
     """Elementwise test for values that are neither infinite nor NaN."""
     x = to_array(x)
     a = get_aval(x)
+    if a.dtype.kind == "c":
+        return ops.logical_and(isfinite(ops.real(x)), isfinite(ops.imag(x)))
     if a.dtype.kind != "f":
         check_kind(a.dtype, "isfinite")
         return ops.full_like(x, True, a.shape, bool_)
@@ -420,18 +424,31 @@ def _two_arrays(name, ufunc, x, y):
     return xa, ya, tx
 
 
+def _log_add_exp(x, y, base_log: float):
+    """``log_b(b**x + b**y)`` (``base_log`` = ln b) without overflow, smooth to every order at
+    x == y: each branch adds a softplus of the smaller minus the larger, and the branch not taken
+    gets 0 there, so no exp overflows (no inf or NaN reaches a derivative).  A written-out
+    ``max + log1p(exp(-|x - y|))`` has kinks at x == y that cancel in value but lose the second
+    derivative there."""
+    gt = ops.gt(x, y)
+    d = ops.sub(x, y)
+    zero = ops.full_like(d, 0, get_aval(d).shape, get_aval(d).dtype)
+    u_hi = ops.select(gt, ops.neg(d), zero)      # y - x where x is the larger, else 0
+    u_lo = ops.select(gt, zero, d)               # x - y where y is the larger (or equal), else 0
+
+    def softplus(u):     # log_b(1 + b**u)
+        if base_log == 1.0:
+            return ops.log1p(ops.exp(u))
+        return ops.div(ops.log1p(ops.exp(ops.mul(u, base_log))), base_log)
+    out = ops.select(gt, ops.add(x, softplus(u_hi)), ops.add(y, softplus(u_lo)))
+    # d is NaN when x == y == +-inf (or an input is NaN); x + y is then the answer
+    return ops.select(ops.ne(d, d), ops.add(x, y), out)
+
+
 def logaddexp(x, y):
     """Elementwise ``log(exp(x) + exp(y))`` without overflow."""
     x, y, _ = _two_arrays("logaddexp", np.logaddexp, x, y)
-    # hi + log1p(exp(lo - hi)) is logaddexp exactly whichever operand is hi, so picking hi and lo
-    # with select (not max, whose tie rule splits the derivative) keeps every derivative right at
-    # ties: d2/dx2 logaddexp(x, x) is 1/4, where max + log1p(exp(-|x - y|)) gave abs''s 0
-    first = ops.ge(x, y)
-    hi = ops.select(first, x, y)
-    lo = ops.select(first, y, x)
-    d = ops.sub(lo, hi)
-    # d is NaN when x == y == +-inf (or an input is NaN); x + y is then the answer
-    return ops.select(ops.ne(d, d), ops.add(x, y), ops.add(hi, ops.log1p(ops.exp(d))))
+    return _log_add_exp(x, y, 1.0)
 
 
 def hypot(x, y):

@@ -19,6 +19,7 @@ from ..trace import Trace, Tracer
 from ._elementwise import (abs, add, bitwise_and, bitwise_or, bitwise_xor, clip, divide, equal, floor_divide, greater,
                            greater_equal, invert, less, less_equal, multiply, negative, not_equal, power, remainder,
                            round, subtract)
+from ._complex import conj, imag, real
 from ._indexing import _getitem
 from ._products import dot, matmul
 from ._reductions import argmax, argmin, argsort, cumprod, cumsum, mean, std, var
@@ -224,7 +225,8 @@ _NUMPY_OR_NATIVE: dict[str, Callable] = {
     "clip": lambda self, a_min=None, a_max=None: clip(self, a_min, a_max),
     "round": lambda self, decimals=0, out=None: round(self, decimals) if out is None else _no_out("round"),
     "copy": lambda self: self,
-    "conj": lambda self: self,
+    "conj": lambda self: conj(self),
+    "conjugate": lambda self: conj(self),
 }
 
 # name -> what Tracer gets: functions become methods, properties attributes
@@ -247,6 +249,9 @@ TRACER_METHODS.update({
     "size": property(_size),
     "T": property(lambda self: transpose(self)),
     "mT": property(lambda self: swapaxes(self, -1, -2)),
+    # complex parts: the same attributes in NumPy and torch
+    "real": property(lambda self: real(self)),
+    "imag": property(lambda self: imag(self)),
     # NumPy's and torch's override protocols; the map comes from backend plugins
     "__array_ufunc__": lambda self, ufunc, method, *inputs, **kwargs: dispatch_ufunc(ufunc, method, inputs, kwargs),
     "__array_function__": lambda self, func, types, args, kwargs: dispatch_function(func, args, kwargs),

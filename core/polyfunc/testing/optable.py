@@ -26,11 +26,13 @@ import numpy as np
 from .. import ops
 
 __all__ = ["Sample", "OpCase", "OP_CASES", "op_cases", "EXCLUDED_PRIMITIVES", "NumpyCase", "NUMPY_CASES",
-           "FLOATS", "INTS", "ALL_DTYPES", "tolerance", "numpy_cases"]
+           "FLOATS", "INTS", "ALL_DTYPES", "COMPLEX", "tolerance", "numpy_cases"]
 
 F32, F64, I32, I64, BOOL = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int32), np.dtype(np.int64),
                             np.dtype(bool))
 FLOATS = (F32, F64)
+C64, C128 = np.dtype(np.complex64), np.dtype(np.complex128)
+COMPLEX = (C64, C128)    # rows where NumPy computes with complex numbers too
 INTS = (I32, I64)
 NUMERIC = FLOATS + INTS
 ALL_DTYPES = NUMERIC + (BOOL,)
@@ -40,7 +42,7 @@ EXCLUDED_PRIMITIVES = frozenset({"custom_jvp_call", "custom_vjp_call", "custom_l
                                  "random_normal", "random_uniform", "random_randint"})
 
 # forward comparison tolerances (rtol, atol); integers and bools compare exactly
-DEFAULT_TOL = {F32: (1e-5, 1e-6), F64: (1e-10, 1e-12)}
+DEFAULT_TOL = {F32: (1e-5, 1e-6), F64: (1e-10, 1e-12), C64: (1e-5, 1e-6), C128: (1e-10, 1e-12)}
 
 
 def tolerance(dtype, overrides: dict | None = None) -> tuple[float, float]:
@@ -93,6 +95,12 @@ def _vals(rng, shape, dtype, domain="normal"):
     """Values of ``shape``/``dtype`` in ``domain`` (a NumPy array, 0-d for shape ())."""
     dtype = np.dtype(dtype)
     shape = tuple(shape)
+    if dtype.kind == "c":
+        # the real part from the domain; a small imaginary part keeps the values near the real
+        # domain (away from branch cuts of log, sqrt, arcsin ... on the negative or outer real axis)
+        re = _vals(rng, shape, np.float64, domain)
+        im = rng.uniform(-0.5, 0.5, shape) if domain not in ("ties", "index") else rng.integers(-1, 2, shape)
+        return np.asarray(re + 1j * im, dtype=dtype)
     if dtype == BOOL:
         return np.asarray(rng.random(shape) < 0.5)
     if dtype.kind in "iu":
@@ -240,7 +248,7 @@ def _reduce_ref(npfn):
 
 # ---------------------------------------------------------------- sample makers for the special ops
 def _pow_make(rng, dtype):
-    if dtype.kind == "f":
+    if dtype.kind in "fc":
         return _binary_make("positive", "normal")(rng, dtype)
     # integer powers: non-negative exponents
     return [Sample((_vals(rng, sx, dtype, "small"), np.asarray(rng.integers(0, 4, size=sy), dtype=dtype)),
@@ -534,7 +542,10 @@ def _dot_make(rng, dtype):
 def _well_conditioned(rng, shape, dtype):
     """Stacks of square matrices safely away from singular (a dominant diagonal)."""
     n = shape[-1]
-    return (rng.standard_normal(shape) + 3 * np.eye(n)).astype(dtype)
+    m = rng.standard_normal(shape) + 3 * np.eye(n)
+    if np.dtype(dtype).kind == "c":
+        m = m + 0.5j * rng.standard_normal(shape)
+    return m.astype(dtype)
 
 
 def _spd(rng, shape, dtype):
@@ -621,31 +632,40 @@ OP_CASES: list[OpCase] = [
        dtypes=NUMERIC, diff=(0, 2)),
     # arithmetic
     _u("neg", np.negative, dtypes=NUMERIC),
-    _b("add", np.add, dtypes=ALL_DTYPES[:4]),
-    _b("sub", np.subtract, dtypes=NUMERIC),
-    _b("mul", np.multiply, dtypes=NUMERIC),
-    _b("div", np.true_divide, _binary_make("normal", "away0")),
-    _b("pow", _same_dtype(np.power), _pow_make, dtypes=NUMERIC),
+    _b("add", np.add, dtypes=ALL_DTYPES[:4] + COMPLEX),
+    _b("sub", np.subtract, dtypes=NUMERIC + COMPLEX),
+    _b("mul", np.multiply, dtypes=NUMERIC + COMPLEX),
+    _b("div", np.true_divide, _binary_make("normal", "away0"), dtypes=FLOATS + COMPLEX),
+    _b("pow", _same_dtype(np.power), _pow_make, dtypes=NUMERIC + COMPLEX),
     _b("floor_div", np.floor_divide, _divmod_make, dtypes=NUMERIC),
     _b("rem", np.remainder, _divmod_make, dtypes=NUMERIC),
     _b("atan2", np.arctan2, _atan2_make),
-    _b("max", np.maximum, _minmax_make, dtypes=ALL_DTYPES),
-    _b("min", np.minimum, _minmax_make, dtypes=ALL_DTYPES),
-    _p("integer_pow", lambda x, **p: ops.integer_pow(x, **p), _integer_pow_ref, _integer_pow_make, dtypes=NUMERIC),
+    # complex numbers: NumPy's lexicographic order (real part, then imaginary)
+    _b("max", np.maximum, _minmax_make, dtypes=ALL_DTYPES + (C128,)),
+    _b("min", np.minimum, _minmax_make, dtypes=ALL_DTYPES + (C128,)),
+    _p("integer_pow", lambda x, **p: ops.integer_pow(x, **p), _integer_pow_ref, _integer_pow_make,
+       dtypes=NUMERIC + COMPLEX),
     # transcendental
-    _u("exp", np.exp), _u("log", np.log, "positive"), _u("log1p", np.log1p, "positive"),
-    _u("expm1", np.expm1), _u("sin", np.sin), _u("cos", np.cos), _u("tan", np.tan, "tan"),
-    _u("tanh", np.tanh), _u("erf", _by_element(math.erf)), _u("erfc", _by_element(math.erfc)), _u("logistic", _logistic), _u("sqrt", np.sqrt, "positive"),
-    _u("rsqrt", _rsqrt, "positive"), _u("asin", np.arcsin, "unit"), _u("acos", np.arccos, "unit"),
-    _u("atan", np.arctan), _u("sinh", np.sinh), _u("cosh", np.cosh),
-    _u("abs", np.abs, "away0", dtypes=NUMERIC, make=_unary_make("away0", extra=_kink_at_zero)),
-    _u("sign", np.sign, dtypes=NUMERIC, make=_sign_make),
+    _u("exp", np.exp, dtypes=FLOATS + COMPLEX), _u("log", np.log, "positive", dtypes=FLOATS + COMPLEX),
+    _u("log1p", np.log1p, "positive", dtypes=FLOATS + COMPLEX),
+    _u("expm1", np.expm1, dtypes=FLOATS + COMPLEX), _u("sin", np.sin, dtypes=FLOATS + COMPLEX),
+    _u("cos", np.cos, dtypes=FLOATS + COMPLEX), _u("tan", np.tan, "tan", dtypes=FLOATS + COMPLEX),
+    _u("tanh", np.tanh, dtypes=FLOATS + COMPLEX), _u("erf", _by_element(math.erf)), _u("erfc", _by_element(math.erfc)), _u("logistic", _logistic), _u("sqrt", np.sqrt, "positive", dtypes=FLOATS + COMPLEX),
+    _u("rsqrt", _rsqrt, "positive"), _u("asin", np.arcsin, "unit", dtypes=FLOATS + (C128,)),
+    _u("acos", np.arccos, "unit", dtypes=FLOATS + (C128,)),
+    _u("atan", np.arctan, "unit", dtypes=FLOATS + (C128,)), _u("sinh", np.sinh, dtypes=FLOATS + COMPLEX),
+    _u("cosh", np.cosh, dtypes=FLOATS + COMPLEX),
+    _u("abs", np.abs, "away0", dtypes=NUMERIC + COMPLEX, make=_unary_make("away0", extra=_kink_at_zero)),
+    _u("sign", np.sign, dtypes=NUMERIC + COMPLEX, make=_sign_make),
+    # complex parts (on real input angle is 0 or pi, piecewise constant)
+    _u("real", np.real, dtypes=COMPLEX), _u("imag", np.imag, dtypes=COMPLEX), _u("conj", np.conj, dtypes=COMPLEX),
+    _u("angle", lambda x: np.angle(x).astype(np.real(x).dtype), "away0", dtypes=FLOATS + COMPLEX),
     _u("floor", np.floor, "nonint"), _u("ceil", np.ceil, "nonint"),
     _u("round", _round_ref, make=_round_make),
     _u("isnan", np.isnan, diff=False, make=_isnan_make),
     _u("stop_gradient", lambda x: x, dtypes=ALL_DTYPES, diff=False),
     # comparisons and logic
-    *[_b(n, f, _cmp_make, dtypes=ALL_DTYPES, diff=()) for n, f in [
+    *[_b(n, f, _cmp_make, dtypes=ALL_DTYPES + (C128,), diff=()) for n, f in [
         ("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
         ("ge", np.greater_equal)]],
     *[_b(n, f, dtypes=(BOOL, I32), diff=()) for n, f in [
@@ -655,30 +675,32 @@ OP_CASES: list[OpCase] = [
         ("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or), ("bitwise_xor", np.bitwise_xor)]],
     _u("bitwise_not", np.invert, dtypes=INTS + (BOOL,), diff=False),
     _p("select", lambda c, x, y: ops.select(c, x, y), lambda c, x, y: np.where(c, x, y), _select_make,
-       dtypes=ALL_DTYPES, diff=(1, 2)),
+       dtypes=ALL_DTYPES + (C128,), diff=(1, 2)),
     _p("convert_element_type", lambda x, **p: ops.convert_element_type(x, **p),
        lambda x, *, new_dtype: x.astype(new_dtype), _convert_make, dtypes=ALL_DTYPES,
        grad_tol=(1e-3, 1e-3), grad_eps=1e-2),
     # reductions
     _p("reduce_sum", lambda x, **p: ops.reduce_sum(x, **p), _reduce_ref(np.sum), _reduce_make(empty=True),
-       dtypes=NUMERIC),
+       dtypes=NUMERIC + COMPLEX),
     _p("reduce_max", lambda x, **p: ops.reduce_max(x, **p), _reduce_ref(np.max), _reduce_make(ties=True),
-       dtypes=ALL_DTYPES),
+       dtypes=ALL_DTYPES + (C128,)),
     _p("reduce_min", lambda x, **p: ops.reduce_min(x, **p), _reduce_ref(np.min), _reduce_make(ties=True),
-       dtypes=ALL_DTYPES),
+       dtypes=ALL_DTYPES + (C128,)),
     _p("reduce_prod", lambda x, **p: ops.reduce_prod(x, **p), _reduce_ref(np.prod), _reduce_make("small", empty=True),
-       dtypes=NUMERIC),
+       dtypes=NUMERIC + COMPLEX),
     _p("argmax", lambda x, **p: ops.argmax(x, **p), lambda x, *, axis, index_dtype: np.argmax(x, axis=axis).astype(
         index_dtype), _arg_make, dtypes=ALL_DTYPES, diff=()),
     _p("argmin", lambda x, **p: ops.argmin(x, **p), lambda x, *, axis, index_dtype: np.argmin(x, axis=axis).astype(
         index_dtype), _arg_make, dtypes=ALL_DTYPES, diff=()),
     _p("argsort", lambda x, **p: ops.argsort(x, **p), _argsort_ref, _argsort_make, dtypes=NUMERIC, diff=()),
-    _p("cumsum", lambda x, **p: ops.cumsum(x, **p), _cumsum_ref, _cumsum_make, dtypes=NUMERIC),
-    _p("dot_general", lambda x, y, **p: ops.dot_general(x, y, **p), _dot_general_ref, _dot_make, dtypes=NUMERIC,
-       diff=(0, 1), tol={F32: (1e-5, 1e-5)}),
+    _p("cumsum", lambda x, **p: ops.cumsum(x, **p), _cumsum_ref, _cumsum_make, dtypes=NUMERIC + COMPLEX),
+    _p("dot_general", lambda x, y, **p: ops.dot_general(x, y, **p), _dot_general_ref, _dot_make,
+       dtypes=NUMERIC + COMPLEX, diff=(0, 1), tol={F32: (1e-5, 1e-5), C64: (1e-5, 1e-5)}),
     # matrices
-    _p("solve", lambda a, b: ops.solve(a, b), np.linalg.solve, _solve_make, diff=(0, 1), tol={F32: (1e-4, 1e-5)}),
-    _p("det", lambda a: ops.det(a), np.linalg.det, _square_make(False), tol={F32: (1e-4, 1e-5)}),
+    _p("solve", lambda a, b: ops.solve(a, b), np.linalg.solve, _solve_make, diff=(0, 1), dtypes=FLOATS + COMPLEX,
+       tol={F32: (1e-4, 1e-5), C64: (1e-4, 1e-5)}),
+    _p("det", lambda a: ops.det(a), np.linalg.det, _square_make(False), dtypes=FLOATS + COMPLEX,
+       tol={F32: (1e-4, 1e-5), C64: (1e-4, 1e-5)}),
     _p("slogdet", lambda a: ops.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1], _square_make(False),
        tol={F32: (1e-4, 1e-5)}),
     _p("cholesky", lambda a: ops.cholesky(_sym(a)), lambda a: np.linalg.cholesky((a + np.swapaxes(a, -1, -2)) / 2),

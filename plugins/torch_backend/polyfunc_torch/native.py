@@ -1895,6 +1895,8 @@ def _table():
         "reciprocal": P.reciprocal, "isnan": P.isnan, "isinf": P.isinf, "isfinite": P.isfinite,
         "logical_not": P.logical_not, "bitwise_not": P.invert, "deg2rad": P.deg2rad, "rad2deg": P.rad2deg,
         "positive": P.positive, "erf": erf, "erfc": erfc,
+        "real": P.real, "imag": P.imag, "conj": P.conj, "conj_physical": P.conj, "resolve_conj": lambda input: input,
+        "angle": P.angle,
         "is_floating_point": lambda input: input.dtype.is_floating_point,
     }
     binary_same = {

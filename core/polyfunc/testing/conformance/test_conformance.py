@@ -27,7 +27,7 @@ import polyfunc as pf
 from polyfunc.primitive import Primitive, primitives
 from polyfunc.testing.checks import (_assert_close, check_grads, check_jvp, check_vjp_against_jvp,
                                      generic_batch_rules, to_numpy)
-from polyfunc.testing.optable import EXCLUDED_PRIMITIVES, F64, OP_CASES, op_cases, tolerance
+from polyfunc.testing.optable import C128, EXCLUDED_PRIMITIVES, F64, OP_CASES, op_cases, tolerance
 from polyfunc.avals import get_aval
 
 # Known bugs found by this suite, marked xfail(strict=True) so a fix shows up as XPASS (and fails the run
@@ -79,6 +79,8 @@ def _params(check, want_dtype=None, grad=False):
         vm = check.startswith("vmap")
         dtypes = [F64] if (grad or vm) and F64 in case.dtypes else \
             ([case.dtypes[0]] if vm else ([] if grad else list(case.dtypes)))
+        if (grad or vm) and C128 in case.dtypes:
+            dtypes = [d for d in dtypes if d != C128] + [C128]    # derivatives of complex rows too
         for dt in dtypes:
             for i, s in enumerate(case.samples(dt)):
                 if grad and not s.grad:
@@ -132,8 +134,8 @@ def test_forward(request, backend, case, dtype, idx):
     g = to_numpy(got)
     assert g.shape == want.shape, f"{case.name} [{s.label}]: shape {g.shape}, NumPy gives {want.shape}"
     assert g.dtype == want.dtype, f"{case.name} [{s.label}]: dtype {g.dtype}, expected {want.dtype}"
-    rtol, atol = tolerance(dtype, case.tol) if want.dtype.kind == "f" else (0.0, 0.0)
-    if want.dtype.kind == "f":
+    rtol, atol = tolerance(dtype, case.tol) if want.dtype.kind in "fc" else (0.0, 0.0)
+    if want.dtype.kind in "fc":
         _assert_close(g, want, rtol, atol, f"{case.name} [{s.label}, {dtype}] vs NumPy")
     else:
         np.testing.assert_array_equal(g, want, err_msg=f"{case.name} [{s.label}, {dtype}] vs NumPy")
@@ -263,7 +265,7 @@ def _check_vmap(backend, case, dtype, idx, out_dim):
         what = f"vmap({case.name}) [{base.label}] in_dims={dims} out_dims={out_dim} vs a loop"
         assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
         assert got.dtype == want.dtype, f"{what}: dtype {got.dtype}, expected {want.dtype}"
-        if want.dtype.kind == "f":
+        if want.dtype.kind in "fc":
             _assert_close(got, want, rtol, atol, what)
         else:
             np.testing.assert_array_equal(got, want, err_msg=what)
