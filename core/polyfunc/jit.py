@@ -7,6 +7,7 @@ from typing import Any, Callable
 from .backends import backend_of, plugin_manager
 from .errors import TransformError
 from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
+from .scopes import call_in_scopes
 from .trace import EVAL, Tracer, current_trace, get_aval, set_trace
 from .tree import flatten, unflatten
 
@@ -19,7 +20,7 @@ def _capture(func, args, kwargs, transform, stage_effects):
     g = GraphTrace(current_trace(), backend=backend, stage_effects=stage_effects, transform=transform)
     invars = [g.new_var(get_aval(x)) for x in leaves]
     with set_trace(g):
-        out = func(*unflatten(spec, invars), **kwargs)
+        out = call_in_scopes(func, *unflatten(spec, invars), **kwargs)
     out_leaves, out_spec = flatten(out)
     return Graph(invars, g.eqns, out_leaves, backend=backend, trace=g), out_spec
 

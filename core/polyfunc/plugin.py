@@ -25,12 +25,16 @@ from .hookspecs import hookimpl
 from .interpreters.batching import BatchTrace
 from .memo import remembered
 from .native import method as native_method
+from .native import register_native
+from .numpy import _getitem
 from .primitive import Primitive, batch_rules, primitives
+from .scopes import add_transform_scope
 from .trace import EVAL, ShapedArray, Tracer, base_value, current_trace, get_aval
 
 __all__ = ["Backend", "hookimpl", "ShapedArray", "Tracer", "Primitive", "backend_of", "base_value",
            "get_aval", "in_vmap", "under_transform", "generic_batch_rule", "native_method",
-           "remembered"]
+           "remembered", "register_native", "getitem",
+           "add_transform_scope"]
 
 
 def under_transform() -> bool:
@@ -46,6 +50,12 @@ def in_vmap() -> bool:
             return True
         t = t.parent
     return False
+
+
+def getitem(x: Any, idx: Any) -> Any:
+    """``x[idx]`` by NumPy's indexing rules on any array or tracer: for a native array
+    (a torch tensor) indexed by a traced value, where the array's own indexing cannot."""
+    return _getitem(x, idx)
 
 
 def generic_batch_rule(name: str) -> Callable[..., Any]:

@@ -8,6 +8,7 @@ import optree
 from . import ops
 from .errors import TransformError
 from .interpreters.batching import BatchTrace, BatchTracer
+from .scopes import call_in_scopes, transform_scopes
 from .trace import Tracer, _current, get_aval
 from .tree import NAMESPACE, flatten, unflatten
 
@@ -88,7 +89,10 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         ins = [x if d is None else BatchTracer(trace, x, d) for x, d in zip(leaves, dims)]
         token = _current.set(trace)
         try:
-            out = func(*unflatten(spec, ins), **kwargs)
+            if transform_scopes:      # a plugin's context around the user's code (see scopes)
+                out = call_in_scopes(func, *unflatten(spec, ins), **kwargs)
+            else:
+                out = func(*unflatten(spec, ins), **kwargs)
         finally:
             _current.reset(token)
         return _place_outputs(out, trace, size, leaves)

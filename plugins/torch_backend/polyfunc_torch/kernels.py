@@ -449,7 +449,8 @@ def make_kernels(backend):
             return draw(shape, generator=g, dtype=torch.float64, device=device).to(td)
         return kernel
 
-    # torch's own functions, not the vmap-aware wrappers random_mode puts in torch's namespace
+    # torch's own functions, not the routing forms interception puts in torch's namespace while a
+    # transform runs (the table may be built then)
     normal = float_draw(getattr(torch.randn, "__wrapped__", torch.randn))
     uniform = float_draw(getattr(torch.rand, "__wrapped__", torch.rand))
 
