@@ -11,7 +11,6 @@ import torch
 import polyfunc.numpy as pnp
 from polyfunc.plugin import backend_of, base_value
 
-from .backend import TorchBackend
 from .dtypes import to_np_dtype
 
 # what torch.max(x, dim), torch.sort, torch.topk, ... return
@@ -103,7 +102,7 @@ def device_of(x: Any) -> torch.device:
         b = backend_of(x)
     except Exception:
         b = None
-    if not isinstance(b, TorchBackend):
+    if b is None or not b.owns_type(torch.Tensor):
         # a traced array of another library (NumPy, ...): no torch attribute
         raise AttributeError("a traced array that is not a torch tensor has no attribute 'device'")
     return torch.device(b.device) if b.device else torch.device("cpu")

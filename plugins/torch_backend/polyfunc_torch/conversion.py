@@ -15,12 +15,7 @@ from .dtypes import to_np_dtype
 from .registry import implements, tensor_property
 
 
-@implements(method="size")
-def size(input, dim=None):
-    s = shape(input)
-    return torch.Size(s) if dim is None else s[dim]
-
-
+# (x.size() on a tracer is the core's: a tracer has its own size attribute)
 @implements(method=("dim", "ndimension"))
 def dim(input):
     return ndim(input)

@@ -223,7 +223,7 @@ def xlogy(input, other):
     return pnp.where(pnp.equal(input, 0), pnp.zeros_like(out), out)
 
 
-@implements(torch.where, method="where")
+@implements(torch.where)
 def where(condition, input=None, other=None):
     if input is None and other is None:
         raise NotImplementedError("torch.where(condition) (nonzero) has a data-dependent shape and cannot be "
@@ -232,6 +232,12 @@ def where(condition, input=None, other=None):
         return pnp.where(condition, input, other)
     dt = result_dtype(input, other)        # torch's promotion of the two branches
     return pnp.where(condition, cast(input, dt), cast(other, dt))
+
+
+@implements(method="where")
+def where_method(input, condition, other):
+    """x.where(condition, y): torch.where(condition, x, y)."""
+    return where(condition, input, other)
 
 
 @implements(torch.addcmul, method="addcmul")

@@ -7,8 +7,9 @@ import torch.nn.functional as F
 
 from .registry import implements
 
-_DUNDERS = ("__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__", "__ipow__",
-            "__imatmul__", "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__", "__setitem__")
+# x[i] = t on a real x is dispatched with the traced value; for x += t, x /= t, ... on a real
+# x torch returns NotImplemented, and Python computes the out-of-place form instead
+_DUNDERS = ("__setitem__",)
 
 
 _refusals: dict = {}
