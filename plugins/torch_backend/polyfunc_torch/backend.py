@@ -68,7 +68,7 @@ class TorchBackend(Backend):
     @cached_property
     def kernels(self):
         from .kernels import make_kernels
-        _native_maps()
+        _install_torch_map()
         return make_kernels(self)
 
     @cached_property
@@ -98,7 +98,7 @@ class TorchBackend(Backend):
         except TypeError:
             return False
         if owns:
-            _native_maps()
+            _install_torch_map()
         return owns
 
     def aval(self, x):
@@ -249,7 +249,7 @@ class TorchBackend(Backend):
 _map_installed = False
 
 
-def _native_maps() -> None:
+def _install_torch_map() -> None:
     """Install the torch map (``torch_map``) into polyfunc once torch is in use: the hook
     ``polyfunc_native_functions`` could not, when plugins were discovered before torch was
     imported."""
