@@ -21,6 +21,9 @@ def add_transform_scope(factory: Callable[[], ContextManager[Any]]) -> None:
 
 def call_in_scopes(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``func(*args, **kwargs)`` inside every registered scope."""
+    if len(transform_scopes) == 1:          # the common case, without an ExitStack
+        with transform_scopes[0]():
+            return func(*args, **kwargs)
     with contextlib.ExitStack() as stack:
         for factory in transform_scopes:
             stack.enter_context(factory())

@@ -40,15 +40,19 @@ def polyfunc_native_functions(register):
 
 
 _NULL = nullcontext()
+_scope: list = []      # interception.SCOPE once torch is imported
 
 
 def transform_scope() -> ContextManager[Any]:
     """The context around the user's code under vmap and jit (see ``interception``); nothing
     to do while torch is not imported."""
+    if _scope:
+        return _scope[0]
     if "torch" not in sys.modules:
         return _NULL
-    from .interception import scope
-    return scope()
+    from .interception import SCOPE
+    _scope.append(SCOPE)
+    return SCOPE
 
 
 def __getattr__(name: str) -> Callable[..., Any] | type:

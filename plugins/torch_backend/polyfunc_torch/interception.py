@@ -45,24 +45,16 @@ def _routed(original: Callable[..., Any], route: Callable[..., Any]) -> Callable
 _TARGETS: list[tuple[Any, str, Callable[[Any], Any]]] = (
     [(torch, original.__name__, lambda orig, route=route: _routed(orig, route)) for original, route in FACTORIES.items()]
     + [(F, name, make) for name, make in MASK_HELPERS.items() if hasattr(F, name)])
-_made: dict = {}      # (namespace, name) -> (the function found there, its routing form)
 
 
-def _replacements() -> list[tuple[Any, str, Any, Any]]:
+def _pairs() -> list[tuple[Any, str, Any, Any]]:
     """(namespace, name, the function there now, its routing form) for every intercepted name."""
-    out = []
-    for ns, name, make in _TARGETS:
-        current = getattr(ns, name)
-        made = _made.get((ns, name))
-        if made is None or made[0] is not current:
-            made = _made[(ns, name)] = (current, make(current))
-        out.append((ns, name, current, made[1]))
-    return out
+    return [(ns, name, getattr(ns, name), make(getattr(ns, name))) for ns, name, make in _TARGETS]
 
 
 _lock = threading.Lock()
 _depth = 0
-_installed: list[tuple[Any, str, Any, Any]] = []
+_pairs_now = _pairs()
 
 
 class _Scope:
@@ -71,26 +63,24 @@ class _Scope:
     __slots__ = ()
 
     def __enter__(self) -> None:
-        global _depth
+        global _depth, _pairs_now
         with _lock:
-            if _depth == 0:
-                _installed[:] = _replacements()
-                for ns, name, _orig, routed in _installed:
-                    setattr(ns, name, routed)
             _depth += 1
+            if _depth == 1:
+                for ns, name, orig, _routed_fn in _pairs_now:
+                    if getattr(ns, name) is not orig:     # someone else replaced it since: wrap theirs
+                        _pairs_now = _pairs()
+                        break
+                for ns, name, _orig, routed in _pairs_now:
+                    setattr(ns, name, routed)
 
     def __exit__(self, *exc: Any) -> None:
         global _depth
         with _lock:
             _depth -= 1
             if _depth == 0:
-                for ns, name, orig, _routed_fn in _installed:
+                for ns, name, orig, _routed_fn in _pairs_now:
                     setattr(ns, name, orig)
-                _installed.clear()
 
 
-_SCOPE = _Scope()
-
-
-def scope() -> _Scope:
-    return _SCOPE
+SCOPE = _Scope()
