@@ -270,6 +270,44 @@ def test_custom_vjp_refuses_forward_mode(backend):
         pf.jvp(f, (rand(2),), (rand(2),))
 
 
+def test_custom_vjp_rule_survives_vmap(backend):
+    # the batched call keeps the user's rule (a deliberately scaled one): per-element grads under
+    # vmap, and an unbatched argument collects the cotangents of every element
+    @pf.custom_vjp
+    def f(x, w):
+        return x * w
+
+    def fwd(x, w):
+        return f(x, w), (x, w)
+
+    def bwd(res, g):
+        x, w = res
+        return (2.0 * g * w, 3.0 * g * x)
+    f.defvjp(fwd, bwd)
+    xs, w = rand(4, 3), rand(3)
+    gx, gw = pf.grad(lambda xs, w: pf.vmap(f, in_dims=(0, None))(xs, w).sum(), argnums=(0, 1))(xs, w)
+    close(gx, 2.0 * np.broadcast_to(to_numpy(w), (4, 3)))
+    close(gw, 3.0 * to_numpy(xs).sum(0))
+    close(pf.vmap(pf.grad(lambda x, w: f(x, w).sum()), in_dims=(0, None))(xs, w),
+          2.0 * np.broadcast_to(to_numpy(w), (4, 3)))
+
+
+def test_custom_jvp_rule_survives_vmap_under_forward_mode(backend):
+    @pf.custom_jvp
+    def f(x):
+        return pnp.sin(x)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return f(x), 3.0 * t * x
+    x, t = rand(4, 2), pnp.reshape(rand(2, 4), (4, 2))
+    out, tout = pf.jvp(pf.vmap(f), (x,), (t,))
+    close(out, np.sin(to_numpy(x)))
+    close(tout, 3.0 * to_numpy(t) * to_numpy(x))
+    close(pf.jacfwd(lambda x: pf.vmap(f)(x).sum())(x), 3.0 * to_numpy(x))
+
+
 # ------------------------------------------------------------------ native numpy code
 def test_native_numpy_code_under_grad():
     x = np.array([0.1, 0.2, 0.3])

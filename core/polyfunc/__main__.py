@@ -1,8 +1,10 @@
-"""``python -m polyfunc info | tour | bench``."""
+"""The command line: ``polyfunc [--version] info | tour | bench`` (also ``python -m polyfunc``)."""
 from __future__ import annotations
 
 import argparse
 import sys
+
+__all__ = ["main", "info", "tour", "bench"]
 
 
 def info() -> int:
@@ -49,11 +51,15 @@ def bench(args) -> int:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m polyfunc", description=__doc__)
+    import polyfunc as pf
+    p = argparse.ArgumentParser(
+        prog="polyfunc",
+        description="polyfunc: composable function transforms over pluggable array backends.")
+    p.add_argument("--version", action="version", version=f"polyfunc {pf.__version__}")
     sub = p.add_subparsers(dest="cmd")
-    sub.add_parser("info", help="list backends and plugin errors")
+    sub.add_parser("info", help="list backends, whether each can run here, and plugin errors")
     sub.add_parser("tour", help="run the whirlwind tour of the transforms")
-    b = sub.add_parser("bench", help="quick timings")
+    b = sub.add_parser("bench", help="quick timings beside torch.func, JAX and HIPS autograd where installed")
     b.add_argument("--backend", default=None)
     a = p.parse_args(argv)
     if a.cmd == "info":

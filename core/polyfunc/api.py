@@ -9,20 +9,24 @@ transpose rules.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+import functools
+from typing import Any, Callable
 
 from . import ops
+from .avals import get_aval
 from .errors import TransformError
-from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
+from .interpreters.eval import EvalTrace, _current
+from .interpreters.graph import Graph, GraphTrace, eval_graph
 from .interpreters.jvp import JVPTrace, JVPTracer
-from .ops.structural import LinearArg, full_like_p
-from .primitive import transpose_rules
-from .backends import type_owner as _type_owner
-from .trace import EvalTrace, Tracer, _aval_of_type, _current, base_value, get_aval
+from .interpreters.reverse import backward_pass
+from .ops.structural import full_like_p
+from .registry import aval_of_type as _aval_of_type, type_owner as _type_owner
+from .trace import Tracer, base_value
 from .tree import flatten, structure as tree_structure, unflatten
+from .vmap import map_rows, vmap
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
-           "stop_gradient", "backward_pass"]
+           "stop_gradient", "backward_pass"]  # backward_pass: interpreters.reverse
 
 
 # ------------------------------------------------------------------ helpers
@@ -179,41 +183,6 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
     return primal_out, spec, graph, aux
 
 
-def backward_pass(graph: Graph, cts_out: Sequence) -> list:
-    """Transpose the linear ``graph``: output cotangents in, input cotangents out (None = zero).
-
-    Every variable of a linearised graph is linear (primal work was folded away),
-    so "linear" means "a variable of this graph's trace"."""
-    trace = graph._trace
-    env: dict[int, Any] = {}
-    add = ops.add
-    for v, ct in zip(graph.outvars, cts_out):
-        if ct is not None and v.__class__ is GraphTracer and v._trace is trace:
-            k = id(v)
-            prev = env.get(k)
-            env[k] = ct if prev is None else add(prev, ct)
-    for e in reversed(graph.eqns):
-        if e.prim.multiple_results:
-            ct = [env.pop(id(o), None) for o in e.out]
-            if all(c is None for c in ct):
-                continue
-        else:
-            ct = env.pop(id(e.out), None)
-            if ct is None:
-                continue
-        rule = transpose_rules.get(e.prim)
-        if rule is None:
-            raise NotImplementedError(f"reverse-mode differentiation met primitive {e.prim.name!r}, which has "
-                                      f"no transpose rule; it is not linear in its tangent input.")
-        args = [LinearArg(a._aval) if a.__class__ is GraphTracer and a._trace is trace else a for a in e.inputs]
-        for a, orig, c in zip(args, e.inputs, rule(ct, *args, **e.params)):
-            if c is not None and a.__class__ is LinearArg:
-                k = id(orig)
-                prev = env.get(k)
-                env[k] = c if prev is None else add(prev, c)
-    return [env.get(id(v)) for v in graph.invars]
-
-
 # ------------------------------------------------------------------ vjp / grad
 def vjp(func: Callable, *primals: Any, has_aux: bool = False):
     """``(out, vjp_fn[, aux])``; ``vjp_fn(cotangents)`` returns a tuple with one entry per primal.
@@ -316,9 +285,9 @@ def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
 
 def _name(wrapped, func, prefix):
-    wrapped.__name__ = f"{prefix}({getattr(func, '__name__', 'f')})"
-    wrapped.__doc__ = getattr(func, "__doc__", None)
-    wrapped.__wrapped__ = func
+    # as functools.wraps (torch.func and JAX do the same): the transformed function keeps f's name,
+    # qualname, module and docstring, so logs, profilers and pickling-by-name see f
+    functools.update_wrapper(wrapped, func, updated=())
 
 
 # ------------------------------------------------------------------ jvp / linearize
@@ -430,7 +399,6 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
     >>> pf.jacrev(pnp.sin)(pnp.zeros(2)).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    from .vmap import map_rows
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
         raise TransformError(f"jacrev: chunk_size must be a positive int or None, got {chunk_size!r}.")
 
@@ -487,8 +455,6 @@ def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str 
     >>> pf.jacfwd(pnp.sin)(pnp.zeros(2)).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    from .vmap import vmap
-
     def wrapped(*args, **kwargs):
         nums, single = _argnums(argnums, len(args), "jacfwd")
         leaves, spec = flatten([args[i] for i in nums])

@@ -17,7 +17,9 @@ from typing import Any, Callable, Iterable, Iterator
 import pluggy
 
 from . import hookspecs
-from .errors import BackendError
+from .errors import BackendError, EscapedTracerError
+from .registry import (UNKNOWN, abstract_eval_rules, aval_of_type, batch_rule_names, native_backends, native_map,
+                       primitives, register_native, type_owner)
 from .trace import ShapedArray, Tracer
 
 __all__ = ["Backend", "backends", "get_backend", "use_backend", "current_backend",
@@ -123,19 +125,10 @@ _pm: pluggy.PluginManager | None = None
 _registry: dict[str, Backend] = {}
 _plugin_of: dict[str, str] = {}
 _failed: dict[str, str] = {}           # plugin name -> error text
-type_owner: dict[type, Backend | None] = {}   # hot-path cache used by the eval trace
-batch_rule_names: set[str] = set()            # primitives some backend has its own batching rule for
+# type_owner (the eval trace's hot-path cache), batch_rule_names and native_backends live in
+# polyfunc.registry, which the interpreters read; a backend whose batching rules need its library
+# declares them lazily and joins batch_rule_names when its first array is seen (owner_of)
 _lazy_rules: list = []
-native_seen = [False]   # has an array of a backend with native method semantics been seen?
-
-
-def backend_rule_names() -> set[str]:
-    """Names of the primitives some backend has its own batching rule for.
-
-    A backend that declares its rules lazily joins this set when its first array
-    is seen (``owner_of``): by then its library is loaded."""
-    return batch_rule_names
-UNKNOWN = object()
 
 
 def _entry_points() -> Iterable[importlib.metadata.EntryPoint]:
@@ -179,8 +172,7 @@ def _load(entry_points: Iterable | None = None) -> None:
     # while the others still register (pm.hook.* would stop at the first exception)
     _each_plugin(pm, "polyfunc_register_backends", _register, "backends")
     _each_plugin(pm, "polyfunc_register_primitives", _register_primitive, "primitives")
-    from .native import load_native_maps
-    load_native_maps(pm)
+    _each_plugin(pm, "polyfunc_native_functions", lambda pair, _plugin: register_native(*pair), "native functions")
 
 
 def _each_plugin(pm, hook_name: str, register, what: str) -> None:
@@ -199,8 +191,8 @@ plugin_primitives: dict[str, str] = {}   # primitive name -> the plugin that add
 
 
 def _register_primitive(prim, plugin_name: str) -> None:
-    from .primitive import Primitive, abstract_eval_rules, primitives
-    if not isinstance(prim, Primitive) or primitives.get(prim.name) is not prim:
+    # every Primitive enters the registry when it is made, so this is the isinstance check
+    if primitives.get(getattr(prim, "name", None)) is not prim:
         raise TypeError(f"plugin {plugin_name!r} registered {prim!r}, which is not a polyfunc Primitive")
     if prim not in abstract_eval_rules and prim.impl is None:
         raise ValueError(f"plugin {plugin_name!r}: primitive {prim.name!r} has no abstract evaluation rule; "
@@ -224,13 +216,12 @@ def reload_plugins(entry_points: Iterable | None = None) -> None:
     """Forget every plugin and discover them again (tests use this)."""
     global _pm
     _pm = None
-    _registry.clear(); _plugin_of.clear(); _failed.clear(); type_owner.clear(); batch_rule_names.clear(); _lazy_rules.clear()
-    from .trace import _aval_of_type
-    from .native import native_map
-    _aval_of_type.clear()
+    for table in (_registry, _plugin_of, _failed, type_owner, batch_rule_names, _lazy_rules):
+        table.clear()
+    aval_of_type.clear()
     native_map.clear()
     plugin_primitives.clear()
-    native_seen[0] = False
+    native_backends.clear()
     _by_spec.clear()
     _env_cache[:] = [None, None]
     _load(entry_points)
@@ -241,8 +232,7 @@ def register_backend(backend: Backend, plugin_name: str = "<runtime>") -> None:
     plugin_manager()
     _register(backend, plugin_name)
     type_owner.clear()
-    from .trace import _aval_of_type
-    _aval_of_type.clear()
+    aval_of_type.clear()
 
 
 def failed_plugins() -> dict[str, str]:
@@ -376,7 +366,7 @@ def owner_of(x: Any, prim: Any) -> Backend | None:
                 batch_rule_names.update(b.batch_rules or ())
                 _lazy_rules.remove(b)
             if b.native_methods:
-                native_seen[0] = True
+                native_backends.add(b)
             return b
     where = f" to {prim.name}" if prim is not None else ""
     raise TypeError(
@@ -386,7 +376,6 @@ def owner_of(x: Any, prim: Any) -> Backend | None:
 
 
 def _escaped(trace, x, what):
-    from .errors import EscapedTracerError
     return EscapedTracerError(
         f"a value traced by `{trace.transform}` escaped it{what}: {x!r} was saved (to a global, "
         f"a closure or an attribute) while `{trace.transform}` ran, and used after it returned. "
@@ -430,13 +419,3 @@ class _CallableModule(type(contextlib)):
 import sys as _sys  # noqa: E402
 
 _sys.modules[__name__].__class__ = _CallableModule
-
-# the batching interpreter reads the backend-rule registry on its hot path (it cannot import this module)
-from .interpreters import batching as _batching  # noqa: E402
-
-_batching._bind_backends(_sys.modules[__name__])
-
-# the eval trace reads type_owner and UNKNOWN through module globals bound here, on its hot path
-from . import trace as _trace  # noqa: E402
-
-_trace._backends_mod()

@@ -7,7 +7,6 @@ from typing import Any, Callable
 from .api import match_aval
 from .errors import TransformError
 from .ops.custom import custom_jvp_call_p, custom_vjp_call_p
-from .trace import get_aval
 from .tree import flatten, unflatten
 
 

@@ -1,5 +1,8 @@
 """Exceptions.  Every message names what was wrong and how to fix it."""
 
+__all__ = ["PolyfuncError", "BackendError", "MissingKernelError", "TransformError", "EscapedTracerError",
+           "ConcretizationError", "ShapeError", "DTypeError", "MissingBatchRuleError"]
+
 
 class PolyfuncError(Exception):
     """Base class of every error polyfunc raises on purpose."""

@@ -1,6 +1,9 @@
 """pluggy hook specifications: the contract between polyfunc and a backend plugin."""
 import pluggy
 
+__all__ = ["hookspec", "hookimpl", "polyfunc_register_backends", "polyfunc_register_primitives",
+           "polyfunc_graph_compiler", "polyfunc_native_functions", "polyfunc_conformance_gaps"]
+
 hookspec = pluggy.HookspecMarker("polyfunc")
 hookimpl = pluggy.HookimplMarker("polyfunc")
 

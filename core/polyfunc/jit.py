@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .avals import get_aval
 from .backends import backend_of, plugin_manager
 from .errors import TransformError
+from .interpreters.eval import EVAL, current_trace, set_trace
 from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
 from .scopes import call_in_scopes
-from .trace import EVAL, Tracer, current_trace, get_aval, set_trace
+from .trace import Tracer
 from .tree import flatten, unflatten
 
 __all__ = ["make_graph", "jit"]

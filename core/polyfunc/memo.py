@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+__all__ = ["remembered"]
+
 
 def remembered(cache: dict, make: Callable, *key: Any, limit: int = 4096) -> Any:
     """``make(*key)``, remembered in ``cache``; unhashable keys (lists bound directly) are not

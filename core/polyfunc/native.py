@@ -6,33 +6,21 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-native_map: dict[Any, Callable] = {}
+from .backends import plugin_manager
+from .registry import native_map, register_native
 
-
-def register_native(native_fn: Any, fn: Callable) -> None:
-    """Map ``native_fn`` to ``fn``.  A key ``("method", name)`` offers ``fn`` as a method of
-    tracers (``x.relu()``), for libraries whose own methods never reach a tracer; a key
-    ``("property", name)`` offers ``fn(tracer)`` as an attribute (``x.device``)."""
-    native_map[native_fn] = fn
+__all__ = ["native_map", "register_native", "method", "dispatch_ufunc", "dispatch_function"]
 
 
 def method(name: str) -> Callable | None:
     """The callable a plugin registered for the method ``name`` of tracers, or None."""
     if not native_map:
-        from .backends import plugin_manager
-        plugin_manager()
+        plugin_manager()     # the maps come with the plugins, loaded on first use
     return native_map.get(("method", name))
-
-
-def load_native_maps(pm) -> None:
-    """Ask every plugin for its map; one that raises is recorded and dropped (see backends)."""
-    from .backends import _each_plugin
-    _each_plugin(pm, "polyfunc_native_functions", lambda pair, _plugin: register_native(*pair), "native functions")
 
 
 def _lookup(fn: Any) -> Callable:
     if not native_map:
-        from .backends import plugin_manager
         plugin_manager()
     impl = native_map.get(fn)
     if impl is None:
@@ -45,7 +33,7 @@ def _lookup(fn: Any) -> Callable:
     return impl
 
 
-def dispatch_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
+def dispatch_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     if method != "__call__":
         raise NotImplementedError(f"numpy.{ufunc.__name__}.{method} is not supported on traced values; "
                                   f"use the polyfunc.numpy function instead.")
@@ -56,5 +44,5 @@ def dispatch_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
     return _lookup(ufunc)(*inputs, **kwargs)
 
 
-def dispatch_function(func, args: tuple, kwargs: dict) -> Any:
+def dispatch_function(func: Any, args: tuple, kwargs: dict) -> Any:
     return _lookup(func)(*args, **kwargs)

@@ -20,16 +20,19 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .avals import get_aval
 from .backends import Backend, backend_of
 from .hookspecs import hookimpl
 from .interpreters.batching import BatchTrace
+from .interpreters.eval import EVAL, current_trace
 from .memo import remembered
 from .native import method as native_method
 from .native import register_native
 from .numpy import _getitem
-from .primitive import Primitive, batch_rules, primitives
+from .primitive import Primitive
+from .registry import batch_rules, primitives
 from .scopes import add_transform_scope
-from .trace import EVAL, ShapedArray, Tracer, base_value, current_trace, get_aval
+from .trace import ShapedArray, Tracer, base_value
 
 __all__ = ["Backend", "hookimpl", "ShapedArray", "Tracer", "Primitive", "backend_of", "base_value",
            "get_aval", "in_vmap", "under_transform", "generic_batch_rule", "native_method",

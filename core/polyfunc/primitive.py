@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .interpreters.eval import _current
+from .registry import abstract_eval_rules, batch_rules, jvp_rules, primitives, transpose_rules
+
 __all__ = [
     "Primitive", "bind", "abstract_eval_rules", "jvp_rules", "transpose_rules",
     "batch_rules", "primitives",
@@ -46,16 +49,8 @@ class Primitive:
         return _current.get().process(self, args, params)
 
 
-# name -> Primitive, for lookups by backends and the op table
-primitives: dict[str, Primitive] = {}
-
-# One table per transform, keyed by primitive.
-abstract_eval_rules: dict[Primitive, Callable] = {}   # (*avals, **params) -> ShapedArray (a list if multiple_results)
-jvp_rules: dict[Primitive, Callable] = {}             # (primals, tangents, **params) -> (out, tangent | None)
-transpose_rules: dict[Primitive, Callable] = {}       # (ct, *args, **params) -> [ct per arg]; linear args are LinearArg
-batch_rules: dict[Primitive, Callable] = {}           # (vals, dims, **params) -> (out, out_dim | None)
-
-from .trace import _current  # noqa: E402  (trace imports nothing from here at import time)
+# The tables (primitives by name, and one rule table per transform keyed by primitive) live in
+# polyfunc.registry, which the interpreters read; they are re-exported here, where rules are written.
 
 
 def bind(prim: Primitive, *args: Any, **params: Any) -> Any:

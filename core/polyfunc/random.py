@@ -11,7 +11,7 @@ import numpy as np  # dtypes only
 
 from . import ops
 from .backends import current_backend, use_backend
-from .trace import get_aval
+from .avals import get_aval
 
 __all__ = ["seed", "normal", "uniform", "bernoulli", "randint"]
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["run"]
+
 
 def _show(title: str, value, ok: bool) -> None:
     mark = "ok" if ok else "MISMATCH"

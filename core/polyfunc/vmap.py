@@ -1,15 +1,21 @@
 """vmap: map a function over a batch dimension of its arguments."""
 from __future__ import annotations
 
+import functools
+
 from typing import Callable
 
 import optree
 
 from . import ops
+from .avals import get_aval
+from .backends import current_backend
 from .errors import TransformError
 from .interpreters.batching import BatchTrace, BatchTracer
+from .interpreters.eval import _current
+from .numpy import asarray
 from .scopes import call_in_scopes, transform_scopes
-from .trace import Tracer, _current, get_aval
+from .trace import Tracer
 from .tree import NAMESPACE, flatten, unflatten
 
 __all__ = ["vmap", "map_rows"]
@@ -81,8 +87,7 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
             return _chunked(func, leaves, spec, dims, size, kwargs)
         return _run(func, leaves, spec, dims, size, kwargs)
 
-    wrapped.__name__ = f"vmap({getattr(func, '__name__', 'f')})"
-    wrapped.__wrapped__ = func
+    functools.update_wrapper(wrapped, func, updated=())     # keeps f's name, as torch.func and JAX do
 
     def _run(func, leaves, spec, dims, size, kwargs):
         trace = BatchTrace(_current.get(), size, randomness)
@@ -103,7 +108,6 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         # rewound before each chunk (a backend that cannot save its state runs unchunked)
         rewind = None
         if randomness == "same":
-            from .backends import current_backend
             b = current_backend()
             state = b.rng_state()
             if state is None:
@@ -129,14 +133,20 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         return unflatten(out_spec, joined)
 
     def _place_outputs(out, trace, size, inputs):
+        prefix = out_prefix
+        if isinstance(prefix, tuple) and len(prefix) == 1 and not isinstance(out, (tuple, list)):
+            prefix = prefix[0]           # out_dims=(d,) for a single output, as torch.func accepts
         lv, out_spec = flatten(out)
-        if (isinstance(out_prefix, tuple) and isinstance(out, tuple) and len(out) == len(out_prefix) == len(lv)
+        if (isinstance(prefix, tuple) and isinstance(out, tuple) and len(out) == len(prefix) == len(lv)
                 and all(a is b for a, b in zip(lv, out))):
-            od = list(out_prefix)        # a flat tuple of outputs with one out_dim each: no tree walk
+            od = list(prefix)            # a flat tuple of outputs with one out_dim each: no tree walk
         else:
-            od = _prefix_leaves(out_prefix, out, "out_dims", n_leaves=len(lv))
+            od = _prefix_leaves(prefix, out, "out_dims", n_leaves=len(lv))
         res = []
         for o, d in zip(lv, od):
+            if d is None and not isinstance(o, BatchTracer):
+                res.append(o)            # out_dims=None passes any unbatched value through, as torch.func does
+                continue
             if not _is_array(o) and not isinstance(o, (int, float, bool)):
                 raise TransformError(f"vmap: the function returned a {type(o).__name__} ({o!r:.40}); outputs must "
                                      f"be arrays, Python numbers, or pytrees (tuples, lists, dicts) of them.")
@@ -189,9 +199,8 @@ def _with_batch_axis(o, trace, size, inputs):
 def _scalar_array(v, inputs):
     """A Python scalar output as a 0-d array on the inputs' backend (the inputs live one level up,
     so they are valid here, unlike this vmap's own tracers)."""
-    from . import numpy as pnp
     ref = next((x for x in inputs if not isinstance(x, (int, float, bool))), None)
-    return pnp.asarray(v) if ref is None else ops.full_like(ref, v, (), get_aval(v).dtype)
+    return asarray(v) if ref is None else ops.full_like(ref, v, (), get_aval(v).dtype)
 
 
 def _slice_axis(x, axis, start, stop):

@@ -8,11 +8,36 @@ import contextlib
 import os
 import warnings
 from contextvars import ContextVar
+from typing import Any, Callable, Iterator, Literal
 
+from ..avals import get_aval
+from ..backends import backend_of
 from ..errors import ConcretizationError, MissingBatchRuleError, TransformError
-from ..ops.elementwise import ElementwiseBatchRule as _Elementwise
-from ..primitive import batch_rules
-from ..trace import ShapedArray, Trace, Tracer, _aval_of_type, _current, get_aval
+from ..registry import aval_of_type as _aval_of_type, batch_rule_names as _backend_rule_names, batch_rules, type_owner
+from ..trace import ShapedArray, Trace, Tracer
+from .eval import _current, inline
+
+__all__ = ["BatchTrace", "BatchTracer", "ElementwiseBatchRule", "vmap_fallback", "register_loop_rule", "batch_call",
+           "Randomness"]
+
+Randomness = Literal["error", "different", "same"]
+
+
+class ElementwiseBatchRule:
+    """The batching rule of an elementwise primitive.  The batch trace recognises it: when
+    every batched operand has the same batch dim and rank (or the other one is a Python
+    scalar) the primitive maps itself, so the trace binds it on the values directly,
+    skipping the rule call (the hot path of vmap)."""
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: Callable) -> None:
+        self.rule = rule
+
+    def __call__(self, vals: Any, dims: Any, **params: Any) -> Any:
+        return self.rule(vals, dims, **params)
+
+
+_Elementwise = ElementwiseBatchRule
 
 
 class BatchTracer(Tracer):
@@ -42,8 +67,7 @@ class BatchTracer(Tracer):
             f"so Python control flow (if/while, bool(), float(), int(), .item()) cannot use it. "
             f"Use polyfunc.numpy.where(cond, a, b) to select per element instead.")
 
-    def _backend(self):
-        from ..backends import backend_of
+    def _backend(self) -> Any:
         return backend_of(self.val)
 
 
@@ -52,7 +76,7 @@ _warned: set = set()
 
 
 @contextlib.contextmanager
-def vmap_fallback(mode: str):
+def vmap_fallback(mode: Literal["warn", "error"]) -> Iterator[None]:
     """``with vmap_fallback("error"):`` makes a missing batching rule an error ('warn' to loop)."""
     if mode not in ("warn", "error"):
         raise ValueError(f"vmap_fallback mode must be 'warn' or 'error', not {mode!r}")
@@ -117,8 +141,7 @@ class BatchTrace(Trace):
             # an elementwise primitive on operands batched alike maps itself: bind it one level up
             return BatchTracer(self, self.parent.process(prim, vals, params), dims[0] if dims[0] is not None else dims[1])
         if rule is None and prim.impl is not None:
-            from .jvp import _inline
-            return _inline(self, prim, args, params)   # batch its body rather than loop
+            return inline(self, prim, args, params)   # batch its body rather than loop
         if prim.name in _backend_rule_names:
             rule = _backend_rule(prim, vals) or rule      # a backend has its own rule for this one
         token = _current.set(self.parent)
@@ -163,14 +186,22 @@ class BatchTrace(Trace):
                 f"loop over the batch ({self.axis_size} calls), which is slow. Register a batching "
                 f"rule for it (set POLYFUNC_VMAP_FALLBACK=error to make this an error).",
                 RuntimeWarning, stacklevel=4)
-        from ..ops.structural import index_in_dim, stack
-        outs = []
-        for i in range(self.axis_size):
-            args_i = [v if d is None else index_in_dim(v, i, d) for v, d in zip(vals, dims)]
-            outs.append(_current.get().process(prim, args_i, params))
-        if prim.multiple_results:
-            return [stack(list(r), 0) for r in zip(*outs)], [0] * len(outs[0])
-        return stack(outs, 0), 0
+        if _loop_rule is None:
+            raise MissingBatchRuleError(f"`{self.transform}`: primitive {prim.name!r} has no batching rule and "
+                                        f"no loop fallback is registered (polyfunc.ops registers it).")
+        return _loop_rule(prim, vals, dims, params, self.axis_size)
+
+
+# vmap's last resort, (prim, vals, dims, params, axis_size) -> (out, 0): one call per batch element,
+# stacked.  It slices and stacks with primitives, so polyfunc.ops registers it (this module sits
+# below ops and cannot import them).
+_loop_rule: Callable | None = None
+
+
+def register_loop_rule(rule: Callable) -> None:
+    """Set the rule a primitive without a batching rule is batched with (a loop over the batch)."""
+    global _loop_rule
+    _loop_rule = rule
 
 
 _SCALARS = (int, float, bool)
@@ -185,33 +216,39 @@ def _aligned(vals, dims) -> bool:
     return (dy is None and vals[1].__class__ in _SCALARS) or (dx is None and vals[0].__class__ in _SCALARS)
 
 
-_bmod_cache: list = []
-_backend_rule_names: set = set()    # rebound to backends.batch_rule_names (the same set) on import
-
-
-def _bind_backends(bmod) -> None:
-    global _backend_rule_names
-    _bmod_cache[:] = [bmod]
-    _backend_rule_names = bmod.batch_rule_names
-
-
-def _bmod():
-    if not _bmod_cache:
-        import sys
-        _bmod_cache.append(sys.modules["polyfunc.backends"])
-    return _bmod_cache[0]
-
-
 def _backend_rule(prim, vals):
     """A backend's own batching rule, used when every input is a concrete array of it."""
-    bmod = _bmod()
     owner = None
     for v in vals:
         if isinstance(v, Tracer):
             return None
-        b = bmod.type_owner.get(v.__class__)
+        b = type_owner.get(v.__class__)
         if b is not None:
             owner = b
     if owner is None or not owner.batch_rules:
         return None
     return owner.batch_rules.get(prim.name)
+
+
+def batch_call(fun: Callable, vals: list, dims: list, axis_size: int,
+               transform: str = "vmap") -> tuple[list, list]:
+    """``fun(*vals)`` (a flat list out) with each value at a dim of ``dims`` batched along it
+    (None: not batched): the outputs and their batch dims, None for an output that is the
+    same for every element (or is None).  The flat core of vmap, for rules that batch a
+    user's function (custom_jvp, custom_vjp) without the user-level vmap."""
+    trace = BatchTrace(_current.get(), axis_size, "error", transform)
+    ins = [v if d is None else BatchTracer(trace, v, d) for v, d in zip(vals, dims)]
+    token = _current.set(trace)
+    try:
+        outs = fun(*ins)
+    finally:
+        _current.reset(token)
+    res, out_dims = [], []
+    for o in outs:
+        if o.__class__ is BatchTracer and o._trace is trace:
+            res.append(o.val)
+            out_dims.append(o.bdim)
+        else:
+            res.append(o)
+            out_dims.append(None)
+    return res, out_dims

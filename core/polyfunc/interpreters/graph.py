@@ -7,8 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..primitive import abstract_eval_rules
-from ..trace import ShapedArray, Trace, Tracer, _current, get_aval
+from ..avals import get_aval
+from ..backends import backend_of
+from ..registry import abstract_eval_rules
+from ..trace import ShapedArray, Trace, Tracer
+from .eval import _current
+
+__all__ = ["Graph", "GraphTrace", "GraphTracer", "Eqn", "eval_graph"]
 
 
 class GraphTracer(Tracer):
@@ -47,7 +52,6 @@ class GraphTrace(Trace):
     @property
     def backend(self):
         if self._backend_obj is None and self._like is not None:
-            from ..backends import backend_of
             self._backend_obj = backend_of(self._like)
         return self._backend_obj
 

@@ -3,8 +3,15 @@
 whose inputs carries a tangent of this trace is handed to the parent as is."""
 from __future__ import annotations
 
-from ..primitive import jvp_rules
-from ..trace import Trace, Tracer, _current, get_aval
+from typing import Any, Callable
+
+from ..avals import get_aval
+from ..backends import backend_of
+from ..registry import jvp_rules
+from ..trace import Trace, Tracer
+from .eval import _current, inline
+
+__all__ = ["JVPTrace", "JVPTracer", "linear_jvp"]
 
 
 class JVPTracer(Tracer):
@@ -28,18 +35,13 @@ class JVPTracer(Tracer):
         p = self.primal
         return p.concrete() if isinstance(p, Tracer) else p
 
-    def _backend(self):
-        from ..backends import backend_of
+    def _backend(self) -> Any:
         return backend_of(self.primal)
 
 
-def _inline(trace, prim, args, params):
-    """A primitive defined through others (``impl``) and with no rule here: trace its body."""
-    token = _current.set(trace)
-    try:
-        return prim.impl(*args, **params)
-    finally:
-        _current.reset(token)
+def linear_jvp(prim: Any) -> Callable:
+    """The jvp rule of a primitive that is linear in its one array input: apply it to the tangent."""
+    return lambda primals, tangents, **kw: (prim.bind(primals[0], **kw), prim.bind(tangents[0], **kw))
 
 
 class JVPTrace(Trace):
@@ -82,7 +84,7 @@ class JVPTrace(Trace):
                 return self.parent.process(prim, args, params)
         rule = jvp_rules.get(prim)
         if rule is None and prim.impl is not None:
-            return _inline(self, prim, args, params)
+            return inline(self, prim, args, params)
         if rule is None:
             raise NotImplementedError(
                 f"`{self.transform}`: primitive {prim.name!r} has no differentiation (jvp) rule; "

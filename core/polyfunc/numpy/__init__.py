@@ -10,7 +10,6 @@ same on every backend.
 >>> float(pnp.sum(x * 2.0))
 12.0
 """
-from __future__ import annotations
 
 import math as _math
 
@@ -23,9 +22,16 @@ from ._elementwise import *  # noqa: F401,F403
 from ._reductions import *  # noqa: F401,F403
 from ._shape import *  # noqa: F401,F403
 from ._indexing import *  # noqa: F401,F403
-from ._indexing import _getitem  # noqa: F401  (Tracer.__getitem__)
+from ._indexing import _getitem  # noqa: F401  (the torch plugin maps Tensor.__getitem__ to it)
 from ._linalg_ops import *  # noqa: F401,F403
+from ._methods import TRACER_METHODS as _TRACER_METHODS
+from ..trace import install_methods as _install_methods
 from . import linalg  # noqa: F401
+
+from . import _creation, _elementwise, _indexing, _linalg_ops, _reductions, _shape
+
+# tracers get their operators and array methods from here (NumPy's semantics, or a backend's own)
+_install_methods(_TRACER_METHODS)
 
 # dtype helpers are NumPy's own: they only describe dtypes
 dtype = _np.dtype
@@ -44,3 +50,12 @@ inf = _math.inf
 nan = _math.nan
 euler_gamma = 0.5772156649015329
 newaxis = None
+
+__all__ = sorted({
+    *_creation.__all__, *_elementwise.__all__, *_reductions.__all__, *_shape.__all__, *_indexing.__all__,
+    *_linalg_ops.__all__, "linalg",
+    "bool_", "bool", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
+    "uint32", "uint64", "result_type", "dtype", "finfo", "iinfo", "issubdtype", "can_cast", "promote_types",
+    "floating", "integer", "signedinteger", "unsignedinteger", "number", "inexact", "generic",
+    "pi", "e", "inf", "nan", "euler_gamma", "newaxis",
+})

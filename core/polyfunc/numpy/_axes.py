@@ -5,6 +5,8 @@ import operator
 
 from ..errors import ShapeError
 
+__all__ = ["norm_axis", "norm_axes", "norm_shape", "prod"]
+
 _axes_cache: dict = {}
 
 

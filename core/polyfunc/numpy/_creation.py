@@ -1,37 +1,20 @@
 """Array creation: asarray, zeros/ones/full (and their *_like), arange, linspace, eye."""
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np  # dtypes only
 
-from ..backends import current_backend, get_backend, use_backend
 from .. import ops
-from ..errors import DTypeError
-from ..trace import Tracer, get_aval
+from ..avals import get_aval
 from ._axes import norm_shape
-from ._dtypes import (DEFAULT_FLOAT, DEFAULT_INT, PY_SCALARS, backend_for, bool_, canonical_dtype, check_kind,
+from ._dtypes import (DEFAULT_FLOAT, DEFAULT_INT, PY_SCALARS, _on, _pick_backend, asarray, bool_, canonical_dtype,
                       float64, int64, is_array, scalar_dtype)
+from ._elementwise import add, floor, multiply, subtract, where
+from ._shape import expand_dims, moveaxis
 
 __all__ = ["asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
            "empty_like", "arange", "linspace", "eye", "identity", "tri"]
-
-
-def _pick_backend(backend=None, like=None):
-    """Explicit ``backend=`` first, then ``like``'s backend, then the current one."""
-    if backend is not None:
-        return get_backend(backend)
-    if like is not None:
-        return backend_for(like)
-    return current_backend()
-
-
-def _on(backend):
-    """A context that makes ``backend`` current for primitives that take no array (iota)."""
-    if backend is current_backend():
-        return contextlib.nullcontext()
-    return use_backend(backend)
 
 
 _zero_like: dict = {}
@@ -47,43 +30,6 @@ def _anchor(backend):
 
 def _full(shape, value, dtype, backend):
     return ops.full_like(_anchor(backend), value, shape, dtype)
-
-
-def _contains_arrays(obj) -> bool:
-    for e in obj:
-        if isinstance(e, (list, tuple)):
-            if _contains_arrays(e):
-                return True
-        elif e.__class__ not in PY_SCALARS and is_array(e):
-            return True
-    return False
-
-
-def asarray(obj, dtype=None, backend=None, like=None, copy=None):
-    """``obj`` as an array (arrays and tracers are returned as they are, converted to ``dtype`` if given)."""
-    dt = None if dtype is None else canonical_dtype(dtype, "asarray")
-    if is_array(obj):
-        if backend is not None and not isinstance(obj, Tracer):
-            target = get_backend(backend)
-            src = backend_for(obj)
-            if src is not target:  # an explicit request: the one place arrays move between backends
-                obj = target.asarray(src.to_numpy(obj))
-        a = get_aval(obj)
-        check_kind(a.dtype, "asarray")
-        if dt is not None and a.dtype != dt:
-            return ops.convert_element_type(obj, dt)
-        return obj
-    if isinstance(obj, (list, tuple)) and _contains_arrays(obj):
-        # a nested sequence holding arrays or tracers: stack its elements
-        from ._shape import stack
-        out = stack([asarray(e, backend=backend, like=like) for e in obj])
-        return out if dt is None else asarray(out, dt)
-    if obj.__class__ is complex:
-        raise DTypeError("asarray: complex numbers are not supported.")
-    b = _pick_backend(backend, like)
-    out = b.asarray(obj, dt)
-    check_kind(get_aval(out).dtype, "asarray")
-    return out
 
 
 def array(obj, dtype=None, copy=True, backend=None, like=None):
@@ -200,8 +146,6 @@ def arange(start, stop=None, step=None, dtype=None, backend=None, like=None):
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, backend=None, like=None):
     """``num`` evenly spaced values from ``start`` to ``stop`` (float64 unless ``dtype`` says otherwise)."""
-    from ._elementwise import add, floor, multiply, subtract, where
-    from ._shape import moveaxis, expand_dims
     num = int(num)
     if num < 0:
         raise ValueError(f"linspace: num must be non-negative, got {num}")

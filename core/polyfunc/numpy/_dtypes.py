@@ -7,12 +7,15 @@ dtypes, so after the first call the promotion costs one dict lookup.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np  # dtypes only
 
-from ..backends import backend_of, current_backend, owner_of
 from .. import ops
-from ..errors import DTypeError
-from ..trace import Tracer, get_aval
+from ..avals import get_aval
+from ..backends import backend_of, current_backend, get_backend, owner_of, use_backend
+from ..errors import DTypeError, ShapeError
+from ..trace import Tracer
 
 bool_ = np.dtype(bool)
 int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64))
@@ -97,7 +100,6 @@ def to_array(x, partner=None, dtype=None):
     scalars, lists, numpy scalars) is built on ``partner``'s backend."""
     if is_array(x):
         return x
-    from ._creation import asarray
     if partner is not None and is_array(partner):
         return asarray(x, dtype=dtype, backend=backend_for(partner))
     return asarray(x, dtype=dtype)
@@ -198,10 +200,72 @@ def promote_arrays(name: str, args: list) -> tuple[list, np.dtype]:
     for a in conv:
         if a.__class__ in _PY_SCALAR_SET:
             if partner is None:
-                from ._creation import asarray
                 out.append(asarray(a, dtype=dt))
             else:
                 out.append(scalar_array(a, partner, dt))
         else:
             out.append(convert(a, get_aval(a).dtype, dt))
     return out, dt
+
+
+# ---------------------------------------------------------------- turning operands into arrays
+def _pick_backend(backend=None, like=None):
+    """Explicit ``backend=`` first, then ``like``'s backend, then the current one."""
+    if backend is not None:
+        return get_backend(backend)
+    if like is not None:
+        return backend_for(like)
+    return current_backend()
+
+
+def _on(backend):
+    """A context that makes ``backend`` current for primitives that take no array (iota)."""
+    if backend is current_backend():
+        return contextlib.nullcontext()
+    return use_backend(backend)
+
+
+def _contains_arrays(obj) -> bool:
+    for e in obj:
+        if isinstance(e, (list, tuple)):
+            if _contains_arrays(e):
+                return True
+        elif e.__class__ not in PY_SCALARS and is_array(e):
+            return True
+    return False
+
+
+def asarray(obj, dtype=None, backend=None, like=None, copy=None):
+    """``obj`` as an array (arrays and tracers are returned as they are, converted to ``dtype`` if given)."""
+    dt = None if dtype is None else canonical_dtype(dtype, "asarray")
+    if is_array(obj):
+        if backend is not None and not isinstance(obj, Tracer):
+            target = get_backend(backend)
+            src = backend_for(obj)
+            if src is not target:  # an explicit request: the one place arrays move between backends
+                obj = target.asarray(src.to_numpy(obj))
+        a = get_aval(obj)
+        check_kind(a.dtype, "asarray")
+        if dt is not None and a.dtype != dt:
+            return ops.convert_element_type(obj, dt)
+        return obj
+    if isinstance(obj, (list, tuple)) and _contains_arrays(obj):
+        # a nested sequence holding arrays or tracers: stack its elements
+        out = _stack_new_axis([asarray(e, backend=backend, like=like) for e in obj])
+        return out if dt is None else asarray(out, dt)
+    if obj.__class__ is complex:
+        raise DTypeError("asarray: complex numbers are not supported.")
+    b = _pick_backend(backend, like)
+    out = b.asarray(obj, dt)
+    check_kind(get_aval(out).dtype, "asarray")
+    return out
+
+
+def _stack_new_axis(arrays: list):
+    """Arrays of one shape (promoted to one dtype) stacked along a new leading axis: a nested
+    sequence of arrays given to asarray."""
+    arrays, _ = promote_arrays("asarray", arrays)
+    shapes = [get_aval(a).shape for a in arrays]
+    if any(s != shapes[0] for s in shapes):
+        raise ShapeError(f"asarray: the nested arrays must all have the same shape, got {shapes}")
+    return ops.concatenate([ops.expand_dims(a, (0,)) for a in arrays], 0)

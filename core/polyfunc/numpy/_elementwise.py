@@ -12,7 +12,7 @@ import math
 import numpy as np  # dtypes only
 
 from .. import ops
-from ..trace import get_aval
+from ..avals import get_aval
 from ._dtypes import (ARRAY_TYPES, PY_SCALARS, bool_, check_kind, convert, is_array, resolve, result_type,
                       scalar_array, scalar_fits, to_array)
 

@@ -1,6 +1,6 @@
 """Indexing: ``x[idx]`` for tracers (ints, slices, None, Ellipsis, integer
 arrays), the out-of-place update ``index_update``, take, take_along_axis,
-diagonal, diag and trace.
+diagonal and diag.
 
 Basic indices become rev/slice/squeeze/expand_dims; integer-array indices
 become one gather on the indexed axes merged into one (a flat row-major index).
@@ -12,13 +12,13 @@ import operator
 
 from .. import ops
 from ..errors import ShapeError
-from ..trace import Tracer, get_aval
+from ..avals import get_aval
+from ..trace import Tracer
 from ._axes import norm_axis, prod as _prod
-from ._creation import asarray
-from ._dtypes import (backend_for, bool_, check_kind, convert, int64, is_array,
+from ._dtypes import (_on, asarray, backend_for, bool_, check_kind, convert, int64, is_array,
                       scalar_array, to_array)
 
-__all__ = ["index_update", "index_add", "take", "take_along_axis", "diagonal", "diag", "trace"]
+__all__ = ["index_update", "index_add", "take", "take_along_axis", "diagonal", "diag"]
 
 
 def _is_int(k) -> bool:
@@ -170,7 +170,6 @@ def _positions(x, idx):
     """The flat positions ``x[idx]`` reads, as an int64 array shaped like ``x[idx]``."""
     av = get_aval(x)
     b = backend_for(x)
-    from ._creation import _on
     with _on(b):
         flat = ops.iota(int64, (av.size,), 0)
     return _getitem(ops.reshape(flat, av.shape), idx)
@@ -250,7 +249,6 @@ def take_along_axis(arr, indices, axis):
     nd = len(av.shape)
     arrays = {}
     b = backend_for(arr)
-    from ._creation import _on
     for d in range(nd):
         if d == ax:
             arrays[d] = idx
@@ -290,7 +288,6 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 
 
 def _ons(a):
-    from ._creation import _on
     return _on(backend_for(a))
 
 
@@ -310,9 +307,3 @@ def diag(v, k=0):
     # row i holds v[i] for k >= 0; column j holds v[j] for k < 0
     vals = ops.reshape(vp, (n, 1) if k >= 0 else (1, n))
     return ops.select(ops.eq(d, k), ops.broadcast_to(vals, (n, n)), scalar_array(0, v, va.dtype))
-
-
-def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
-    """Sum along the ``offset`` diagonal of the ``axis1``/``axis2`` plane."""
-    from ._reductions import sum
-    return sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)

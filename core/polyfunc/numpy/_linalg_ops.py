@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from .. import ops
 from ..errors import ShapeError
-from ..trace import get_aval
+from ..avals import get_aval
 from ._axes import norm_axis
-from ._dtypes import ARRAY_TYPES, PY_SCALARS, bool_, int64, promote_arrays, to_array
+from ._dtypes import ARRAY_TYPES, PY_SCALARS, bool_, canonical_dtype, convert, int64, promote_arrays, to_array
+from ._elementwise import multiply, subtract
+from ._indexing import diagonal, take
+from ._reductions import sum as _sum
+from ._shape import stack, swapaxes
 
 __all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kron", "cross", "vecdot",
            "matrix_transpose"]
@@ -78,7 +82,6 @@ def matmul(x1, x2):
 def dot(a, b):
     """NumPy's dot: products of scalars, inner product of vectors, matrix product, or a sum over the last
     axis of ``a`` and the second-to-last of ``b``."""
-    from ._elementwise import multiply
     x, y, dt = _pair("dot", a, b)
     sa, sb = get_aval(x).shape, get_aval(y).shape
     if not sa or not sb:
@@ -103,7 +106,6 @@ def vdot(a, b):
 
 def inner(a, b):
     """Sum product over the last axes of ``a`` and ``b``."""
-    from ._elementwise import multiply
     x, y, dt = _pair("inner", a, b)
     sa, sb = get_aval(x).shape, get_aval(y).shape
     if not sa or not sb:
@@ -115,7 +117,6 @@ def inner(a, b):
 
 def outer(a, b):
     """The outer product of the flattened arrays."""
-    from ._elementwise import multiply
     x, y = to_array(a), to_array(b, a)
     n, m = get_aval(x).size, get_aval(y).size
     return multiply(ops.reshape(x, (n, 1)), ops.reshape(y, (1, m)))
@@ -143,20 +144,16 @@ def tensordot(a, b, axes=2):
 
 def vecdot(x1, x2, axis=-1):
     """Dot product of vectors along ``axis``, broadcasting the other dimensions."""
-    from ._elementwise import multiply
-    from ._reductions import sum
-    return sum(multiply(x1, x2), axis=axis)
+    return _sum(multiply(x1, x2), axis=axis)
 
 
 def matrix_transpose(x):
     """``x`` with its last two axes swapped."""
-    from ._shape import swapaxes
     return swapaxes(x, -1, -2)
 
 
 def kron(a, b):
     """The Kronecker product."""
-    from ._elementwise import multiply
     x, y, dt = _pair("kron", a, b)
     sa, sb = get_aval(x).shape, get_aval(y).shape
     nd = max(len(sa), len(sb))
@@ -168,9 +165,6 @@ def kron(a, b):
 
 def cross(a, b, axis=-1):
     """The cross product of 3-vectors along ``axis``."""
-    from ._elementwise import multiply, subtract
-    from ._indexing import take
-    from ._shape import stack
     x, y, dt = _pair("cross", a, b)
     if get_aval(x).shape[axis] != 3 or get_aval(y).shape[axis] != 3:
         raise ShapeError("cross: only 3-element vectors are supported")
@@ -238,7 +232,6 @@ def _parse_einsum(subscripts, shapes):
 
 def _einsum_diagonals(x, lab):
     """Take diagonals for labels repeated within one operand."""
-    from ._indexing import diagonal
     while True:
         dup = next((c for c in lab if lab.count(c) > 1), None)
         if dup is None:
@@ -284,7 +277,6 @@ def einsum(subscripts, *operands, optimize=None, dtype=None):
         raise ValueError("einsum: needs at least one operand")
     ops_list, dt = promote_arrays("einsum", list(operands))
     if dtype is not None:
-        from ._dtypes import canonical_dtype, convert
         d = canonical_dtype(dtype, "einsum")
         ops_list, dt = [convert(o, dt, d) for o in ops_list], d
     ops_list = [_as(o, dt) for o in ops_list]

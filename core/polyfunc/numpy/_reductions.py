@@ -7,14 +7,16 @@ import builtins
 
 from .. import ops
 from ..errors import ShapeError
-from ..trace import get_aval
+from ..avals import get_aval
 from ._axes import norm_axes, norm_axis, prod as _prod
 from ._dtypes import (bool_, canonical_dtype, check_kind, convert, float16, float32, float64, int64, to_array,
                       uint64)
+from ._elementwise import isnan, maximum, minimum, subtract
+from ._indexing import diagonal, take_along_axis
 
 __all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "argsort", "sort",
            "cumsum", "cumprod",
-           "all", "any", "count_nonzero", "nanmax", "nanmin", "ptp"]
+           "all", "any", "count_nonzero", "nanmax", "nanmin", "ptp", "trace"]
 
 
 def _acc_dtype(d):
@@ -124,13 +126,11 @@ def _extremum(name, prim, pick, a, axis, keepdims, initial):
 
 def max(a, axis=None, keepdims=False, initial=None):
     """Maximum over ``axis`` (NaN propagates)."""
-    from ._elementwise import maximum
     return _extremum("max", ops.reduce_max, maximum, a, axis, keepdims, initial)
 
 
 def min(a, axis=None, keepdims=False, initial=None):
     """Minimum over ``axis`` (NaN propagates)."""
-    from ._elementwise import minimum
     return _extremum("min", ops.reduce_min, minimum, a, axis, keepdims, initial)
 
 
@@ -139,12 +139,10 @@ amax, amin = max, min
 
 def ptp(a, axis=None, keepdims=False):
     """Range (maximum minus minimum) over ``axis``."""
-    from ._elementwise import subtract
     return subtract(max(a, axis, keepdims), min(a, axis, keepdims))
 
 
 def _nan_extremum(name, prim, a, axis, keepdims, fill):
-    from ._elementwise import isnan
     a = to_array(a)
     av = get_aval(a)
     if av.dtype.kind != "f":
@@ -219,7 +217,6 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     if order is not None:
         raise TypeError("sort: order= (structured arrays) is not supported")
     a, ax = _sort_axis("sort", a, axis)
-    from ._indexing import take_along_axis
     return take_along_axis(a, ops.argsort(a, ax), ax)
 
 
@@ -278,3 +275,8 @@ def count_nonzero(a, axis=None, keepdims=False):
     """Number of nonzero elements along ``axis`` (int64)."""
     b, av, axes = _truth("count_nonzero", a, axis)
     return sum(b, axis=axes, keepdims=keepdims)
+
+
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
+    """Sum along the ``offset`` diagonal of the ``axis1``/``axis2`` plane."""
+    return sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)

@@ -8,11 +8,12 @@ import numpy as np
 
 from .. import ops
 from ..errors import ShapeError
-from ..trace import get_aval
+from ..avals import get_aval
 from ._axes import norm_axes, norm_axis, prod as _prod
-from ._creation import _on
-from ._dtypes import (backend_for, canonical_dtype, check_kind, convert, int64, is_array, promote_arrays,
-                      scalar_array, to_array)
+from ._dtypes import (_on, asarray, backend_for, canonical_dtype, check_kind, convert, int64, is_array,
+                      promote_arrays, scalar_array, to_array)
+from ._elementwise import not_equal, subtract
+from ._indexing import take
 
 __all__ = ["reshape", "ravel", "transpose", "permute_dims", "moveaxis", "swapaxes", "expand_dims", "squeeze",
            "broadcast_to", "broadcast_arrays", "broadcast_shapes", "concatenate", "concat", "stack", "hstack",
@@ -393,7 +394,6 @@ def repeat(a, repeats, axis=None):
     if len(reps) != n:
         raise ShapeError(f"repeat: {len(reps)} repeat counts for an axis of size {n}")
     idx = [i for i, r in enumerate(reps) for _ in range(r)]
-    from ._creation import asarray
     return ops.gather(a, asarray(idx, dtype=int64, backend=backend_for(a)), ax)
 
 
@@ -455,7 +455,6 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     if builtins.any(min(c) < 0 for c in cfg):
         raise ShapeError(f"pad: pad_width {pad_width} has a negative entry")
     if mode != "constant":
-        from ._indexing import take
         for ax, (lo, hi) in enumerate(cfg):
             n = get_aval(a).shape[ax]
             if (lo or hi) and n == 0:
@@ -471,7 +470,6 @@ def pad(array, pad_width, mode="constant", constant_values=0):
 
 def diff(a, n=1, axis=-1):
     """The ``n``-th discrete difference along ``axis``."""
-    from ._elementwise import not_equal, subtract
     a, av = _arr(a)
     ax = norm_axis("diff", axis, av.shape)
     for _ in range(n):

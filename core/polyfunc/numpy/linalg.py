@@ -6,9 +6,9 @@ import math
 
 from .. import ops
 from ..errors import ShapeError
-from ..trace import get_aval
+from ..avals import get_aval
 from ._axes import norm_axes, norm_axis
-from ._dtypes import convert, float64, int64, to_array
+from ._dtypes import convert, float64, int64, result_type, to_array
 from . import _elementwise as _e
 from . import _reductions as _r
 
@@ -105,7 +105,6 @@ def matrix_norm(x, keepdims=False, ord="fro"):
 # ------------------------------------------------------------------ solve, inv, det
 def _matrices(name, *xs):
     """Stacks of matrices in one floating dtype, their leading axes broadcast to one shape."""
-    from ._dtypes import result_type
     xs = [_float(x) for x in xs]
     dt = result_type(*xs) if len(xs) > 1 else get_aval(xs[0]).dtype
     xs = [convert(x, get_aval(x).dtype, dt) for x in xs]

@@ -9,3 +9,8 @@ from .linalg import *  # noqa: F401,F403
 from .matrix import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
 from .custom import *  # noqa: F401,F403
+from . import custom, elementwise, linalg, matrix, random, reductions, structural
+from . import loop as _loop  # noqa: F401  (hands vmap its loop fallback)
+
+__all__ = [*structural.__all__, *elementwise.__all__, *reductions.__all__, *linalg.__all__, *matrix.__all__,
+           *random.__all__, *custom.__all__]

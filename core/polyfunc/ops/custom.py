@@ -9,9 +9,16 @@ graph: transposing it runs the user's backward function.
 """
 from __future__ import annotations
 
+from ..avals import get_aval
 from ..errors import TransformError
+from ..interpreters.batching import batch_call
+from ..interpreters.eval import _current
+from ..interpreters.graph import GraphTrace
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
-from .structural import instantiate, moveaxis
+from ..trace import ShapedArray
+from ..tree import flatten, unflatten
+from .reductions import reduce_sum
+from .structural import broadcast_in_dim, full_like, instantiate, moveaxis, shape_of
 
 __all__ = ["custom_jvp_call_p", "custom_vjp_call_p", "custom_lin_p"]
 
@@ -30,18 +37,40 @@ def _custom_jvp_jvp(primals, tangents, *, fun, jvp):
     return list(outs), list(touts)
 
 
-def _vmapped(f, in_dims, out_dims=0):
-    from ..vmap import vmap
-    return vmap(lambda *a: list(f(*a)), in_dims=tuple(in_dims), out_dims=out_dims)
+def _vmapped(f, in_dims):
+    """``f`` (arrays in, a flat list out) mapped over axis ``in_dims[i]`` of its i-th input (None:
+    not mapped), every output batched along axis 0: the batched form of a user's function or
+    rule, made with the batching interpreter (ops never call the user-level vmap)."""
+    in_dims = list(in_dims)
+
+    def mapped(*xs):
+        size = next(shape_of(x)[d] for x, d in zip(xs, in_dims) if d is not None)
+        outs, out_dims = batch_call(lambda *a: list(f(*a)), list(xs), in_dims, size)
+        return [_batch_axis_first(o, d, size, xs) for o, d in zip(outs, out_dims)]
+    return mapped
+
+
+def _batch_axis_first(o, d, size, inputs):
+    """An output with its batch axis in front; one that is the same for every element is broadcast."""
+    if d is not None:
+        return moveaxis(o, d, 0)
+    if o is None:
+        return None
+    if isinstance(o, (int, float, bool)):   # a Python number: a 0-d array on the inputs' backend
+        o = full_like(inputs[0], o, (), get_aval(o).dtype)
+    s = shape_of(o)
+    return broadcast_in_dim(o, (size,) + s, tuple(range(1, len(s) + 1)))
 
 
 def _custom_jvp_batch(vals, dims, *, fun, jvp):
     bfun = _vmapped(fun, dims)
 
     def bjvp(primals, tangents):
-        from ..vmap import vmap
-        return vmap(lambda p, t: tuple(map(list, jvp(p, t))), in_dims=(list(dims), list(dims)))(
-            list(primals), list(tangents))
+        n = len(primals)
+        flat = _vmapped(lambda *a: (lambda o, t: list(o) + list(t))(*jvp(list(a[:n]), list(a[n:]))),
+                        list(dims) + list(dims))(*primals, *tangents)
+        half = len(flat) // 2
+        return flat[:half], flat[half:]
     outs = custom_jvp_call_p.bind(*vals, fun=bfun, jvp=bjvp)
     return outs, [0] * len(outs)
 
@@ -51,8 +80,6 @@ def _call_avals(*avals, fun, **_):
 
     With this rule a graph capture (jit) stages the call itself, so a transform
     of the replayed graph still meets the user's rule."""
-    from ..interpreters.graph import GraphTrace
-    from ..trace import ShapedArray, _current, get_aval
     g = GraphTrace(_current.get(), transform="custom rule")
     token = _current.set(g)
     try:
@@ -75,14 +102,12 @@ def _custom_vjp_jvp(primals, tangents, *, fun, fwd, bwd):
     outs, res = fwd(*primals)
     outs = list(outs)
     tangents = [instantiate(t, p) for p, t in zip(primals, tangents)]
-    from ..trace import get_aval
     touts = custom_lin_p.bind(*tangents, bwd=bwd, res=res, out_avals=tuple(get_aval(o) for o in outs),
                               in_avals=tuple(get_aval(p) for p in primals))
     return outs, touts
 
 
 def _custom_lin_transpose(cts, *args, bwd, res, out_avals, in_avals):
-    from ..ops.structural import full_like
     ref = next(c for c in cts if c is not None)
     cts = [c if c is not None else full_like(ref, 0, a.shape, a.dtype) for c, a in zip(cts, out_avals)]
     grads = bwd(res, cts)
@@ -98,18 +123,30 @@ def _custom_lin_no_forward(*args, **params):
 
 
 def _custom_vjp_batch(vals, dims, *, fun, fwd, bwd):
-    from ..vmap import vmap
     bfun = _vmapped(fun, dims)
-    bfwd = vmap(lambda *a: (lambda o, r: (list(o), r))(*fwd(*a)), in_dims=tuple(dims), out_dims=0)
+
+    def bfwd(*xs):
+        n_out = res_spec = None
+
+        def flat_fwd(*a):   # outputs, then the residuals' leaves
+            nonlocal n_out, res_spec
+            o, r = fwd(*a)
+            r_leaves, res_spec = flatten(r)
+            n_out = len(o)
+            return list(o) + r_leaves
+        flat = _vmapped(flat_fwd, dims)(*xs)
+        return flat[:n_out], unflatten(res_spec, flat[n_out:])
 
     def bbwd(res, cts):
-        grads = vmap(lambda r, c: list(bwd(r, c)), in_dims=(0, 0))(res, list(cts))
+        r_leaves, res_spec = flatten(res)
+        k = len(r_leaves)
+        grads = _vmapped(lambda *a: list(bwd(unflatten(res_spec, list(a[:k])), list(a[k:]))),
+                         [0] * (k + len(cts)))(*r_leaves, *cts)
         out = []
         for g, d in zip(grads, dims):
             if g is None:
                 out.append(None)
             elif d is None:
-                from .reductions import reduce_sum
                 out.append(reduce_sum(g, (0,)))   # an unbatched input collects every element's cotangent
             else:
                 out.append(moveaxis(g, 0, d))

@@ -10,10 +10,11 @@ import math
 import numpy as np  # dtypes only
 
 from ..errors import DTypeError
+from ..interpreters.batching import ElementwiseBatchRule
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
-from .structural import (LinearArg, broadcast_shapes, is_float_dtype, ndim_of, linear_jvp, broadcast_to, full_like, moveaxis, reshape,
-                         shape_of, unbroadcast, zeros)
+from .structural import (LinearArg, broadcast_shapes, dtype_of, is_float_dtype, ndim_of, linear_jvp, broadcast_to, full_like,
+                         moveaxis, reshape, shape_of, unbroadcast, zeros)
 
 __all__ = [
     "neg", "add", "sub", "mul", "div", "pow", "integer_pow", "max", "min", "exp", "log", "log1p", "expm1",
@@ -29,20 +30,6 @@ _SCALARS = (int, float, bool)
 
 
 # ------------------------------------------------------------------ factories
-class ElementwiseBatchRule:
-    """The batching rule of an elementwise primitive.  The batch trace recognises it: when
-    every batched operand has the same batch dim and rank (or the other one is a Python
-    scalar) the primitive maps itself, so the trace binds it on the values directly,
-    skipping the rule call (the hot path of vmap)."""
-    __slots__ = ("rule",)
-
-    def __init__(self, rule):
-        self.rule = rule
-
-    def __call__(self, vals, dims, **params):
-        return self.rule(vals, dims, **params)
-
-
 def _batch_elementwise(prim):
     """Batching for a broadcasting n-ary op: line the batch dims up in front."""
     def rule(vals, dims, **params):
@@ -229,7 +216,6 @@ def _pow_jvp(x, y, out, tx, ty):
 
 
 def out_dtype(x):
-    from .structural import dtype_of
     return dtype_of(x)
 
 

@@ -6,7 +6,8 @@ from ..errors import DTypeError, ShapeError
 from ..memo import remembered
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
-from .structural import LinearArg, moveaxis, ndim_of, shape_of, transpose
+from .elementwise import add
+from .structural import LinearArg, moveaxis, ndim_of, transpose
 
 __all__ = ["dot_general"]
 
@@ -133,5 +134,3 @@ AE[dot_general_p] = _dot_ae
 JR[dot_general_p] = _dot_jvp
 TR[dot_general_p] = _dot_transpose
 BR[dot_general_p] = _dot_batch
-
-from .elementwise import add  # noqa: E402

@@ -6,7 +6,10 @@ from __future__ import annotations
 from ..errors import DTypeError, ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
-from .structural import LinearArg, broadcast_in_dim, moveaxis, ndim_of, shape_of, transpose
+from .elementwise import add, mul, neg, sub
+from .linalg import dot_general
+from .reductions import cumsum, reduce_sum
+from .structural import LinearArg, broadcast_in_dim, dtype_of, eye_like, moveaxis, ndim_of, shape_of, transpose
 
 __all__ = ["solve", "det", "slogdet", "cholesky", "matmul_stacked", "matrix_transpose", "trace_stacked"]
 
@@ -151,8 +154,3 @@ def _phi_mask(like, n):
 
 
 JR[cholesky_p] = _cholesky_jvp
-
-from .elementwise import add, mul, neg, sub  # noqa: E402
-from .linalg import dot_general  # noqa: E402
-from .reductions import cumsum, reduce_sum  # noqa: E402
-from .structural import dtype_of, eye_like  # noqa: E402

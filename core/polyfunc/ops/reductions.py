@@ -8,6 +8,7 @@ import numpy as np  # dtypes only
 from ..errors import ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
+from .elementwise import convert_element_type, div, eq, mul, select
 from .structural import (broadcast_in_dim, linear_jvp, broadcast_to, dtype_of, eye_like, full_like, pad, reshape, shape_of,
                          slice as slice_, transpose)
 
@@ -192,6 +193,3 @@ def prefix_scan(combine, x, axis, identity):
         x = combine(x, shifted)
         k *= 2
     return x
-
-
-from .elementwise import convert_element_type, div, eq, mul, select  # noqa: E402

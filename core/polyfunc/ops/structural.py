@@ -7,7 +7,10 @@ import numpy as np  # dtypes and shape arithmetic only
 
 from ..errors import ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
-from ..trace import ShapedArray, _aval_of_type, get_aval
+from ..avals import get_aval
+from ..interpreters.jvp import linear_jvp
+from ..registry import aval_of_type as _aval_of_type
+from ..trace import ShapedArray
 
 __all__ = [
     "full_like", "iota", "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
@@ -15,11 +18,6 @@ __all__ = [
     "shape_of", "dtype_of", "is_float_dtype", "zeros", "instantiate", "moveaxis", "broadcast_to", "unbroadcast",
     "index_in_dim", "stack", "LinearArg", "ndim_of", "linear_jvp", "broadcast_shapes", "eye_like", "eye_p", "iota_like",
 ]
-
-
-def linear_jvp(prim):
-    """The jvp rule of a primitive that is linear in its one array input: apply it to the tangent."""
-    return lambda primals, tangents, **kw: (prim.bind(primals[0], **kw), prim.bind(tangents[0], **kw))
 
 
 class LinearArg:
@@ -604,5 +602,9 @@ TR[scatter_add_p] = _scatter_transpose
 BR[scatter_add_p] = _scatter_batch
 
 
+# The one cycle left in the core: broadcast_in_dim's transpose is reduce_sum and reduce_sum's is
+# broadcast_in_dim (and gather's batching adds indices), so the rules of this module and of
+# elementwise/reductions use each other.  They are imported last, when this module is complete;
+# tests/test_architecture.py names this cycle and allows no other.
 from .elementwise import add, mul, sub  # noqa: E402
 from .reductions import cumsum, reduce_sum  # noqa: E402

@@ -16,7 +16,11 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from ..api import jvp, vjp
+from ..backends import backend_of, backends as list_backends, current_backend, use_backend
 from ..ops.structural import is_float_dtype
+from ..trace import Tracer
+from ..tree import flatten, unflatten
 
 __all__ = ["check_grads", "check_jvp", "check_vjp", "check_vjp_against_jvp", "numerical_jvp",
            "assert_backends_agree", "to_numpy", "default_tolerance"]
@@ -44,29 +48,24 @@ def to_numpy(x: Any) -> np.ndarray:
         return x
     if isinstance(x, (np.generic,) + _PY_SCALARS):
         return np.asarray(x)
-    from ..trace import Tracer
     if isinstance(x, Tracer):
         x = x.concrete()
         if isinstance(x, np.ndarray):
             return x
-    from ..backends import backend_of
     return np.asarray(backend_of(x).to_numpy(x))
 
 
 def _backend_for(x):
-    from ..backends import backend_of, current_backend
     if type(x) in _PY_SCALARS:    # not isinstance: numpy.float64 subclasses float but is an array
         return current_backend()
     return backend_of(x)
 
 
 def _flatten(tree):
-    from ..tree import flatten
     return flatten(tree)
 
 
 def _unflatten(spec, leaves):
-    from ..tree import unflatten
     return unflatten(spec, leaves)
 
 
@@ -155,7 +154,6 @@ def numerical_jvp(f: Callable, primals: Sequence, tangents: Sequence, eps: float
 def check_jvp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None, seed: int = 0,
               label: str = "order 1") -> None:
     """``jvp(f)`` against central finite differences along one random direction."""
-    from ..api import jvp
     primals = list(primals)
     eps = eps or _default_eps(primals)
     drt, dat = _default_tols(primals)
@@ -184,7 +182,6 @@ def check_vjp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None,
               label: str = "order 1", tangent_fn: str = "numerical") -> None:
     """``vjp(f)`` through ``<v, J u> == <J^T v, u>`` with random ``u`` and ``v``; ``J u`` from central
     finite differences (``tangent_fn='numerical'``) or from ``jvp`` (``'jvp'``)."""
-    from ..api import jvp, vjp
     primals = list(primals)
     eps = eps or _default_eps(primals)
     drt, dat = _default_tols(primals)
@@ -268,7 +265,6 @@ def check_grads(f: Callable, args: Sequence, order: int = 2, modes: Iterable[str
 
 
 def _check_grads_flat(f, primals, order, modes, eps, atol, rtol, seed, chain):
-    from ..api import jvp, vjp
     depth = len(chain) + 1
     kw = dict(eps=eps, atol=atol, rtol=rtol, seed=seed + 17 * depth)
     n = len(primals)
@@ -327,15 +323,14 @@ def assert_backends_agree(f: Callable, args_np: Sequence, backends: Iterable[str
     >>> from polyfunc.testing import assert_backends_agree
     >>> _ = assert_backends_agree(lambda x: pnp.sum(pnp.sin(x)), [np.arange(3.0)])
     """
-    import polyfunc
     if backends is None:
-        names = [b.name for b in polyfunc.backends() if b.available]
+        names = [b.name for b in list_backends() if b.available]
     else:
         names = list(backends)
     kwargs = kwargs or {}
 
     def run(name):
-        with polyfunc.use_backend(name) as b:
+        with use_backend(name) as b:
             args = [b.asarray(a) if isinstance(a, (np.ndarray, np.generic)) else a for a in args_np]
             out = f(*args, **kwargs)
             leaves, spec = _flatten(out)

@@ -23,6 +23,9 @@ import os
 
 import pytest
 
+__all__ = ["pytest_addoption", "pytest_configure", "pytest_generate_tests", "pytest_collection_modifyitems",
+           "backend", "selected_backends", "backend_gaps"]
+
 _OPTION = "--polyfunc-backend"
 
 

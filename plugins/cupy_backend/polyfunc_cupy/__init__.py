@@ -1,5 +1,5 @@
 """polyfunc's CuPy backend (CUDA).  cupy is imported only when the backend is first used."""
-from polyfunc.hookspecs import hookimpl
+from polyfunc.plugin import hookimpl
 
 
 @hookimpl

@@ -7,9 +7,8 @@ import sys
 
 import numpy as np
 
-from polyfunc.backends import Backend
 from polyfunc.errors import BackendError, DTypeError
-from polyfunc.trace import ShapedArray
+from polyfunc.plugin import Backend, ShapedArray
 
 SUPPORTED_KINDS = "biuf"
 

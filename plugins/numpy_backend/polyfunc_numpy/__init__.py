@@ -1,5 +1,5 @@
 """polyfunc's NumPy backend (CPU, the default), registered as a plugin like any other."""
-from polyfunc.hookspecs import hookimpl
+from polyfunc.plugin import hookimpl
 
 
 @hookimpl

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from polyfunc.backends import Backend
 from polyfunc.errors import DTypeError
-from polyfunc.trace import ShapedArray
+from polyfunc.plugin import Backend, ShapedArray
 
 from .kernels import make_kernels
 from .batching import batch_rules

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from polyfunc.plugin import generic_batch_rule
+
 
 def _gather_both_batched(vals, dims, *, axis):
     x, idx = vals
@@ -32,8 +34,7 @@ def _gather_both_batched(vals, dims, *, axis):
 
 
 def _generic(name):
-    from polyfunc.primitive import batch_rules, primitives
-    return batch_rules[primitives[name]]
+    return generic_batch_rule(name)
 
 
 batch_rules = {"gather": _gather_both_batched}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from polyfunc.memo import remembered
+from polyfunc.plugin import remembered
 
 
 def _special_for(xp, name):

@@ -28,7 +28,7 @@ _FUNCTIONS = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin",
 
 def register_all(register, xp=np):
     """Map ``xp``'s functions (NumPy's, or CuPy's, which mirror them) to polyfunc.numpy."""
-    import polyfunc.numpy as pnp
+    import polyfunc.numpy as pnp   # on registration: importing the plugin stays light
     for name in _UFUNCS + _FUNCTIONS:
         obj = xp
         for part in name.split("."):

@@ -18,15 +18,16 @@ A backend declares its known gaps with the ``polyfunc_conformance_gaps`` hook.
 from __future__ import annotations
 
 import itertools
+import sys
 
 import numpy as np
 import pytest
 
 import polyfunc as pf
-from polyfunc.primitive import primitives
+from polyfunc.primitive import Primitive, primitives
 from polyfunc.testing.checks import _assert_close, check_grads, check_jvp, check_vjp_against_jvp, to_numpy
 from polyfunc.testing.optable import EXCLUDED_PRIMITIVES, F64, OP_CASES, op_cases, tolerance
-from polyfunc.trace import get_aval
+from polyfunc.avals import get_aval
 
 # Known bugs found by this suite, marked xfail(strict=True) so a fix shows up as XPASS (and fails the run
 # until the entry is removed).  Key: (backend name or None for every backend, check, case name,
@@ -72,8 +73,6 @@ def _params(check, want_dtype=None, grad=False):
 def _core_primitives() -> set:
     """Names of the primitives polyfunc itself defines (those reachable from polyfunc.ops modules);
     primitives that tests or third-party plugins register at run time are not the table's business."""
-    import sys
-    from polyfunc.primitive import Primitive
     names = set()
     for modname, mod in list(sys.modules.items()):
         if modname == "polyfunc.ops" or modname.startswith("polyfunc.ops."):

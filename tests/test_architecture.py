@@ -1,0 +1,252 @@
+"""The shape of the core: every module imports on its own, imports flow one way, and
+nothing dodges a cycle with an import inside a function (README, "Design")."""
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORE = ROOT / "core"
+PACKAGE = "polyfunc"
+
+# Imports inside functions that are allowed, each for a reason; any other polyfunc import
+# inside a function fails the test.  (importer, imported): why.
+FUNCTION_LEVEL_ALLOWED = {
+    # the pytest plugin is loaded by every pytest run (an entry point); polyfunc is imported only
+    # when a test run asks for polyfunc's options or fixtures
+    ("polyfunc.testing.pytest_plugin", "polyfunc"): "lazy plugin loading",
+    ("polyfunc.testing.pytest_plugin", "polyfunc.backends"): "lazy plugin loading",
+    # the command line imports what a subcommand needs when it runs
+    ("polyfunc.__main__", "polyfunc"): "lazy subcommand",
+    ("polyfunc.__main__", "polyfunc.tour"): "lazy subcommand",
+    ("polyfunc.__main__", "polyfunc.quickbench"): "lazy subcommand",
+    ("polyfunc.tour", "polyfunc"): "a script's body, run on demand",
+    ("polyfunc.tour", "polyfunc.numpy"): "a script's body, run on demand",
+    ("polyfunc.tour", "polyfunc.testing"): "a script's body, run on demand",
+    ("polyfunc.quickbench", "polyfunc"): "a script's body, run on demand",
+    ("polyfunc.quickbench", "polyfunc.numpy"): "a script's body, run on demand",
+}
+
+# The one cycle left: the rules of broadcast_in_dim (in structural) and reduce_sum (in
+# reductions) are each other's transposes, and gather's batching rule adds indices, so these
+# three rule modules use each other; structural imports the other two last (see its end).
+# Breaking it means moving rules between files, which waits for the ops branches to land.
+ALLOWED_CYCLES = [
+    {"polyfunc.ops.structural", "polyfunc.ops.elementwise", "polyfunc.ops.reductions"},
+]
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(CORE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _core_modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted((CORE / PACKAGE).rglob("*.py"))}
+
+
+MODULES = _core_modules()
+
+
+def _is_package(name: str) -> bool:
+    return MODULES.get(name, Path("x.py")).name == "__init__.py"
+
+
+def _resolve(importer: str, node: ast.ImportFrom | ast.Import) -> list[str]:
+    """The polyfunc modules an import statement loads (submodules named in a from-import count)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names if a.name.split(".")[0] == PACKAGE]
+    if node.level:
+        base = importer.split(".")
+        if not _is_package(importer):
+            base = base[:-1]
+        base = base[:len(base) - node.level + 1]
+        target = ".".join(base + ([node.module] if node.module else []))
+    else:
+        target = node.module or ""
+    if target.split(".")[0] != PACKAGE:
+        return []
+    out = [target]
+    for a in node.names:              # `from . import ops` loads polyfunc.ops
+        sub = f"{target}.{a.name}"
+        if sub in MODULES:
+            out.append(sub)
+    return out
+
+
+def _imports(name: str) -> tuple[set[str], set[str]]:
+    """(modules imported when ``name`` is imported, modules imported inside its functions)."""
+    tree = ast.parse(MODULES[name].read_text())
+    top: set[str] = set()
+    inner: set[str] = set()
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                (inner if in_function else top).update(_resolve(name, child))
+            elif isinstance(child, ast.If) and _is_type_checking(child):
+                continue                  # annotations only: never imported at run time
+            visit(child, in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+    visit(tree, False)
+    return top, inner
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    t = node.test
+    return (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING") or (
+        isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING")
+
+
+def _graph() -> dict[str, set[str]]:
+    """Import-time edges between core modules.  Importing a.b.c first runs the packages a.b
+    and a, so an edge to a module also reaches its packages, except the ones the importer
+    is itself inside (they are already being imported) and the root package."""
+    graph: dict[str, set[str]] = {}
+    for name in MODULES:
+        top, _ = _imports(name)
+        edges = set()
+        for target in top:
+            parts = target.split(".")
+            for k in range(2, len(parts) + 1):
+                pkg = ".".join(parts[:k])
+                if pkg not in MODULES or pkg == name:
+                    continue
+                if name.startswith(pkg + "."):     # a package the importer is inside: already loading
+                    continue
+                edges.add(pkg)
+        graph[name] = edges
+    return graph
+
+
+def _strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Tarjan's algorithm: the components of more than one module (or a module importing itself)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[set[str]] = []
+
+    def connect(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                connect(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.add(w)
+                if w == v:
+                    break
+            if len(comp) > 1 or v in graph.get(v, ()):
+                out.append(comp)
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    for v in sorted(graph):
+        if v not in index:
+            connect(v)
+    return out
+
+
+def test_the_graph_sees_the_modules_and_their_imports():
+    # the test is only as good as its parser: check it on edges known to exist
+    graph = _graph()
+    assert {"polyfunc.trace", "polyfunc.backends", "polyfunc.registry", "polyfunc.interpreters.eval",
+            "polyfunc.numpy._methods", "polyfunc.ops.structural"} <= set(graph)
+    assert "polyfunc.registry" in graph["polyfunc.trace"] or "polyfunc.errors" in graph["polyfunc.trace"]
+    assert "polyfunc.trace" in graph["polyfunc.backends"]
+    assert "polyfunc.ops" in graph["polyfunc.api"]                  # `from . import ops`
+    assert "polyfunc.ops" in graph["polyfunc.interpreters.reverse"]  # through ops.elementwise's package
+    assert graph["polyfunc.registry"] == set()
+
+
+def test_the_import_graph_has_no_cycle():
+    cycles = [c for c in _strongly_connected(_graph()) if c not in ALLOWED_CYCLES]
+    assert not cycles, "import cycles in the core:\n" + "\n".join(" <-> ".join(sorted(c)) for c in cycles)
+
+
+def test_the_allowed_cycle_is_still_needed():
+    # when the ops branches break the last cycle, drop it from ALLOWED_CYCLES
+    assert _strongly_connected(_graph()) == ALLOWED_CYCLES
+
+
+def test_no_polyfunc_import_inside_a_function():
+    found = []
+    for name in MODULES:
+        _, inner = _imports(name)
+        for target in sorted(inner):
+            if (name, target) not in FUNCTION_LEVEL_ALLOWED:
+                found.append(f"{name} imports {target} inside a function")
+    assert not found, "\n".join(found)
+
+
+# layering: what each low part may not import (README, "Design")
+FORBIDDEN = {
+    "polyfunc.registry": {"polyfunc."},                                  # a leaf
+    "polyfunc.trace": {"polyfunc.backends", "polyfunc.numpy", "polyfunc.api", "polyfunc.vmap",
+                       "polyfunc.interpreters", "polyfunc.ops", "polyfunc.native"},
+    "polyfunc.backends": {"polyfunc.interpreters", "polyfunc.ops", "polyfunc.numpy", "polyfunc.native",
+                          "polyfunc.primitive", "polyfunc.api", "polyfunc.vmap"},
+    "polyfunc.interpreters.batching": {"polyfunc.ops", "polyfunc.numpy", "polyfunc.api", "polyfunc.vmap"},
+    "polyfunc.interpreters.jvp": {"polyfunc.ops", "polyfunc.numpy", "polyfunc.api", "polyfunc.vmap"},
+    "polyfunc.interpreters.graph": {"polyfunc.ops", "polyfunc.numpy", "polyfunc.api", "polyfunc.vmap"},
+    "polyfunc.interpreters.eval": {"polyfunc.ops", "polyfunc.numpy", "polyfunc.api", "polyfunc.vmap"},
+}
+# the user-level modules: ops never call them
+USER_LEVEL = {"polyfunc.api", "polyfunc.vmap", "polyfunc.jit", "polyfunc.custom", "polyfunc.numpy", "polyfunc.random"}
+
+
+@pytest.mark.parametrize("low", sorted(FORBIDDEN))
+def test_low_parts_do_not_import_high_ones(low):
+    top, inner = _imports(low)
+    bad = [t for t in top | inner if any(t == f.rstrip(".") or t.startswith(f if f.endswith(".") else f + ".")
+                                        or t == f for f in FORBIDDEN[low])]
+    assert not bad, f"{low} imports {bad}"
+
+
+def test_ops_never_import_the_user_api():
+    for name in MODULES:
+        if name == "polyfunc.ops" or name.startswith("polyfunc.ops."):
+            top, inner = _imports(name)
+            bad = [t for t in top | inner if any(t == u or t.startswith(u + ".") for u in USER_LEVEL)]
+            assert not bad, f"{name} imports the user-level {bad}"
+
+
+def test_no_module_looks_modules_up_by_name():
+    # sys.modules / importlib lookups hide an import from the graph; entry points are fine
+    for name, path in MODULES.items():
+        src = path.read_text()
+        if name == "polyfunc.testing.conformance.test_conformance":
+            continue      # it lists the loaded ops modules to find the core's primitives
+        assert not re.search(r"sys\.modules\[(?!__name__\])", src), name   # a module may reach itself
+        assert "importlib.import_module" not in src, name
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m != "polyfunc.__main__"))
+def test_every_core_module_imports_on_its_own(module):
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    r = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, env=env,
+                       cwd=str(ROOT / "tests"))
+    assert r.returncode == 0, r.stderr[-3000:]
+
+
+def test_trace_knows_no_user_module():
+    # a fresh process: importing the trace module alone (its package's __init__ aside) pulls in
+    # no user-level module on its own account
+    top, inner = _imports("polyfunc.trace")
+    assert top | inner <= {"polyfunc.errors", "polyfunc.registry"}, top | inner
