@@ -14,7 +14,8 @@ from polyfunc.plugin import backend_of, base_value
 from .dtypes import to_np_dtype
 
 # what torch.max(x, dim), torch.sort, torch.topk, ... return
-values_indices = namedtuple("torch_return_types", ["values", "indices"])
+torch_return_types = namedtuple("torch_return_types", ["values", "indices"])
+values_indices = torch_return_types
 
 
 def axis(dim: Any) -> int | tuple[int, ...] | None:

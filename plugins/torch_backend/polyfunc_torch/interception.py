@@ -19,6 +19,7 @@ attribute read while it is active, the kernels' too; measured here it made
 """
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any, Callable
 
@@ -32,13 +33,11 @@ from .random import FACTORIES
 
 
 def _routed(original: Callable[..., Any], route: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
     def routed(*args, **kwargs):
         if in_vmap():
             return route(*args, **kwargs)
         return original(*args, **kwargs)
-    routed.__name__ = getattr(original, "__name__", "routed")
-    routed.__doc__ = original.__doc__
-    routed.__wrapped__ = original
     return routed
 
 

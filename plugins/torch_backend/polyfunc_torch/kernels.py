@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
-from polyfunc.errors import BackendError, DTypeError
+from polyfunc.errors import BackendError
 
-from .dtypes import NP_TO_TORCH, TORCH_TO_NP, to_torch_dtype
+from .dtypes import NP_TO_TORCH, to_torch_dtype
 
 _SCALARS = (int, float, bool)
 _SCALAR_SET = frozenset(_SCALARS)

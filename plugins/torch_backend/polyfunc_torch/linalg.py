@@ -86,7 +86,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
 
 
 # ------------------------------------------------------------------ solves and decompositions
-_Slogdet = collections.namedtuple("torch_return_types_slogdet", ["sign", "logabsdet"])
+torch_return_types_slogdet = collections.namedtuple("torch_return_types_slogdet", ["sign", "logabsdet"])
 
 
 @implements(torch.linalg.solve)
@@ -113,7 +113,7 @@ def det(A):
 @implements(torch.linalg.slogdet, torch.slogdet, method="slogdet")
 def slogdet(A):
     sign, logabs = pnp.linalg.slogdet(A)
-    return _Slogdet(sign, logabs)
+    return torch_return_types_slogdet(sign, logabs)
 
 
 @implements(torch.logdet, method="logdet")

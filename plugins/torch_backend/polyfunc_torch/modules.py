@@ -8,7 +8,7 @@ duration of the call, and the originals are restored in a ``finally``.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Mapping
 
 __all__ = ["functional_call", "stack_module_state"]
 

@@ -14,6 +14,7 @@ tracer is no ``torch.Tensor``, so torch never dispatches its methods) and
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Iterable, TypeVar
 
 import torch
@@ -37,12 +38,11 @@ def _accepting_out(fn: Callable[..., Any]) -> Callable[..., Any]:
     ``handle_torch_function`` for many functions."""
     name = getattr(fn, "__name__", "function")
 
+    @functools.wraps(fn)
     def w(*args, **kwargs):
         if "out" in kwargs:
             no_out(kwargs.pop("out"), name)
         return fn(*args, **kwargs)
-    w.__name__ = name
-    w.__wrapped__ = fn
     return w
 
 
