@@ -10,6 +10,7 @@ from .backends import backend_of, graph_compiler
 from .errors import TransformError
 from .interpreters.eval import EVAL, current_trace, set_trace
 from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
+from .scopes import call_in_scopes
 from .trace import Tracer
 from .tree import flatten, unflatten
 
@@ -47,7 +48,7 @@ def _capture(func, args, kwargs, transform, stage_effects):
     invars = [g.new_var(get_aval(x)) for x in arrays]
     it = iter(invars)
     with set_trace(g):
-        out = func(*unflatten(spec, [x if _is_py_scalar(x) else next(it) for x in leaves]), **kwargs)
+        out = call_in_scopes(func, *unflatten(spec, [x if _is_py_scalar(x) else next(it) for x in leaves]), **kwargs)
     out_leaves, out_spec = flatten(out)
     for o in out_leaves:
         if not isinstance(o, Tracer) and not _is_py_scalar(o) and not _is_array(o):

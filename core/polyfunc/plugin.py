@@ -27,13 +27,17 @@ from .interpreters.batching import BatchTrace
 from .interpreters.eval import EVAL, current_trace
 from .memo import remembered
 from .native import method as native_method
+from .native import register_native
+from .numpy import _getitem
 from .primitive import Primitive
 from .registry import batch_rules, primitives
+from .scopes import add_transform_scope
 from .trace import ShapedArray, Trace, Tracer, base_value
 
 __all__ = ["Backend", "ArrayAPIBackend", "hookimpl", "ShapedArray", "Tracer", "Primitive", "backend_of", "base_value",
            "get_aval", "in_vmap", "under_transform", "generic_batch_rule", "native_method",
-           "remembered"]
+           "remembered", "register_native", "getitem",
+           "add_transform_scope"]
 
 
 def under_transform() -> bool:
@@ -49,6 +53,12 @@ def in_vmap() -> bool:
             return True
         t = t.parent
     return False
+
+
+def getitem(x: Any, idx: Any) -> Any:
+    """``x[idx]`` by NumPy's indexing rules on any array or tracer: for a native array
+    (a torch tensor) indexed by a traced value, where the array's own indexing cannot."""
+    return _getitem(x, idx)
 
 
 def generic_batch_rule(name: str) -> Callable[..., Any]:

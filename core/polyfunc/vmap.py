@@ -14,6 +14,7 @@ from .interpreters.batching import BatchTrace, BatchTracer, Randomness
 from .interpreters.eval import _current
 from .registry import type_owner
 from .numpy import asarray
+from .scopes import call_in_scopes, transform_scopes
 from .trace import Tracer
 from .tree import NAMESPACE, flatten, unflatten
 
@@ -116,7 +117,10 @@ def vmap(func: Callable[P, R], in_dims: Any = 0, out_dims: Any = 0, randomness: 
         ins = [x if d is None else BatchTracer(trace, x, d) for x, d in zip(leaves, dims)]
         token = _current.set(trace)
         try:
-            out = func(*unflatten(spec, ins), **kwargs)
+            if transform_scopes:      # a plugin's context around the user's code (see scopes)
+                out = call_in_scopes(func, *unflatten(spec, ins), **kwargs)
+            else:
+                out = func(*unflatten(spec, ins), **kwargs)
         finally:
             _current.reset(token)
         return _place_outputs(out, trace, size, leaves)

@@ -23,8 +23,8 @@ from .structural import dtype_of, full_like, shape_of
 __all__ = ["real", "imag", "conj", "angle", "abs", "complex_from_parts", "real_dtype", "complex_dtype",
            "is_complex_dtype", "sign", "real_p", "imag_p", "conj_p", "angle_p", "abs_p", "sign_p"]
 
-_REAL = {np.dtype(np.complex64): np.dtype(np.float32), np.dtype(np.complex128): np.dtype(np.float64)}
-_COMPLEX = {np.dtype(np.float16): np.dtype(np.complex64), np.dtype(np.float32): np.dtype(np.complex64),
+_REAL: dict[np.dtype, np.dtype] = {np.dtype(np.complex64): np.dtype(np.float32), np.dtype(np.complex128): np.dtype(np.float64)}
+_COMPLEX: dict[np.dtype, np.dtype] = {np.dtype(np.float16): np.dtype(np.complex64), np.dtype(np.float32): np.dtype(np.complex64),
             np.dtype(np.float64): np.dtype(np.complex128)}
 
 

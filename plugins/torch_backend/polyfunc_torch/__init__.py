@@ -1,9 +1,23 @@
 """polyfunc's PyTorch backend (CPU and CUDA).  torch is imported only when the backend is first used.
 
-``functional_call`` and ``stack_module_state`` (torch.func's semantics, on polyfunc
-transforms) are imported lazily from ``polyfunc_torch.modules``.
+Package map: ``backend`` (the Backend object), ``dtypes``, ``kernels`` (one torch kernel
+per primitive), ``batching`` (torch batching rules), ``modules`` (``functional_call``,
+``stack_module_state``); the torch map, by topic, each function registered beside its
+definition with ``registry.implements``: ``elementwise``, ``reductions``, ``sorting``,
+``shapes``, ``indexing``, ``linalg``, ``creation``, ``conversion``, ``random``,
+``inplace``, ``nn/`` (``activations``, ``losses``, ``convolution``, ``pooling``,
+``resampling``, ``normalization``, ``attention``, ``recurrent``, ``embedding``,
+``distances``), with ``arguments`` and ``promotion`` as their helpers and ``torch_map``
+importing them all; ``interception`` (torch's random factories and mask helpers while a
+transform runs).
 """
-from polyfunc.hookspecs import hookimpl
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from typing import Any, Callable, ContextManager
+
+from polyfunc.plugin import add_transform_scope, hookimpl
 
 __all__ = ["functional_call", "stack_module_state", "TorchBackend"]
 
@@ -12,32 +26,36 @@ __all__ = ["functional_call", "stack_module_state", "TorchBackend"]
 def polyfunc_register_backends(register):
     from .backend import TorchBackend
     register(TorchBackend())
+    add_transform_scope(transform_scope)
 
 
 @hookimpl
 def polyfunc_native_functions(register):
-    import sys
-    # the map is keyed by torch's own function objects; before torch is imported
-    # no tensor (and so no torch function call on a tracer) can exist, so there
-    # is nothing to map yet and importing torch here would make discovery slow.
+    # the map is keyed by torch's own function objects; before torch is imported no tensor
+    # (and so no torch function call on a tracer) can exist, and importing torch here would
+    # make discovery slow: the backend installs the map on first use instead (backend.py)
+    if "torch" in sys.modules:
+        from .torch_map import register_all
+        register_all(register)
+
+
+_NULL = nullcontext()
+_scope: list = []      # interception.SCOPE once torch is imported
+
+
+def transform_scope() -> ContextManager[Any]:
+    """The context around the user's code under vmap and jit (see ``interception``); nothing
+    to do while torch is not imported."""
+    if _scope:
+        return _scope[0]
     if "torch" not in sys.modules:
-        _pending.append(register)
-        return
-    from .native import register_all
-    register_all(register)
+        return _NULL
+    from .interception import SCOPE
+    _scope.append(SCOPE)
+    return SCOPE
 
 
-_pending: list = []
-
-
-def _register_pending() -> None:
-    """Fill the native map once torch is imported (called by the backend on first use)."""
-    from .native import register_all
-    while _pending:
-        register_all(_pending.pop())
-
-
-def __getattr__(name):
+def __getattr__(name: str) -> Callable[..., Any] | type:
     if name in ("functional_call", "stack_module_state"):
         from . import modules
         return getattr(modules, name)

@@ -9,9 +9,8 @@ from __future__ import annotations
 import sys
 from functools import cached_property
 
-from polyfunc.backends import Backend
 from polyfunc.errors import BackendError, DTypeError
-from polyfunc.trace import ShapedArray
+from polyfunc.plugin import Backend, ShapedArray, register_native
 
 _PY_SCALARS = (bool, int, float)
 
@@ -69,7 +68,7 @@ class TorchBackend(Backend):
     @cached_property
     def kernels(self):
         from .kernels import make_kernels
-        _native_maps()
+        _install_torch_map()
         return make_kernels(self)
 
     @cached_property
@@ -99,7 +98,7 @@ class TorchBackend(Backend):
         except TypeError:
             return False
         if owns:
-            _native_maps()
+            _install_torch_map()
         return owns
 
     def aval(self, x):
@@ -253,11 +252,18 @@ class TorchBackend(Backend):
             torch.cuda.synchronize()
 
 
-def _native_maps() -> None:
-    """Contribute torch's native-function map, deferred until torch was imported."""
-    from . import _pending, _register_pending
-    if _pending:
-        _register_pending()
+_map_installed = False
+
+
+def _install_torch_map() -> None:
+    """Install the torch map (``torch_map``) into polyfunc once torch is in use: the hook
+    ``polyfunc_native_functions`` could not, when plugins were discovered before torch was
+    imported."""
+    global _map_installed
+    if not _map_installed:
+        from .torch_map import register_all
+        register_all(register_native)
+        _map_installed = True
 
 
 def _has_tensor(obj, tensor_type) -> bool:

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import torch
 
+from polyfunc.plugin import generic_batch_rule as _generic
 
-def _generic(name):
-    from polyfunc.primitive import batch_rules, primitives
-    return batch_rules[primitives[name]]
+from .kernels import _device_error
 
 
 _MULTI: list = []   # [bool] once known: may tensors live on more than one kind of device here?
@@ -36,7 +35,6 @@ def _check_devices(name, *ts):
                 if first is None:
                     first = t
                 elif t.device != first.device:
-                    from .kernels import _device_error
                     raise _device_error(name, first, t)
 
 

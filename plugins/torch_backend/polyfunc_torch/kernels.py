@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
-from polyfunc.errors import BackendError, DTypeError
+from polyfunc.errors import BackendError
 
 from .complex_kernels import complex_kernels
-from .dtypes import NP_TO_TORCH, TORCH_TO_NP, to_torch_dtype
+from .dtypes import NP_TO_TORCH, to_torch_dtype
 
 _SCALARS = (int, float, bool, complex)
 _SCALAR_SET = frozenset(_SCALARS)
@@ -450,7 +449,8 @@ def make_kernels(backend):
             return draw(shape, generator=g, dtype=torch.float64, device=device).to(td)
         return kernel
 
-    # torch's own functions, not the vmap-aware wrappers random_mode puts in torch's namespace
+    # torch's own functions, not the routing forms interception puts in torch's namespace while a
+    # transform runs (the table may be built then)
     normal = float_draw(getattr(torch.randn, "__wrapped__", torch.randn))
     uniform = float_draw(getattr(torch.rand, "__wrapped__", torch.rand))
 

@@ -14,7 +14,7 @@ all modules, so nested calls on different modules cannot deadlock).
 from __future__ import annotations
 
 import threading
-from typing import Any, Mapping
+from typing import Mapping
 
 __all__ = ["functional_call", "stack_module_state"]
 
