@@ -9,3 +9,5 @@ from .linalg import *  # noqa: F401,F403
 from .matrix import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
 from .custom import *  # noqa: F401,F403
+from .convolution import *  # noqa: F401,F403
+from .windowed import *  # noqa: F401,F403

@@ -20,6 +20,7 @@ import torch
 
 from polyfunc.errors import BackendError, DTypeError
 
+from .conv_kernels import make_conv_kernels
 from .dtypes import NP_TO_TORCH, TORCH_TO_NP, to_torch_dtype
 
 _SCALARS = (int, float, bool)
@@ -516,6 +517,7 @@ def make_kernels(backend):
         # random numbers, from the backend's generator on its device
         "random_normal": normal, "random_uniform": uniform, "random_randint": randint,
     }
+    k.update(make_conv_kernels())       # convolution and pooling: torch's own kernels
     if check:
         # the binary kernels check their two operands themselves (see _binary); these take
         # several tensors too (torch.where would silently copy a 0-d CPU tensor to the GPU)
