@@ -2002,11 +2002,12 @@ def _table():
     linalg = {"vector_norm": vector_norm, "matmul": matmul,
               "norm": lambda x, ord=None, dim=None, keepdim=False, *, dtype=None: P.linalg.norm(
                   x, ord=ord, axis=_axis(dim), keepdims=keepdim)}
-    from . import more_functional, more_tensor       # the rest of the map, in files of their own
+    from . import more_functional, more_tensor, nn_convolution       # the rest of the map, in files of their own
     both.update(more_tensor.BOTH)
     torch_only.update(more_tensor.TORCH)
     torch_only.update(more_functional.TORCH)
     functional.update(more_functional.FUNCTIONAL)
+    functional.update(nn_convolution.FUNCTIONAL)    # conv and pooling as primitives (overrides the above)
     linalg.update(more_tensor.LINALG)
     return both, torch_only, tensor_only, functional, special, linalg
 
