@@ -33,34 +33,47 @@ window_select_p = Primitive("window_select")
 window_scatter_p = Primitive("window_scatter")
 
 
-def _params(nd, window_dimensions, window_strides, padding, window_dilation):
+def _params(x, window_dimensions, window_strides, padding, window_dilation, where):
+    """The window parameters as tuples, checked against ``x``'s shape here, where the caller's
+    own rank is known (under vmap the primitive sees one more axis)."""
+    nd = ndim_of(x)
     wd = tuple(int(k) for k in window_dimensions)
     ws = tuple(int(s) for s in window_strides) if window_strides is not None else (1,) * nd
     pd = tuple((int(lo), int(hi)) for lo, hi in padding) if padding is not None else ((0, 0),) * nd
     dl = tuple(int(d) for d in window_dilation) if window_dilation is not None else (1,) * nd
-    return dict(window_dimensions=wd, window_strides=ws, padding=pd, window_dilation=dl)
+    params = dict(window_dimensions=wd, window_strides=ws, padding=pd, window_dilation=dl)
+    remembered(_check_cache, _check, shape_of(x), wd, ws, pd, dl, where)
+    return params
+
+
+_check_cache: dict = {}
+
+
+def _check(shape, wd, ws, pd, dl, where):
+    return window_output_shape(shape, window_dimensions=wd, window_strides=ws, padding=pd, window_dilation=dl,
+                               where=where)
 
 
 def reduce_window_sum(x, window_dimensions, window_strides=None, padding=None, window_dilation=None):
     """The sum of each window; parameters have one entry per axis of ``x``."""
-    return reduce_window_sum_p.bind(x, **_params(ndim_of(x), window_dimensions, window_strides, padding,
-                                                 window_dilation))
+    return reduce_window_sum_p.bind(x, **_params(x, window_dimensions, window_strides, padding, window_dilation,
+                                             "reduce_window_sum"))
 
 
 def reduce_window_max(x, window_dimensions, window_strides=None, padding=None, window_dilation=None):
     """The maximum of each window (padding never wins: it is below every value)."""
-    return reduce_window_max_p.bind(x, **_params(ndim_of(x), window_dimensions, window_strides, padding,
-                                                 window_dilation))
+    return reduce_window_max_p.bind(x, **_params(x, window_dimensions, window_strides, padding, window_dilation,
+                                             "reduce_window_max"))
 
 
 def window_select(operand, t, window_dimensions, window_strides=None, padding=None, window_dilation=None):
-    return window_select_p.bind(operand, t, **_params(ndim_of(operand), window_dimensions, window_strides,
-                                                       padding, window_dilation))
+    return window_select_p.bind(operand, t, **_params(operand, window_dimensions, window_strides, padding,
+                                                       window_dilation, "window_select"))
 
 
 def window_scatter(operand, source, window_dimensions, window_strides=None, padding=None, window_dilation=None):
-    return window_scatter_p.bind(operand, source, **_params(ndim_of(operand), window_dimensions, window_strides,
-                                                             padding, window_dilation))
+    return window_scatter_p.bind(operand, source, **_params(operand, window_dimensions, window_strides, padding,
+                                                             window_dilation, "window_scatter"))
 
 
 def window_output_shape(shape, *, window_dimensions, window_strides, padding, window_dilation,
