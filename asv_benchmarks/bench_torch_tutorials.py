@@ -343,6 +343,7 @@ def main(argv=None):
     p.add_argument("--device", default="cpu")
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--target", type=float, default=0.2, help="seconds per timed sample")
+    p.add_argument("--no-check", action="store_true", help="skip the agreement check (older polyfunc versions)")
     a = p.parse_args(argv)
     limit_torch_threads(torch)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {a.device}")
@@ -353,7 +354,7 @@ def main(argv=None):
         outs = {lib: f() for lib, f in fs.items()}       # warm and check they agree
         # (not MAML: torch.func's vmap over tasks of a net with batch norm gives gradients that differ
         # from a loop over the tasks by up to 1e-2 in float64; polyfunc's match the loop to 1e-15)
-        for x, y in zip(_leaves(outs["polyfunc"]), _leaves(outs["torch.func"])) if name != "maml_step" else ():
+        for x, y in zip(_leaves(outs["polyfunc"]), _leaves(outs["torch.func"])) if name != "maml_step" and not a.no_check else ():
             torch.testing.assert_close(torch.as_tensor(x), y, rtol=2e-3, atol=2e-4)
         sync = (lambda: torch.cuda.synchronize()) if a.device.startswith("cuda") else (lambda: None)
         loops = {}
