@@ -40,8 +40,11 @@ def make_conv_kernels(xp) -> dict:
         st = x.strides
         shape = x.shape[:lead] + tuple(out_sp) + tuple(k)
         sp_st = st[lead:]
-        return as_strided(x, shape, st[:lead] + tuple(a * s for a, s in zip(sp_st, strides)) +
-                          tuple(a * d for a, d in zip(sp_st, dilation)), writeable=False)
+        view = as_strided(x, shape, st[:lead] + tuple(a * s for a, s in zip(sp_st, strides)) +
+                          tuple(a * d for a, d in zip(sp_st, dilation)))
+        if hasattr(view, "setflags"):       # NumPy: windows overlap, so the view must never be written
+            view.setflags(write=False)
+        return view
 
     # ---------------------------------------------------------------- convolution
     def conv_general_dilated(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
