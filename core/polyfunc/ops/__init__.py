@@ -10,8 +10,11 @@ from .contraction import *  # noqa: F401,F403
 from .matrix import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
 from .custom import *  # noqa: F401,F403
-from . import complex, contraction, custom, elementwise, matrix, random, reductions, structural
+from .convolution import *  # noqa: F401,F403
+from .windowed import *  # noqa: F401,F403
+from . import complex, contraction, convolution, custom, elementwise, matrix, random, reductions, structural, windowed
 from . import loop as _loop  # noqa: F401  (hands vmap its loop fallback)
 
 __all__ = [*structural.__all__, *elementwise.__all__, *complex.__all__, *reductions.__all__, *contraction.__all__, *matrix.__all__,
+           *convolution.__all__, *windowed.__all__,
            *random.__all__, *custom.__all__]

@@ -708,6 +708,151 @@ OP_CASES: list[OpCase] = [
        _square_make(True), tol={F32: (1e-4, 1e-5)}),
 ]
 
+
+# ---------------------------------------------------------------- convolution and windowed reductions
+def _conv_ref(x, w, *, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers, feature_group_count):
+    """A direct convolution: one product-sum per kernel offset, per group."""
+    lspec, rspec, ospec = dimension_numbers
+    x, w = np.transpose(x, lspec), np.transpose(w, rspec)
+    g = feature_group_count
+    sp = [(n - 1) * d + 1 for n, d in zip(x.shape[2:], lhs_dilation)]
+    d = np.zeros(x.shape[:2] + tuple(sp), dtype=x.dtype)
+    d[(slice(None),) * 2 + tuple(slice(None, None, s) for s in lhs_dilation)] = x
+    for j, (lo, hi) in enumerate(padding):
+        ax = 2 + j
+        d = d[(slice(None),) * ax + (slice(max(-lo, 0), d.shape[ax] - max(-hi, 0)),)]
+        cfg = [(0, 0)] * d.ndim
+        cfg[ax] = (max(lo, 0), max(hi, 0))
+        d = np.pad(d, cfg)
+    k = w.shape[2:]
+    out_sp = [(n - (kk - 1) * r - 1) // s + 1 for n, kk, r, s in zip(d.shape[2:], k, rhs_dilation, window_strides)]
+    n, c, o = x.shape[0], x.shape[1], w.shape[0]
+    out = np.zeros((n, o) + tuple(out_sp), dtype=np.float64)
+    for q in np.ndindex(*k):
+        part = d[(slice(None),) * 2 + tuple(slice(qq * r, qq * r + (m - 1) * s + 1, s) for qq, r, m, s in
+                                            zip(q, rhs_dilation, out_sp, window_strides))]
+        for gi in range(g):
+            xs = part[:, gi * (c // g):(gi + 1) * (c // g)]
+            ws = w[gi * (o // g):(gi + 1) * (o // g), :, *q]
+            out[:, gi * (o // g):(gi + 1) * (o // g)] += np.einsum("nc...,oc->no...", xs, ws)
+    return np.transpose(out, np.argsort(ospec)).astype(x.dtype)
+
+
+CONV_CFGS = [   # (lhs shape, rhs shape, params, label)
+    ((2, 3, 7), (4, 3, 3), dict(window_strides=(2,), padding=((1, 2),), lhs_dilation=(1,), rhs_dilation=(2,),
+                                dimension_numbers=((0, 1, 2),) * 3, feature_group_count=1), "1d-stride-dil"),
+    ((2, 4, 5, 6), (6, 2, 2, 3), dict(window_strides=(1, 2), padding=((0, 1), (2, -1)), lhs_dilation=(1, 2),
+                                      rhs_dilation=(1, 1), dimension_numbers=((0, 1, 2, 3),) * 3,
+                                      feature_group_count=2), "2d-groups-lhsdil-negpad"),
+    ((2, 5, 4, 3), (2, 2, 3, 4), dict(window_strides=(1, 1), padding=((1, 1), (0, 0)), lhs_dilation=(1, 1),
+                                      rhs_dilation=(1, 1), dimension_numbers=((0, 3, 1, 2), (3, 2, 0, 1),
+                                                                              (0, 3, 1, 2)),
+                                      feature_group_count=1), "2d-NHWC-HWIO"),
+    ((1, 2, 4, 3, 3), (2, 2, 2, 2, 2), dict(window_strides=(1, 2, 1), padding=((1, 0), (0, 0), (1, 1)),
+                                            lhs_dilation=(2, 1, 1), rhs_dilation=(1, 1, 2),
+                                            dimension_numbers=((0, 1, 2, 3, 4),) * 3, feature_group_count=1),
+     "3d"),
+]
+
+
+def _conv_make(rng, dtype):
+    return [Sample((_vals(rng, sx, dtype), _vals(rng, sw, dtype)), dict(p), label=lbl)
+            for sx, sw, p, lbl in CONV_CFGS]
+
+
+def _windows_ref(x, fill, *, window_dimensions, window_strides, padding, window_dilation):
+    """(*out, K) windows of ``x`` padded with ``fill`` (negative padding crops), by loops."""
+    xp_ = x
+    for ax, (lo, hi) in enumerate(padding):
+        xp_ = xp_[(slice(None),) * ax + (slice(max(-lo, 0), xp_.shape[ax] - max(-hi, 0)),)]
+        cfg = [(0, 0)] * x.ndim
+        cfg[ax] = (max(lo, 0), max(hi, 0))
+        xp_ = np.pad(xp_, cfg, constant_values=fill)
+    out = [(n - (k - 1) * d - 1) // s + 1 for n, k, s, d in zip(xp_.shape, window_dimensions, window_strides,
+                                                                  window_dilation)]
+    res = np.empty(tuple(out) + (math.prod(window_dimensions),), dtype=x.dtype)
+    flat = np.empty(tuple(out) + (math.prod(window_dimensions),), dtype=np.int64)
+    for pos in np.ndindex(*out):
+        for j, q in enumerate(np.ndindex(*window_dimensions)):
+            at = tuple(p * s + qq * d for p, s, qq, d in zip(pos, window_strides, q, window_dilation))
+            res[pos + (j,)] = xp_[at]
+            flat[pos + (j,)] = np.ravel_multi_index(at, xp_.shape)
+    return res, flat, xp_.shape
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _rw_sum_ref(x, **p):
+    return _windows_ref(x, 0, **p)[0].sum(axis=-1, dtype=x.dtype)
+
+
+def _rw_max_ref(x, **p):
+    return _windows_ref(x, _lowest(x.dtype), **p)[0].max(axis=-1)
+
+
+def _select_ref(x, t, **p):
+    win, flat, pshape = _windows_ref(x, _lowest(x.dtype), **p)
+    tw = _windows_ref(t, 0, **p)[0]
+    return np.take_along_axis(tw, np.argmax(win, axis=-1)[..., None], axis=-1)[..., 0]
+
+
+def _scatter_ref(x, s, **p):
+    win, flat, pshape = _windows_ref(x, _lowest(x.dtype), **p)
+    idx = np.take_along_axis(flat, np.argmax(win, axis=-1)[..., None], axis=-1)[..., 0]
+    acc = np.zeros(math.prod(pshape), dtype=np.float64)
+    np.add.at(acc, idx.reshape(-1), s.reshape(-1))
+    acc = acc.reshape(pshape)
+    out = np.zeros(x.shape, dtype=np.float64)
+    src = tuple(slice(max(lo, 0), m - max(hi, 0)) for (lo, hi), m in zip(p["padding"], pshape))
+    dst = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(p["padding"], x.shape))
+    out[dst] = acc[src]
+    return out.astype(x.dtype)
+
+
+WINDOW_CFGS = [   # (shape, params, label)
+    ((2, 3, 6, 5), dict(window_dimensions=(1, 1, 2, 2), window_strides=(1, 1, 2, 2), padding=((0, 0),) * 4,
+                        window_dilation=(1,) * 4), "pool2d-2x2"),
+    ((2, 7, 3), dict(window_dimensions=(1, 3, 1), window_strides=(1, 2, 1), padding=((0, 0), (1, 1), (0, 0)),
+                     window_dilation=(1, 1, 1)), "pool1d-pad-middle-axis"),
+    ((3, 5, 6), dict(window_dimensions=(2, 2, 3), window_strides=(1, 2, 2), padding=((0, 1), (1, 0), (-1, 2)),
+                     window_dilation=(1, 2, 1)), "all-axes-dilated-asym-negpad"),
+    ((1, 1, 3, 4, 5), dict(window_dimensions=(1, 1, 2, 2, 2), window_strides=(1, 1, 1, 2, 2),
+                           padding=((0, 0), (0, 0), (0, 0), (1, 1), (0, 1)), window_dilation=(1,) * 5),
+     "pool3d"),
+]
+
+
+def _window_make(n_args, out_second=False):
+    def make(rng, dtype):
+        res = []
+        for shape, p, lbl in WINDOW_CFGS:
+            x = _vals(rng, shape, dtype)
+            if n_args == 1:
+                res.append(Sample((x,), dict(p), label=lbl))
+                continue
+            out = [(n + lo + hi - (k - 1) * d - 1) // s + 1 for n, k, s, (lo, hi), d in zip(
+                shape, p["window_dimensions"], p["window_strides"], p["padding"], p["window_dilation"])]
+            res.append(Sample((x, _vals(rng, out if out_second else shape, dtype)), dict(p), label=lbl))
+        return res
+    return make
+
+
+OP_CASES += [
+    _p("conv_general_dilated", lambda x, w, **p: ops.conv_general_dilated_p.bind(x, w, **p), _conv_ref,
+       _conv_make, diff=(0, 1), tol={F32: (1e-4, 1e-5)}),
+    _p("reduce_window_sum", lambda x, **p: ops.reduce_window_sum(x, **p), _rw_sum_ref, _window_make(1),
+       dtypes=NUMERIC),
+    _p("reduce_window_max", lambda x, **p: ops.reduce_window_max(x, **p), _rw_max_ref, _window_make(1),
+       dtypes=NUMERIC),
+    _p("window_select", lambda x, t, **p: ops.window_select(x, t, **p), _select_ref, _window_make(2),
+       dtypes=NUMERIC, diff=(1,)),
+    _p("window_scatter", lambda x, s, **p: ops.window_scatter(x, s, **p), _scatter_ref, _window_make(2, True),
+       dtypes=NUMERIC, diff=(1,)),
+]
+
+
 # the ops-level helpers forward a Python call to the primitive, so e.g. ops.reshape(x, s) with the same
 # shape returns x itself: the table always binds with shapes that change something.
 

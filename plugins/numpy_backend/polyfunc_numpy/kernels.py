@@ -7,6 +7,8 @@ import math
 
 from polyfunc.plugin import remembered
 
+from .convolution import make_conv_kernels
+
 
 def _special_for(xp, name):
     """erf or erfc for arrays of ``xp``.  NumPy has neither: SciPy's when installed, else the
@@ -193,4 +195,5 @@ def make_kernels(backend, xp):
         "cumsum": cumsum,
         "dot_general": dot_general,
         "random_normal": normal, "random_uniform": uniform, "random_randint": randint,
+        **make_conv_kernels(xp),
     }

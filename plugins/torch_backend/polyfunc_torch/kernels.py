@@ -20,6 +20,7 @@ import torch
 from polyfunc.errors import BackendError
 
 from .complex_kernels import complex_kernels
+from .conv_kernels import make_conv_kernels
 from .dtypes import NP_TO_TORCH, to_torch_dtype
 
 _SCALARS = (int, float, bool, complex)
@@ -518,6 +519,7 @@ def make_kernels(backend):
         "random_normal": normal, "random_uniform": uniform, "random_randint": randint,
     }
     k.update(complex_kernels(k))
+    k.update(make_conv_kernels())       # convolution and pooling: torch's own kernels
     if check:
         # the binary kernels check their two operands themselves (see _binary); these take
         # several tensors too (torch.where would silently copy a 0-d CPU tensor to the GPU)
