@@ -30,13 +30,13 @@ from .native import method as native_method
 from .native import register_native
 from .numpy import _getitem
 from .primitive import Primitive
-from .registry import batch_rules, primitives
+from .registry import abstract_eval_rules, batch_rules, primitives
 from .scopes import add_transform_scope
 from .trace import ShapedArray, Trace, Tracer, base_value
 
 __all__ = ["Backend", "ArrayAPIBackend", "hookimpl", "ShapedArray", "Tracer", "Primitive", "backend_of", "base_value",
            "get_aval", "in_vmap", "under_transform", "generic_batch_rule", "native_method",
-           "remembered", "register_native", "getitem",
+           "remembered", "abstract_eval", "register_native", "getitem",
            "add_transform_scope"]
 
 
@@ -64,3 +64,8 @@ def getitem(x: Any, idx: Any) -> Any:
 def generic_batch_rule(name: str) -> Callable[..., Any]:
     """The core's batching rule for primitive ``name``, for a backend rule to fall back on."""
     return batch_rules[primitives[name]]
+
+
+def abstract_eval(name: str, *avals: ShapedArray, **params: Any) -> Any:
+    """The shape and dtype primitive ``name`` gives for operands of these avals (nothing computed)."""
+    return abstract_eval_rules[primitives[name]](*avals, **params)

@@ -15,7 +15,7 @@ import numpy as np
 from polyfunc.errors import DTypeError, ShapeError
 from polyfunc.plugin import Backend, ShapedArray
 
-SUPPORTED_KINDS = "biuf"
+SUPPORTED_KINDS = "biufc"
 _HINTS = 8      # chunked axis lengths remembered for new arrays (see DaskBackend._axis_chunks)
 
 
@@ -124,7 +124,7 @@ class DaskBackend(Backend):
                 host = np.asarray(obj, dtype=dtype)
                 a = da.from_array(host, chunks="auto" if host.ndim else ())
         if a.dtype.kind not in SUPPORTED_KINDS:
-            raise DTypeError(f"dtype {a.dtype} is not supported by polyfunc (use bool, integer or floating arrays)")
+            raise DTypeError(f"dtype {a.dtype} is not supported by polyfunc (use bool, integer, floating or complex arrays)")
         return a
 
     def to_numpy(self, x: Any) -> np.ndarray:

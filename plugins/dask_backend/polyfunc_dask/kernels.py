@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from polyfunc.plugin import ShapedArray, abstract_eval
 from polyfunc_numpy.kernels import make_kernels
 
 
@@ -81,6 +82,18 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
             dtypes = [dtype] * n_out if n_out > 1 else dtype
             out = da.apply_gufunc(fn, signature, *xs, output_dtypes=dtypes, allow_rechunk=True)
             return list(out) if n_out > 1 else out
+        return kernel
+
+    def in_one_task(name: str) -> Callable:
+        """Sliding windows (convolution, pooling) cross chunk borders: until they get an overlap
+        (da.map_overlap) form, the NumPy kernel runs once on the whole operands, lazily, as one task
+        whose shape comes from abstract evaluation (nothing is computed to learn it)."""
+        def kernel(*xs, **params):
+            import dask
+            xs = [da.asarray(x) for x in xs]
+            out = abstract_eval(name, *[ShapedArray(x.shape, x.dtype) for x in xs], **params)
+            task = dask.delayed(_on_host, pure=True)(name, *xs, **params)
+            return da.from_delayed(task, shape=tuple(out.shape), dtype=out.dtype)
         return kernel
 
     def dot_general(x, y, *, dimension_numbers):
@@ -239,5 +252,7 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
         "slogdet": on_core(np.linalg.slogdet, "(n,n)->(),()", n_out=2),
         "cholesky": on_core(np.linalg.cholesky, "(n,n)->(n,n)"),
         "convert_element_type": lambda x, *, new_dtype: da.asarray(x).astype(new_dtype),
+        **{name: in_one_task(name) for name in ("conv_general_dilated", "reduce_window_sum", "reduce_window_max",
+                                                 "window_select", "window_scatter")},
     })
     return kernels

@@ -13,7 +13,6 @@ from polyfunc.ops import conv_output_shape, window_output_shape
 
 def make_conv_kernels(xp) -> dict:
     """The kernels of conv_general_dilated, reduce_window_sum/max, window_select/scatter."""
-    as_strided = xp.lib.stride_tricks.as_strided
     plans: dict = {}
 
     def padded(x, pads, fill, dilation=None):
@@ -40,7 +39,7 @@ def make_conv_kernels(xp) -> dict:
         st = x.strides
         shape = x.shape[:lead] + tuple(out_sp) + tuple(k)
         sp_st = st[lead:]
-        view = as_strided(x, shape, st[:lead] + tuple(a * s for a, s in zip(sp_st, strides)) +
+        view = xp.lib.stride_tricks.as_strided(x, shape, st[:lead] + tuple(a * s for a, s in zip(sp_st, strides)) +
                           tuple(a * d for a, d in zip(sp_st, dilation)))
         if hasattr(view, "setflags"):       # NumPy: windows overlap, so the view must never be written
             view.setflags(write=False)

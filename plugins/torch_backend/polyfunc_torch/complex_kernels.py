@@ -10,6 +10,8 @@ Each wrapper hands real input to the kernel it wraps unchanged.  (A Python compl
 weak scalar like a Python float: kernels.py counts complex among the Python scalars.)"""
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -104,6 +106,14 @@ def _convert(real_kernel):
     return kernel
 
 
+def _angle(x):
+    # torch.angle gives 0 at -0.0 where NumPy gives pi (the sign bit decides, as for any negative)
+    if x.is_complex() or not x.is_floating_point():
+        return torch.angle(x)
+    out = torch.where(torch.signbit(x), torch.full_like(x, math.pi), torch.zeros_like(x))
+    return torch.where(torch.isnan(x), x, out)
+
+
 def _imag(x):
     return x.imag if x.is_complex() else torch.zeros_like(x)
 
@@ -113,7 +123,7 @@ def complex_kernels(k: dict) -> dict:
     return {
         "real": lambda x: x.real, "imag": _imag,
         "conj": lambda x: torch.conj(x).resolve_conj(),   # a materialised conjugate, not torch's lazy bit
-        "angle": torch.angle,
+        "angle": _angle,
         "sign": _sign(k["sign"]),
         "convert_element_type": _convert(k["convert_element_type"]),
         "lt": _compare(k["lt"], False, True), "le": _compare(k["le"], False, False),
