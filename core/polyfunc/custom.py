@@ -24,6 +24,18 @@ def _check_like(kind, name, what, got, want):
 __all__ = ["custom_jvp", "custom_vjp"]
 
 
+
+def _flat_fun(f: Callable, spec: Any) -> tuple[Callable, list]:
+    """``f`` over flat leaves (arguments of structure ``spec``) returning flat leaves; the list it
+    returns receives the output's structure once ``fun`` has run (both custom rules need it)."""
+    out_spec: list = []
+
+    def fun(*xs: Any) -> list:
+        lv, s = flatten(f(*unflatten(spec, list(xs))))
+        out_spec[:] = [s]
+        return lv
+    return fun, out_spec
+
 class custom_jvp:
     """A function with its own forward-mode rule (reverse mode follows from it).
 
@@ -55,13 +67,7 @@ class custom_jvp:
             raise TransformError(f"custom_jvp function {self.__name__!r} has no rule; define one with "
                                  f"@{self.__name__}.defjvp.")
         leaves, spec = flatten(args)
-        out_spec = []
-
-        def fun(*xs):
-            out = self.fun(*unflatten(spec, list(xs)))
-            lv, s = flatten(out)
-            out_spec[:] = [s]
-            return lv
+        fun, out_spec = _flat_fun(self.fun, spec)
 
         def jvp(primals, tangents):
             res = self.jvp(tuple(unflatten(spec, list(primals))), tuple(unflatten(spec, list(tangents))))
@@ -113,13 +119,7 @@ class custom_vjp:
             raise TransformError(f"custom_vjp function {self.__name__!r} has no rule; define one with "
                                  f"{self.__name__}.defvjp(fwd, bwd).")
         leaves, spec = flatten(args)
-        out_spec = []
-
-        def fun(*xs):
-            out = self.fun(*unflatten(spec, list(xs)))
-            lv, s = flatten(out)
-            out_spec[:] = [s]
-            return lv
+        fun, out_spec = _flat_fun(self.fun, spec)
 
         def fwd(*xs):
             pair = self.fwd(*unflatten(spec, list(xs)))
