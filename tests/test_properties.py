@@ -45,10 +45,10 @@ DOMAINS = {
 
 UNARY_DOMAIN = {"log": "positive", "log1p": "positive", "sqrt": "positive", "rsqrt": "positive", "asin": "unit",
                 "acos": "unit", "tan": "tan", "sign": "away0", "floor": "nonint", "ceil": "nonint",
-                "round": "nonint"}
+                "round": "nonint", "angle": "away0"}
 UNARY = {"neg", "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "erf", "erfc", "logistic", "sqrt",
          "rsqrt", "asin", "acos", "atan", "sinh", "cosh", "abs", "sign", "floor", "ceil", "round", "isnan",
-         "stop_gradient", "logical_not", "bitwise_not"}
+         "stop_gradient", "logical_not", "bitwise_not", "real", "imag", "conj", "angle"}
 BINARY = {"add", "sub", "mul", "div", "pow", "floor_div", "rem", "atan2", "max", "min", "eq", "ne", "lt", "le",
           "gt", "ge", "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor"}
 BINARY_DOMAIN = {"div": ("normal", "away0"), "pow": ("positive", "normal"), "atan2": ("away0", "normal"),
@@ -96,6 +96,11 @@ def values(draw, shape, dtype, domain="normal", special=False, unique=False):
         return draw(hnp.arrays(BOOL, shape, elements=st.booleans()))
     if dtype.kind in "iu":
         return int_array(draw, shape, dtype, 1 if domain == "positive" else -4, 4)
+    if dtype.kind == "c":       # both parts from the domain; the IEEE hard points in either part
+        part = np.float32 if dtype == np.complex64 else np.float64
+        re = float_array(draw, shape, part, domain, special, unique)
+        im = float_array(draw, shape, part, domain, special)
+        return (re + 1j * im).astype(dtype)
     return float_array(draw, shape, dtype, domain, special, unique)
 
 
@@ -317,6 +322,61 @@ def _matrix_struct(draw, name, dtype):
     return specs, {}, kind in ("wellcond", "spd")
 
 
+def _window_struct(draw, name, dtype):
+    """A window over 1-3 axes: sizes, strides, dilations and padding drawn, every output axis non-empty and
+    every window touching the operand (a max over padding alone has no argument to select)."""
+    nd = draw(st.integers(1, 3))
+    shape, dims, strides, dil, pad, out = [], [], [], [], [], []
+    for _ in range(nd):
+        n, k = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+        s, d = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+        lo, hi = (draw(st.integers(-1 if name == "reduce_window_sum" else 0, 1)) if k > 1 else 0 for _ in range(2))
+        if k > 1 and (lo > 0 or hi > 0):
+            d = 1                        # a padded window is contiguous: it always reaches the operand
+        if n + lo + hi < (k - 1) * d + 1:
+            k, d, lo, hi = 1, 1, 0, 0    # the window does not fit: a window of one
+        shape.append(n), dims.append(k), strides.append(s), dil.append(d), pad.append((lo, hi))
+        out.append((n + lo + hi - (k - 1) * d - 1) // s + 1)
+    params = dict(window_dimensions=tuple(dims), window_strides=tuple(strides), padding=tuple(pad),
+                  window_dilation=tuple(dil))
+    if name == "reduce_window_sum":
+        return [(tuple(shape), dtype, "normal")], params, True
+    # the operand that picks the maximum has distinct values: a tie's winner is the kernel's choice
+    specs = [(tuple(shape), dtype, "distinct")]
+    if name == "window_select":
+        specs.append((tuple(shape), dtype, "normal"))
+    elif name == "window_scatter":
+        specs.append((tuple(out), dtype, "normal"))
+    return specs, params, True
+
+
+def _conv_struct(draw, name, dtype):
+    """A convolution over 1-2 spatial axes with strides, padding (negative too), both dilations, groups and
+    the three layouts drawn; every output axis non-empty."""
+    nd = draw(st.integers(1, 2))
+    g = draw(st.integers(1, 2))
+    n, ci, co = draw(st.integers(1, 2)), g * draw(st.integers(1, 2)), g * draw(st.integers(1, 2))
+    sp, ks, strides, pad, ld, rd = [], [], [], [], [], []
+    for _ in range(nd):
+        size, k = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+        s, a, r = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+        lo, hi = draw(st.integers(-1, 2)), draw(st.integers(-1, 2))
+        if (size - 1) * a + 1 + lo + hi < (k - 1) * r + 1:
+            k, r, lo, hi = 1, 1, max(lo, 0), max(hi, 0)
+        sp.append(size), ks.append(k), strides.append(s), pad.append((lo, hi)), ld.append(a), rd.append(r)
+    specs = tuple(tuple(draw(st.permutations(list(range(nd + 2))))) for _ in range(3))
+    lhs_c, rhs_c = (n, ci, *sp), (co, ci // g, *ks)
+
+    def laid_out(canonical, spec):       # the shape whose transpose by ``spec`` is ``canonical``
+        shape = [0] * len(spec)
+        for i, ax in enumerate(spec):
+            shape[ax] = canonical[i]
+        return tuple(shape)
+    params = dict(window_strides=tuple(strides), padding=tuple(pad), lhs_dilation=tuple(ld),
+                  rhs_dilation=tuple(rd), dimension_numbers=specs, feature_group_count=g)
+    return [(laid_out(lhs_c, specs[0]), dtype, "normal"), (laid_out(rhs_c, specs[1]), dtype, "normal")], params, True
+
+
 STRUCTS = {
     **{n: _unary_struct for n in UNARY}, **{n: _binary_struct for n in BINARY}, **{n: _reduce_struct for n in REDUCE},
     "argmax": _arg_struct, "argmin": _arg_struct, "argsort": _argsort_struct, "cumsum": _cumsum_struct,
@@ -326,6 +386,8 @@ STRUCTS = {
     "broadcast_in_dim": _bid_struct, "select": _select_struct, "convert_element_type": _convert_struct,
     "full_like": _full_like_struct, "eye": _eye_struct, "iota": _iota_struct, "integer_pow": _integer_pow_struct,
     "solve": _matrix_struct, "det": _matrix_struct, "slogdet": _matrix_struct, "cholesky": _matrix_struct,
+    "conv_general_dilated": _conv_struct, "reduce_window_sum": _window_struct, "reduce_window_max": _window_struct,
+    "window_select": _window_struct, "window_scatter": _window_struct,
 }
 
 
@@ -359,6 +421,9 @@ def fill(draw, specs, special=False):
         elif kind == "unique":      # distinct by at least 0.05: the extremum stays put under finite differences
             grid = draw(hnp.arrays(np.int64, shape, elements=st.integers(-40, 40), unique=dtype.kind == "f"))
             out.append((grid / 20.0).astype(dtype) if dtype.kind == "f" else values(draw, shape, dtype))
+        elif kind == "distinct":    # distinct in every dtype (integers too), 0.05 apart in floats
+            grid = draw(hnp.arrays(np.int64, shape, elements=st.integers(-40, 40), unique=True))
+            out.append((grid / 20.0).astype(dtype) if dtype.kind == "f" else grid.astype(dtype))
         elif kind == "bool":
             out.append(values(draw, shape, BOOL))
         elif kind == "quotient":
