@@ -15,6 +15,8 @@ from typing import Any, Callable
 from . import ops
 from .avals import get_aval
 from .errors import TransformError
+from .gradmode import autodiff_level
+from .scopes import call_in_scopes
 from .interpreters.eval import EvalTrace, _current
 from .interpreters.graph import Graph, GraphTrace, eval_graph
 from .interpreters.jvp import JVPTrace, JVPTracer
@@ -160,7 +162,8 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
     tvars = [new_var(a) for a in avals]
     token = _current.set(j)
     try:
-        out = fun([JVPTracer(j, p, t, a) for p, t, a in zip(primals, tvars, avals)])
+        with autodiff_level(j):
+            out = fun([JVPTracer(j, p, t, a) for p, t, a in zip(primals, tvars, avals)])
     finally:
         _current.reset(token)
     if has_aux:
@@ -312,8 +315,8 @@ def _jvp_flat(fun: Callable, primals: list, tangents: list, avals: list, has_aux
     """``fun(list_of_leaves)`` pushed forward: (output tree, tangent tree, aux)."""
     j = JVPTrace(_current.get(), transform)
     token = _current.set(j)
-    try:
-        out = fun([JVPTracer(j, p, t, a) for p, t, a in zip(primals, tangents, avals)])
+    try:      # in the plugins' scopes: torch's autograd.Function routing must see a jvp's function too
+        out = call_in_scopes(fun, [JVPTracer(j, p, t, a) for p, t, a in zip(primals, tangents, avals)])
     finally:
         _current.reset(token)
     out, aux = _split_aux(out, has_aux, transform) if has_aux else (out, None)
