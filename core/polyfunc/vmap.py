@@ -9,7 +9,7 @@ import optree
 
 from . import ops
 from .avals import get_aval
-from .backends import current_backend
+from .backends import backend_of, current_backend
 from .errors import TransformError
 from .interpreters.batching import BatchTrace, BatchTracer
 from .interpreters.eval import _current
@@ -104,19 +104,26 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
 
     def _chunked(func, leaves, spec, dims, size, kwargs):
         pieces = []
-        # randomness="same": every chunk must draw what the first drew, so the generator is
-        # rewound before each chunk (a backend that cannot save its state runs unchunked)
-        rewind = None
+        # randomness="same": every chunk must draw what the first drew, so the generators are
+        # rewound before each chunk: the default backend's and those of the mapped arrays (draws
+        # in torch code go to the torch generator); a backend that cannot save its state runs unchunked
+        rewind = []
         if randomness == "same":
-            b = current_backend()
-            state = b.rng_state()
-            if state is None:
-                return _run(func, leaves, spec, dims, size, kwargs)
-            rewind = (b, state)
+            owners = [current_backend()]
+            for x, d in zip(leaves, dims):
+                b = backend_of(x) if d is not None else None
+                if b is not None and all(b is not o for o in owners):
+                    owners.append(b)
+            for b in owners:
+                state = b.rng_state()
+                if state is None:
+                    return _run(func, leaves, spec, dims, size, kwargs)
+                rewind.append((b, state))
         for start in range(0, size, chunk_size):
             stop = min(start + chunk_size, size)
-            if rewind is not None and start:
-                rewind[0].set_rng_state(rewind[1])
+            if start:
+                for b, state in rewind:
+                    b.set_rng_state(state)
             part = [x if d is None else _slice_axis(x, d, start, stop) for x, d in zip(leaves, dims)]
             pieces.append(_run(func, part, spec, dims, stop - start, kwargs))
         first_leaves, out_spec = flatten(pieces[0])

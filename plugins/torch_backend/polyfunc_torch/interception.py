@@ -31,7 +31,7 @@ from polyfunc.plugin import Tracer, in_vmap
 
 from . import autograd
 from .nn.attention import MASK_HELPERS
-from .random import FACTORIES
+from .random import FACTORIES, NN_FACTORIES
 
 
 def _routed(original: Callable[..., Any], route: Callable[..., Any]) -> Callable[..., Any]:
@@ -64,6 +64,8 @@ def _routed_apply(original: Any) -> Any:
 
 _TARGETS: list[tuple[Any, str, Callable[[Any], Any]]] = (
     [(torch, original.__name__, lambda orig, route=route: _routed(orig, route)) for original, route in FACTORIES.items()]
+    + [(F, original.__name__, lambda orig, route=route: _routed(orig, route))
+       for original, route in NN_FACTORIES.items()]
     + [(F, name, make) for name, make in MASK_HELPERS.items() if hasattr(F, name)]
     + [(torch.autograd.Function, "apply", _routed_apply)])
 
