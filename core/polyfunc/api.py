@@ -311,7 +311,8 @@ def _check_tangents(primals, tangents, transform):
     return pl, ps, tl
 
 
-def _jvp_flat(fun: Callable, primals: list, tangents: list, avals: list, has_aux: bool, transform: str):
+def _jvp_flat(fun: Callable, primals: list, tangents: list, avals: list, has_aux: bool, transform: str,
+              strict: bool = False):
     """``fun(list_of_leaves)`` pushed forward: (output tree, tangent tree, aux)."""
     j = JVPTrace(_current.get(), transform)
     token = _current.set(j)
@@ -329,6 +330,9 @@ def _jvp_flat(fun: Callable, primals: list, tangents: list, avals: list, has_aux
             po.append(o.primal)
             to.append(o.tangent)
         else:
+            if strict:          # torch.func's strict: an output that does not depend on the inputs
+                raise TransformError(f"{transform}(strict=True): an output of the function does not depend on "
+                                     f"its inputs, so it has no tangent; drop strict=True to get zeros for it.")
             po.append(o)
             to.append(_zeros_like(o))
     return unflatten(spec, po), unflatten(spec, to), (_lower(aux, j) if has_aux else None)
@@ -344,7 +348,7 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
     """
     pl, ps, tl = _check_tangents(primals, tangents, "jvp")
     avals = _check_diff_leaves(pl, "jvp", "primal")
-    out, tout, aux = _jvp_flat(lambda xs: func(*unflatten(ps, xs)), pl, tl, avals, has_aux, "jvp")
+    out, tout, aux = _jvp_flat(lambda xs: func(*unflatten(ps, xs)), pl, tl, avals, has_aux, "jvp", strict)
     return (out, tout, aux) if has_aux else (out, tout)
 
 

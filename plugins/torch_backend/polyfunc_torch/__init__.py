@@ -19,7 +19,8 @@ from typing import Any, Callable, ContextManager
 
 from polyfunc.plugin import add_transform_scope, hookimpl
 
-__all__ = ["functional_call", "stack_module_state", "TorchBackend"]
+__all__ = ["functional_call", "stack_module_state", "replace_all_batch_norm_modules_", "functionalize",
+           "debug_unwrap", "TorchBackend"]
 
 
 @hookimpl
@@ -56,7 +57,8 @@ def transform_scope() -> ContextManager[Any]:
 
 
 def __getattr__(name: str) -> Callable[..., Any] | type:
-    if name in ("functional_call", "stack_module_state"):
+    if name in ("functional_call", "stack_module_state", "replace_all_batch_norm_modules_", "functionalize",
+                "debug_unwrap"):
         from . import modules
         return getattr(modules, name)
     if name == "TorchBackend":
