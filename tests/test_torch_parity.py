@@ -155,3 +155,16 @@ def test_debug_unwrap():
     assert isinstance(full, torch.Tensor) and full.shape == XS.shape
     assert isinstance(one, Tracer) and debug_unwrap(one, recurse=False) is full   # grad's wrapper, then vmap's
     assert debug_unwrap(XS) is XS
+
+
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")
+@pytest.mark.parametrize("make,name", [
+    (lambda: torch.eye(3).to_sparse(), "sparse_coo"),
+    (lambda: torch.eye(3).to_sparse_csr(), "sparse_csr"),
+    (lambda: torch.nested.nested_tensor([torch.ones(2), torch.ones(3)]), "nested"),
+])
+def test_non_strided_layouts_refused_by_name(make, name):
+    with pytest.raises(Exception, match=name):
+        pf.vmap(lambda x: x * 2)(make())
+    with pytest.raises(Exception, match=name):
+        pf.grad(lambda x: (x * 2).sum())(make())
