@@ -17,6 +17,8 @@ from numpy import generic as _np_generic
 from . import ops
 from .avals import get_aval
 from .errors import TransformError
+from .gradmode import autodiff_level
+from .scopes import call_in_scopes
 from .interpreters.eval import EvalTrace, _current
 from .interpreters.batching import Randomness
 from .interpreters.graph import Graph, GraphTrace, eval_graph
@@ -220,7 +222,8 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
     tvars = [new_var(a) for a in avals]
     token = _current.set(j)
     try:
-        out = fun([JVPTracer(j, p, t, a) for p, t, a in zip(primals, tvars, avals)])
+        with autodiff_level(j):
+            out = fun([JVPTracer(j, p, t, a) for p, t, a in zip(primals, tvars, avals)])
     finally:
         _current.reset(token)
     if has_aux:
@@ -380,12 +383,13 @@ def _check_tangents(primals, tangents, transform):
     return pl, ps, tl
 
 
-def _jvp_flat(fun: Callable, primals: list, tangents: list, avals: list, has_aux: bool, transform: str):
+def _jvp_flat(fun: Callable, primals: list, tangents: list, avals: list, has_aux: bool, transform: str,
+              strict: bool = False):
     """``fun(list_of_leaves)`` pushed forward: (output tree, tangent tree, aux)."""
     j = JVPTrace(_current.get(), transform)
     token = _current.set(j)
-    try:
-        out = fun([JVPTracer(j, p, t, a) for p, t, a in zip(primals, tangents, avals)])
+    try:      # in the plugins' scopes: torch's autograd.Function routing must see a jvp's function too
+        out = call_in_scopes(fun, [JVPTracer(j, p, t, a) for p, t, a in zip(primals, tangents, avals)])
     finally:
         _current.reset(token)
     out, aux = _split_aux(out, has_aux, transform) if has_aux else (out, None)
@@ -399,6 +403,9 @@ def _jvp_flat(fun: Callable, primals: list, tangents: list, avals: list, has_aux
             po.append(o.primal)
             to.append(o.tangent)
         else:
+            if strict:          # torch.func's strict: an output that does not depend on the inputs
+                raise TransformError(f"{transform}(strict=True): an output of the function does not depend on "
+                                     f"its inputs, so it has no tangent; drop strict=True to get zeros for it.")
             po.append(o)
             to.append(_zeros_like(o))
     return unflatten(spec, po), unflatten(spec, to), (_lower(aux, j) if has_aux else None)
@@ -415,7 +422,7 @@ def jvp(func: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any
     """
     pl, ps, tl = _check_tangents(primals, tangents, "jvp")
     avals = _check_diff_leaves(pl, "jvp", "primal")
-    out, tout, aux = _jvp_flat(lambda xs: func(*unflatten(ps, xs)), pl, tl, avals, has_aux, "jvp")
+    out, tout, aux = _jvp_flat(lambda xs: func(*unflatten(ps, xs)), pl, tl, avals, has_aux, "jvp", strict)
     return (out, tout, aux) if has_aux else (out, tout)
 
 

@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from ..avals import get_aval
 from ..backends import backend_of
+from ..gradmode import differentiating
 from ..registry import jvp_rules
 from ..trace import Trace, Tracer
 from .eval import _current, inline
@@ -46,10 +47,12 @@ def linear_jvp(prim: Any) -> Callable:
 
 class JVPTrace(Trace):
     transform = "jvp"
+    grad_mode = False           # True: a reverse-mode level following a library's grad mode (gradmode)
 
     def __init__(self, parent, transform="jvp"):
         self.parent = parent
         self.transform = transform
+        self.blocked = 0        # reverse levels entered inside this one with the grad mode off (gradmode)
 
     def process(self, prim, args, params):
         if len(args) == 1:       # the common unary case without the general loop
@@ -82,6 +85,8 @@ class JVPTrace(Trace):
                     tangents.append(None)
             if not own:
                 return self.parent.process(prim, args, params)
+        if self.grad_mode and not differentiating(self):     # under torch.no_grad: a constant to this level
+            return self.parent.process(prim, list(primals), params)
         rule = jvp_rules.get(prim)
         if rule is None and prim.impl is not None:
             return inline(self, prim, args, params)

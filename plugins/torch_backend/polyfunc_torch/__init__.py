@@ -5,7 +5,7 @@ per primitive), ``batching`` (torch batching rules), ``modules`` (``functional_c
 ``stack_module_state``); the torch map, by topic, each function registered beside its
 definition with ``registry.implements``: ``elementwise``, ``reductions``, ``sorting``,
 ``shapes``, ``indexing``, ``linalg``, ``creation``, ``conversion``, ``random``,
-``inplace``, ``nn/`` (``activations``, ``losses``, ``convolution``, ``pooling``,
+``inplace``, ``nn/`` (``activations``, ``losses``, ``convolution`` (with pooling),
 ``resampling``, ``normalization``, ``attention``, ``recurrent``, ``embedding``,
 ``distances``), with ``arguments`` and ``promotion`` as their helpers and ``torch_map``
 importing them all; ``interception`` (torch's random factories and mask helpers while a
@@ -19,7 +19,8 @@ from typing import Any, Callable, ContextManager
 
 from polyfunc.plugin import add_transform_scope, hookimpl
 
-__all__ = ["functional_call", "stack_module_state", "TorchBackend"]
+__all__ = ["functional_call", "stack_module_state", "replace_all_batch_norm_modules_", "functionalize",
+           "debug_unwrap", "TorchBackend"]
 
 
 @hookimpl
@@ -56,7 +57,8 @@ def transform_scope() -> ContextManager[Any]:
 
 
 def __getattr__(name: str) -> Callable[..., Any] | type:
-    if name in ("functional_call", "stack_module_state"):
+    if name in ("functional_call", "stack_module_state", "replace_all_batch_norm_modules_", "functionalize",
+                "debug_unwrap"):
         from . import modules
         return getattr(modules, name)
     if name == "TorchBackend":

@@ -110,6 +110,8 @@ class TorchBackend(Backend):
         if dt is None:
             from .dtypes import np_dtype_of_torch
             np_dtype_of_torch(x.dtype)   # raises a DTypeError naming the dtype
+        if x.is_sparse or x.is_nested or x.layout is not _STRIDED:
+            _refuse_layout(x)
         return ShapedArray(tuple(x.shape), dt)
 
     def _target_device(self, like=None):
@@ -273,3 +275,19 @@ def _has_tensor(obj, tensor_type) -> bool:
         if isinstance(o, (list, tuple)) and _has_tensor(o, tensor_type):
             return True
     return False
+
+
+_STRIDED = _torch().strided if "torch" in sys.modules else None
+
+
+def _refuse_layout(x) -> None:
+    """polyfunc computes on dense strided tensors only: name the layout and the fix."""
+    global _STRIDED
+    torch = _torch()
+    _STRIDED = torch.strided
+    if x.layout is torch.strided and not x.is_nested:
+        return
+    kind = "nested" if x.is_nested else str(x.layout).replace("torch.", "")
+    raise BackendError(f"polyfunc's torch backend computes on dense strided tensors; got a {kind} tensor "
+                       f"(layout {x.layout}). Convert it first: x.to_dense() for a sparse tensor, "
+                       f"x.to_padded_tensor(0) or x.unbind() for a nested one.")

@@ -8,9 +8,10 @@ import torch
 
 import polyfunc.numpy as pnp
 from polyfunc import ops
+from polyfunc.plugin import get_aval
 
 from .arguments import float_of
-from .dtypes import to_np_dtype
+from .dtypes import to_np_dtype, to_torch_dtype
 from .promotion import cast, result_dtype
 from .registry import implements
 
@@ -170,9 +171,26 @@ def sigmoid(input):
     return ops.logistic(pnp.asarray(input) if isinstance(input, (int, float)) else input)
 
 
-@implements(torch.special.logit)
+@implements(torch.special.logit, torch.logit, method="logit")
 def logit(input, eps=None):
+    if eps is not None:           # torch clamps to [eps, 1 - eps] first
+        input = pnp.clip(input, eps, 1 - eps)
     return pnp.log(pnp.true_divide(input, pnp.subtract(1, input)))
+
+
+@implements(torch.sinc, torch.special.sinc, method="sinc")
+def sinc(input):
+    """sin(pi x) / (pi x), 1 at 0; the division runs on a safe x so its gradient at 0 is 0, not NaN."""
+    x = input if get_aval(input).dtype.kind == "f" else pnp.astype(input, float_of(input))
+    zero = pnp.equal(x, 0)
+    px = pnp.multiply(pnp.where(zero, 1.0, x), np.pi)
+    return pnp.where(zero, pnp.ones_like(x), pnp.true_divide(pnp.sin(px), px))
+
+
+@implements(torch.result_type)
+def result_type(tensor, other):
+    """torch's promotion of a tensor (traced or not) with a tensor or Python number."""
+    return to_torch_dtype(result_dtype(tensor, other))
 
 
 @implements(torch.square, method="square")

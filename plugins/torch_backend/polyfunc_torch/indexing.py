@@ -79,3 +79,15 @@ def masked_fill(input, mask, value):
     v = pnp.full_like(input, value) if isinstance(value, (int, float, bool)) else \
         pnp.astype(value, to_np_dtype(input.dtype))
     return pnp.where(mask, v, input)
+
+
+@implements(torch.take, method="take")
+def take(input, index):
+    """Elements of the flattened ``input`` at ``index`` (shaped like ``index``)."""
+    return getitem(pnp.ravel(input), index)
+
+
+@implements(torch.select, method="select")
+def select(input, dim, index):
+    d = norm_dim(dim, ndim(input))
+    return getitem(input, (slice(None),) * d + (int(index),))

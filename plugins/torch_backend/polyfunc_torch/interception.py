@@ -27,10 +27,11 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from polyfunc.plugin import in_vmap
+from polyfunc.plugin import Tracer, in_vmap
 
+from . import autograd
 from .nn.attention import MASK_HELPERS
-from .random import FACTORIES
+from .random import FACTORIES, NN_FACTORIES
 
 
 def _routed(original: Callable[..., Any], route: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,14 +43,41 @@ def _routed(original: Callable[..., Any], route: Callable[..., Any]) -> Callable
     return routed
 
 
+def _has_tracer(args: Any) -> bool:
+    for a in args:
+        if isinstance(a, Tracer) or (isinstance(a, (list, tuple)) and _has_tracer(a)):
+            return True
+    return False
+
+
+def _routed_apply(original: Any) -> Any:
+    """``torch.autograd.Function.apply`` (a classmethod): to ``autograd.apply`` when a traced value is passed."""
+    plain = original.__func__
+
+    @functools.wraps(plain)
+    def apply(cls, *args, **kwargs):
+        if _has_tracer(args) or _has_tracer(kwargs.values()):
+            return autograd.apply(cls, *args, **kwargs)
+        return plain(cls, *args, **kwargs)
+    return classmethod(apply)
+
+
 _TARGETS: list[tuple[Any, str, Callable[[Any], Any]]] = (
     [(torch, original.__name__, lambda orig, route=route: _routed(orig, route)) for original, route in FACTORIES.items()]
-    + [(F, name, make) for name, make in MASK_HELPERS.items() if hasattr(F, name)])
+    + [(F, original.__name__, lambda orig, route=route: _routed(orig, route))
+       for original, route in NN_FACTORIES.items()]
+    + [(F, name, make) for name, make in MASK_HELPERS.items() if hasattr(F, name)]
+    + [(torch.autograd.Function, "apply", _routed_apply)])
+
+
+def _attr(ns: Any, name: str) -> Any:
+    """What ``setattr`` puts back: a class's own attribute as stored (the classmethod object)."""
+    return vars(ns)[name] if isinstance(ns, type) else getattr(ns, name)
 
 
 def _pairs() -> list[tuple[Any, str, Any, Any]]:
     """(namespace, name, the function there now, its routing form) for every intercepted name."""
-    return [(ns, name, getattr(ns, name), make(getattr(ns, name))) for ns, name, make in _TARGETS]
+    return [(ns, name, _attr(ns, name), make(_attr(ns, name))) for ns, name, make in _TARGETS]
 
 
 _lock = threading.Lock()
@@ -68,7 +96,7 @@ class _Scope:
             _depth += 1
             if _depth == 1:
                 for ns, name, orig, _routed_fn in _pairs_now:
-                    if getattr(ns, name) is not orig:     # someone else replaced it since: wrap theirs
+                    if _attr(ns, name) is not orig:     # someone else replaced it since: wrap theirs
                         _pairs_now = _pairs()
                         break
                 for ns, name, _orig, routed in _pairs_now:

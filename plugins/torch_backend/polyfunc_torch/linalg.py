@@ -18,10 +18,54 @@ implements(torch.trace, method="trace")(pnp.trace)
 implements(method="__rmatmul__", swap=True)(pnp.matmul)
 
 
-@implements(torch.matmul, torch.linalg.matmul, torch.mm, torch.bmm, torch.mv,
-            method=("matmul", "__matmul__", "mm", "bmm", "mv"))
+@implements(torch.matmul, torch.linalg.matmul, method=("matmul", "__matmul__"))
 def matmul(input, other):
     return pnp.matmul(input, other)
+
+
+def _ranked(name: str, ranks: tuple[int, int]):
+    """``torch.<name>``: matmul of operands of exactly ``ranks`` dims, refused otherwise as torch does."""
+    def f(input, other):
+        got = (ndim(input), ndim(other))
+        if got != ranks:
+            raise RuntimeError(f"torch.{name}: expects a {ranks[0]}-D and a {ranks[1]}-D tensor, got {got[0]}-D "
+                               f"and {got[1]}-D; use torch.matmul for broadcasting or batched operands")
+        if name == "bmm" and shape(input)[0] != shape(other)[0]:
+            raise RuntimeError(f"torch.bmm: batch sizes differ ({shape(input)[0]} and {shape(other)[0]})")
+        return pnp.matmul(input, other)
+    f.__name__ = name
+    return f
+
+
+mm = implements(torch.mm, method="mm")(_ranked("mm", (2, 2)))
+bmm = implements(torch.bmm, method="bmm")(_ranked("bmm", (3, 3)))
+mv = implements(torch.mv, method="mv")(_ranked("mv", (2, 1)))
+
+
+@implements(torch.cross, torch.linalg.cross, method="cross")
+def cross(input, other, dim=None):
+    """torch.cross: along ``dim`` (the first of size 3 when None, as torch.cross; -1 for linalg.cross)."""
+    a, b = pnp.broadcast_arrays(input, other)
+    if dim is None:
+        dim = next((i for i, n in enumerate(shape(a)) if n == 3), None)
+        if dim is None:
+            raise RuntimeError(f"torch.cross: no dimension of size 3 in shape {tuple(shape(a))}")
+    if shape(a)[dim] != 3:
+        raise RuntimeError(f"torch.cross: dimension {dim} has size {shape(a)[dim]}, it must have size 3")
+    return pnp.moveaxis(pnp.cross(pnp.moveaxis(a, dim, -1), pnp.moveaxis(b, dim, -1)), -1, dim)
+
+
+@implements(torch.cov, method="cov")
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance of the rows (variables) over the columns (observations), unweighted."""
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("torch.cov with fweights/aweights is not supported on traced values; "
+                                  "weight the observations yourself")
+    x = input if ndim(input) == 2 else pnp.reshape(input, (1, -1))
+    n = shape(x)[1]
+    centred = pnp.subtract(x, pnp.mean(x, axis=1, keepdims=True))
+    c = pnp.true_divide(pnp.matmul(centred, pnp.swapaxes(centred, 0, 1)), max(n - correction, 0))
+    return c if ndim(input) == 2 else pnp.reshape(c, ())
 
 
 @implements(torch.dot, method="dot")

@@ -13,8 +13,11 @@ all modules, so nested calls on different modules cannot deadlock).
 """
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Mapping
+
+from polyfunc.plugin import Tracer, base_value
 
 __all__ = ["functional_call", "stack_module_state"]
 
@@ -194,9 +197,48 @@ def stack_module_state(models) -> tuple[dict, dict]:
             if len(shapes) > 1:
                 raise ValueError(f"stack_module_state: {what[:-1]} {n!r} has different shapes across the "
                                  f"models: {sorted(shapes)}")
-            out[n] = torch.stack([t.detach() for t in ts])
+            # a new leaf, needing grad where the models' tensors do (torch.func's contract), so a
+            # stacked ensemble trains with a torch optimizer and .backward()
+            out[n] = torch.stack([t.detach() for t in ts]).requires_grad_(any(t.requires_grad for t in ts))
         return out
 
     params = stack([list(m.named_parameters()) for m in models], "parameters")
     buffers = stack([list(m.named_buffers()) for m in models], "buffers")
     return params, buffers
+
+
+def replace_all_batch_norm_modules_(root):
+    """In place: every BatchNorm module under ``root`` stops tracking running statistics (it
+    normalises with the batch's own), the form vmap over a BatchNorm model needs; returns ``root``."""
+    import torch
+    for m in root.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.running_mean = None
+            m.running_var = None
+            m.num_batches_tracked = None
+            m.track_running_stats = False
+    return root
+
+
+def functionalize(func, *, remove: str = "mutations"):
+    """torch.func.functionalize: ``func`` with its mutations turned into new values.  polyfunc's
+    transforms already trace mutations of traced tensors as new values, so this returns ``func``
+    itself, wrapped (its name kept), after checking ``remove`` as torch.func does."""
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(f"functionalize: remove must be 'mutations' or 'mutations_and_views', got {remove!r}")
+
+    @functools.wraps(func)
+    def functionalized(*args, **kwargs):
+        return func(*args, **kwargs)
+    return functionalized
+
+
+def debug_unwrap(tensor, *, recurse: bool = True):
+    """The value under a traced tensor: one transform's wrapper off, or every one (``recurse``);
+    a plain tensor is returned as is."""
+    if not isinstance(tensor, Tracer):
+        return tensor
+    if recurse:
+        return base_value(tensor)
+    name = getattr(tensor.__class__, "_wraps", None)
+    return tensor if name is None else getattr(tensor, name)

@@ -80,10 +80,11 @@ def rand_like(input, **kwargs):
 
 
 @implements(torch.bernoulli, method="bernoulli")
-def bernoulli(input, *args, **kwargs):
+def bernoulli(input, p=None, **kwargs):
+    """``bernoulli(probs)``, or ``bernoulli(input, p)``: draws of probability ``p`` shaped like input."""
     a = get_aval(input)
     u = pf.random.uniform(tuple(a.shape), dtype=a.dtype, backend="torch")
-    return ops.convert_element_type(ops.lt(u, input), a.dtype)
+    return ops.convert_element_type(ops.lt(u, input if p is None else p), a.dtype)
 
 
 @implements(torch.nn.functional.dropout)
@@ -97,8 +98,68 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return pnp.where(keep, scaled, pnp.zeros_like(scaled))
 
 
+def _is_array(x) -> bool:
+    return isinstance(x, torch.Tensor) or not isinstance(x, (int, float, bool))
+
+
+@implements(torch.normal)
+def normal(mean=0.0, std=1.0, size=None, **kwargs):
+    """torch.normal's three forms: tensor mean and/or std (their broadcast shape), or floats and ``size``."""
+    arrays = [a for a in (mean, std) if _is_array(a)]
+    if arrays:
+        shp = tuple(np.broadcast_shapes(*(tuple(get_aval(a).shape) for a in arrays)))
+        dt = kwargs.pop("dtype", None)
+        dt = to_np_dtype(dt) if dt is not None else np.result_type(*(get_aval(a).dtype for a in arrays))
+    else:
+        if size is None:
+            raise TypeError("torch.normal(mean, std) with float mean and std needs a size")
+        shp = tuple(int(s) for s in size)
+        dt = to_np_dtype(kwargs.pop("dtype", None) or torch.get_default_dtype())
+    z = pf.random.normal(shp, dt, backend="torch")
+    return pnp.add(pnp.multiply(z, std), mean)
+
+
+@implements(torch.randint_like)
+def randint_like(input, low_or_high, high=None, **kwargs):
+    low, high = (0, low_or_high) if high is None else (low_or_high, high)
+    shp, dt = _like_spec(input, kwargs)
+    return pf.random.randint(int(low), int(high), shp, dtype=dt, backend="torch")
+
+
+@implements(torch.randperm)
+def randperm(n, **kwargs):
+    dt = kwargs.pop("dtype", None)
+    perm = pnp.argsort(pf.random.uniform((int(n),), dtype=np.float64, backend="torch"))
+    return pnp.astype(perm, to_np_dtype(dt) if dt is not None else np.int64)
+
+
+@implements(torch.multinomial, method="multinomial")
+def multinomial(input, num_samples, replacement=False, **kwargs):
+    """Without replacement: the ``num_samples`` largest of log p + Gumbel noise (each draw a
+    category not drawn before, with torch's probabilities); with: inverse-CDF draws."""
+    a = get_aval(input)
+    n = int(num_samples)
+    p = pnp.true_divide(input, pnp.sum(input, axis=-1, keepdims=True))
+    if replacement:
+        u = pf.random.uniform(tuple(a.shape[:-1]) + (n, 1), dtype=a.dtype, backend="torch")
+        cdf = pnp.expand_dims(pnp.cumsum(p, axis=-1), -2)
+        idx = pnp.sum(pnp.astype(pnp.greater_equal(u, cdf), np.int64), axis=-1)
+        return pnp.minimum(idx, a.shape[-1] - 1)
+    if n > a.shape[-1]:
+        raise RuntimeError(f"torch.multinomial: cannot draw {n} samples without replacement from "
+                           f"{a.shape[-1]} categories; pass replacement=True or ask for fewer")
+    u = pf.random.uniform(tuple(a.shape), dtype=a.dtype, backend="torch")
+    keys = pnp.add(pnp.log(p), pnp.negative(pnp.log(pnp.negative(pnp.log(u)))))
+    order = pnp.argsort(pnp.negative(keys), axis=-1)
+    return pnp.astype(order[..., :n], np.int64)
+
+
 # torch's random functions -> their draws through polyfunc, for calls that meet no tracer
 FACTORIES: dict[Any, Callable[..., Any]] = {
     torch.randn: randn, torch.rand: rand, torch.randint: randint,
     torch.randn_like: randn_like, torch.rand_like: rand_like, torch.bernoulli: bernoulli,
+    torch.normal: normal, torch.randint_like: randint_like, torch.randperm: randperm,
+    torch.multinomial: multinomial,
 }
+# the same for torch.nn.functional's
+NN_FACTORIES: dict[Any, Callable[..., Any]] = {torch.nn.functional.dropout: dropout}

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 import polyfunc.numpy as pnp
 from polyfunc import ops
+from polyfunc.plugin import backend_of
 
-from .arguments import axis, dim_kw, ndim, norm_dim, np_dtype, safe_root, safe_sqrt, values_indices
+from .arguments import axis, dim_kw, ndim, norm_dim, shape, np_dtype, safe_root, safe_sqrt, values_indices
 from .registry import implements
 
 
@@ -18,6 +20,8 @@ def _reduction(pnp_fn, name):
         keepdim = kw.pop("keepdims", keepdim)
         if dim == () or dim == []:
             dim = None
+        elif dim is not None and ndim(input) == 0 and all(d in (0, -1) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))):
+            dim = None                    # torch: a 0-d tensor has one (size-1) dim to reduce over, 0 or -1
         return pnp_fn(input, axis=axis(dim), keepdims=keepdim, dtype=np_dtype(dtype))
     f.__name__ = name
     return f
@@ -227,3 +231,31 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         raise NotImplementedError(f"torch.linalg.matrix_norm(ord={ord!r}, dim={dim}) is not supported inside "
                                   f"polyfunc transforms; only the Frobenius norm over the last two dims")
     return vector_norm(A, 2, dim=(-2, -1), keepdim=keepdim, dtype=dtype)
+
+
+
+@implements(torch.cummax, method="cummax")
+def cummax(input, dim):
+    return _cumulative_extreme(input, dim, pnp.max)
+
+
+@implements(torch.cummin, method="cummin")
+def cummin(input, dim):
+    return _cumulative_extreme(input, dim, pnp.min)
+
+
+def _cumulative_extreme(input, dim, extreme):
+    """(running max/min along ``dim``, the index where it was reached, the last on ties as torch):
+    an [i, j] table holding x[j] for j <= i (x[0] elsewhere, which never wins) reduced over j."""
+    if ndim(input) == 0:
+        return values_indices(input, pnp.zeros_like(input, dtype="int64"))
+    d = norm_dim(dim, ndim(input))
+    x = pnp.moveaxis(input, d, -1)
+    n = shape(x)[-1]
+    b = backend_of(input)
+    seen = pnp.asarray(np.tril(np.ones((n, n), dtype=bool)), backend=b)           # [i, j]: j <= i
+    table = pnp.where(seen, pnp.expand_dims(x, -2), pnp.expand_dims(x[..., :1], -1))
+    values = extreme(table, axis=-1)
+    at = pnp.logical_and(seen, pnp.equal(table, pnp.expand_dims(values, -1)))
+    indices = pnp.max(pnp.where(at, pnp.asarray(np.arange(n), backend=b), -1), axis=-1)
+    return values_indices(pnp.moveaxis(values, -1, d), pnp.astype(pnp.moveaxis(indices, -1, d), np.int64))

@@ -69,6 +69,8 @@ def unsqueeze(input, dim):
 
 @implements(torch.transpose, torch.swapaxes, torch.swapdims, method=("transpose", "swapaxes", "swapdims"))
 def transpose(input, dim0, dim1):
+    if ndim(input) == 0 and dim0 in (0, -1) and dim1 in (0, -1):
+        return input                      # torch: a 0-d tensor's only dim is 0 (or -1)
     return pnp.swapaxes(input, dim0, dim1)
 
 
@@ -258,3 +260,21 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     parts = [t for t in (prepend, input, append) if t is not None]
     x = pnp.concatenate(parts, axis=dim) if len(parts) > 1 else input
     return pnp.diff(x, n=n, axis=dim)
+
+
+@implements(torch.tensor_split, method="tensor_split")
+def tensor_split(input, indices_or_sections, dim=0):
+    """n nearly equal parts (the first ``size % n`` one longer), or the pieces between given indices."""
+    d = norm_dim(dim, ndim(input))
+    n = shape(input)[d]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        if k < 1:
+            raise RuntimeError(f"torch.tensor_split: the number of sections must be at least 1, got {k}")
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+        bounds = [0]
+        for sz in sizes:
+            bounds.append(bounds[-1] + sz)
+    else:
+        bounds = [0] + [min(max(int(i) if i >= 0 else n + int(i), 0), n) for i in indices_or_sections] + [n]
+    return tuple(input[(slice(None),) * d + (slice(lo, max(lo, hi)),)] for lo, hi in zip(bounds[:-1], bounds[1:]))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import conversion, creation, elementwise, indexing, inplace, linalg, random, reductions, shapes, sorting
+from . import (autograd, conversion, creation, elementwise, indexing, inplace, linalg, random, reductions, shapes,
+               sorting)
 from .nn import (activations, attention, convolution, distances, embedding, losses, normalization,
                  recurrent, resampling)
 from .registry import REGISTRY
@@ -15,6 +16,8 @@ TOPICS = (elementwise, reductions, sorting, shapes, indexing, linalg, creation, 
 
 
 def register_all(register: Callable[[Any, Callable[..., Any]], None]) -> None:
-    """``register(torch_object_or_key, polyfunc_callable)`` for every entry of the map."""
+    """``register(torch_object_or_key, polyfunc_callable)`` for every entry of the map (and torch's
+    grad mode as the one polyfunc's autodiff transforms follow)."""
+    autograd.install()
     for key, fn in REGISTRY.items():
         register(key, fn)
