@@ -68,14 +68,19 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kw)
     return safe_sqrt(_variance(input, dim, unbiased, keepdim, correction, kw))
 
 
+def _mean_dim(dim):
+    """The mean's dim for var_mean / std_mean: none in the (input, unbiased) overload."""
+    return None if isinstance(dim, bool) else dim
+
+
 @implements(torch.var_mean)
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, _mean_dim(dim), keepdim)
 
 
 @implements(torch.std_mean)
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, _mean_dim(dim), keepdim)
 
 
 @implements(torch.amax, method="amax")
