@@ -22,10 +22,13 @@ FUNCTION_LEVEL_ALLOWED = {
     # when a test run asks for polyfunc's options or fixtures
     ("polyfunc.testing.pytest_plugin", "polyfunc"): "lazy plugin loading",
     ("polyfunc.testing.pytest_plugin", "polyfunc.backends"): "lazy plugin loading",
+    ("polyfunc.testing.pytest_plugin", "polyfunc.errors"): "lazy plugin loading",
     # the command line imports what a subcommand needs when it runs
     ("polyfunc.__main__", "polyfunc"): "lazy subcommand",
     ("polyfunc.__main__", "polyfunc.tour"): "lazy subcommand",
     ("polyfunc.__main__", "polyfunc.quickbench"): "lazy subcommand",
+    # info checks the plugins' conformance gap keys against the suite, which needs pytest
+    ("polyfunc.__main__", "polyfunc.testing.conformance.gapkeys"): "lazy subcommand (needs pytest)",
     ("polyfunc.tour", "polyfunc"): "a script's body, run on demand",
     ("polyfunc.tour", "polyfunc.numpy"): "a script's body, run on demand",
     ("polyfunc.tour", "polyfunc.testing"): "a script's body, run on demand",
@@ -250,3 +253,123 @@ def test_trace_knows_no_user_module():
     # no user-level module on its own account
     top, inner = _imports("polyfunc.trace")
     assert top | inner <= {"polyfunc.errors", "polyfunc.registry"}, top | inner
+
+
+# ---------------------------------------------------------------- the public surface
+PUBLIC_MODULES = ["polyfunc", "polyfunc.api", "polyfunc.vmap", "polyfunc.jit", "polyfunc.custom", "polyfunc.random",
+                  "polyfunc.tree", "polyfunc.backends", "polyfunc.plugin", "polyfunc.trace", "polyfunc.avals",
+                  "polyfunc.primitive", "polyfunc.registry", "polyfunc.memo", "polyfunc.native", "polyfunc.hookspecs",
+                  "polyfunc.errors", "polyfunc.testing", "polyfunc.interpreters.batching", "polyfunc.interpreters.eval"]
+
+
+def _unannotated(fn, owner: str) -> list[str]:
+    import inspect
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return []
+    missing = [p.name for p in sig.parameters.values()
+               if p.name not in ("self", "cls") and p.annotation is inspect.Parameter.empty]
+    if sig.return_annotation is inspect.Signature.empty and getattr(fn, "__name__", "") != "__init__":
+        missing.append("return")
+    return [f"{owner}: {', '.join(missing)}"] if missing else []
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES)
+def test_public_functions_are_typed(module):
+    import importlib
+    import inspect
+    mod = importlib.import_module(module)
+    bad = []
+    for name in mod.__all__:
+        obj = getattr(mod, name)
+        if inspect.isfunction(obj):
+            bad += _unannotated(obj, f"{module}.{name}")
+        elif inspect.isclass(obj) and obj.__module__.startswith("polyfunc"):
+            for attr, member in vars(obj).items():
+                if inspect.isfunction(member) and (not attr.startswith("_") or attr in ("__init__", "__call__")):
+                    bad += _unannotated(member, f"{module}.{name}.{attr}")
+    assert not bad, "public functions without type hints:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if not any(p.startswith("_") for p in m.split(".")[1:])
+                                          and not m.split(".")[-1].startswith("test_")))
+def test_every_public_module_says_what_it_exports(module):
+    import importlib
+    mod = importlib.import_module(module)
+    assert isinstance(getattr(mod, "__all__", None), (list, tuple)), f"{module} has no __all__"
+    missing = [n for n in mod.__all__ if not hasattr(mod, n)]
+    assert not missing, f"{module}.__all__ names what it does not define: {missing}"
+
+
+def test_the_user_namespace_is_what_all_says():
+    import polyfunc as pf
+    listed = set(dir(pf))
+    for internal in ("api", "trace", "memo", "hookspecs", "interpreters", "registry", "primitive", "native", "avals"):
+        assert internal not in listed, internal
+    assert set(pf.__all__) <= listed
+    assert "numpy" in listed and "numpy" not in pf.__all__     # star-import must not shadow the user's numpy
+    namespace: dict = {}
+    exec("from polyfunc import *", namespace)
+    assert "numpy" not in namespace and "random" not in namespace and "grad" in namespace
+
+
+def test_names_third_party_plugins_import_keep_working():
+    import polyfunc.errors
+    import polyfunc.plugin as plugin
+    from polyfunc.backends import Backend
+    from polyfunc.hookspecs import hookimpl
+    from polyfunc.trace import ShapedArray
+    assert plugin.Backend is Backend and plugin.hookimpl is hookimpl and plugin.ShapedArray is ShapedArray
+    assert issubclass(polyfunc.errors.BackendError, polyfunc.errors.PolyfuncError)
+    # the submodules stay reachable as attributes, for code written as pf.trace.X
+    import polyfunc as pf
+    assert pf.trace.ShapedArray is ShapedArray and pf.backends.Backend is Backend
+
+
+def test_tracers_get_their_methods_from_the_table_polyfunc_numpy_installs():
+    from polyfunc.numpy._methods import TRACER_METHODS
+    from polyfunc.trace import Tracer, install_methods
+    for name in ("__add__", "__getitem__", "sum", "reshape", "__torch_function__"):
+        assert name in TRACER_METHODS and name in vars(Tracer), name
+    assert vars(Tracer)["__add__"] is TRACER_METHODS["__add__"]
+    with pytest.raises(ValueError, match="cannot be replaced"):
+        install_methods({"aval": None})
+
+
+# the README's layers ("Design", "Architecture"): a module imports only its own layer or earlier ones
+LAYERS = [
+    ["polyfunc.errors", "polyfunc.memo", "polyfunc.tree", "polyfunc.hookspecs", "polyfunc.registry",
+     "polyfunc.array_api", "polyfunc.scopes"],
+    ["polyfunc.trace", "polyfunc.kernel_check"],
+    ["polyfunc.backends"],
+    ["polyfunc.avals", "polyfunc.native"],
+    ["polyfunc.interpreters", "polyfunc.interpreters.eval", "polyfunc.interpreters.jvp",
+     "polyfunc.interpreters.graph", "polyfunc.interpreters.batching"],
+    ["polyfunc.primitive"],
+    ["polyfunc.ops"],
+    ["polyfunc.interpreters.reverse"],
+    ["polyfunc.numpy"],
+    ["polyfunc.vmap", "polyfunc.api", "polyfunc.custom", "polyfunc.jit", "polyfunc.random", "polyfunc.plugin",
+     "polyfunc.testing", "polyfunc.tour", "polyfunc.quickbench", "polyfunc.__main__"],
+    ["polyfunc"],
+]
+
+
+def _layer(module: str) -> int:
+    best, depth = None, -1
+    for i, layer in enumerate(LAYERS):
+        for name in layer:
+            if (module == name or module.startswith(name + ".")) and name.count(".") > depth:
+                best, depth = i, name.count(".")
+    assert best is not None, f"{module} is in no layer of the README's architecture"
+    return best
+
+
+def test_imports_follow_the_readme_layers():
+    bad = []
+    for name, edges in _graph().items():
+        for target in edges:
+            if _layer(target) > _layer(name):
+                bad.append(f"{name} (layer {_layer(name) + 1}) imports {target} (layer {_layer(target) + 1})")
+    assert not bad, "\n".join(sorted(bad))

@@ -139,7 +139,7 @@ def test_mixing_two_backends_names_both(extra_plugins):
 
 
 def test_disable_plugins_env(monkeypatch):
-    monkeypatch.setenv("POLYFUNC_DISABLE_PLUGINS", "cupy, torch")
+    monkeypatch.setenv("POLYFUNC_DISABLE_PLUGINS", "cupy, torch, dask")
     B.reload_plugins()
     try:
         assert {b.name for b in pf.backends()} == {"numpy"}

@@ -10,8 +10,8 @@ from .api import (backward_pass, grad, grad_and_value, hessian, jacfwd, jacrev, 
                   stop_gradient, vjp)
 from .backends import Backend, current_backend, failed_plugins, get_backend, register_backend, use_backend
 from .custom import custom_jvp, custom_vjp
-from .errors import (BackendError, ConcretizationError, DTypeError, EscapedTracerError, MissingBatchRuleError,
-                     MissingKernelError, PolyfuncError, ShapeError, TransformError)
+from .errors import (BackendError, ConcretizationError, DTypeError, EscapedTracerError, KernelError,
+                     MissingBatchRuleError, MissingKernelError, PolyfuncError, ShapeError, TransformError)
 from .interpreters.batching import vmap_fallback
 from .interpreters.graph import Graph
 from .jit import jit, make_graph
@@ -34,7 +34,7 @@ __all__ = [
     "Graph", "Primitive", "bind", "backward_pass", "ShapedArray", "Tracer",
     # errors
     "PolyfuncError", "BackendError", "MissingKernelError", "TransformError", "EscapedTracerError",
-    "ConcretizationError", "ShapeError", "DTypeError", "MissingBatchRuleError",
+    "ConcretizationError", "ShapeError", "DTypeError", "MissingBatchRuleError", "KernelError",
 ]
 
 # Submodules meant to be used as ``pf.<name>`` (``pf.backends()`` lists the backends).  They are

@@ -8,24 +8,43 @@ __all__ = ["main", "info", "tour", "bench"]
 
 
 def info() -> int:
-    """List every backend found, whether it can run here (and why not), and failed plugins."""
+    """List every backend found, whether it can run here (and why not), its kernel coverage, and
+    the plugins that failed to load or made registration mistakes."""
     import polyfunc as pf
     print(f"polyfunc {pf.__version__}")
     print(f"current backend: {_current_name()}")
     print("backends:")
-    for b in pf.backends():
+    for b in pf.backends.backends():
         state = "available" if b.available else f"unavailable: {b.reason}"
         types = f" arrays: {', '.join(b.array_types)}" if b.array_types else ""
         ver = f" version {b.version}" if b.version else ""
         print(f"  {b.name:8s} [{state}]{ver}{types} (plugin {b.plugin})")
+        if b.available:
+            print(f"           kernels: {_coverage(pf.get_backend(b.name), pf.backends.kernel_coverage)}")
     failed = pf.failed_plugins()
     if failed:
-        print("plugins that failed to load:")
+        print("plugins that failed to load or made registration mistakes:")
         for name, err in failed.items():
             print(f"  {name}: {err}")
     else:
         print("plugins that failed to load: none")
     return 0
+
+
+def _coverage(backend, kernel_coverage) -> str:
+    """'80/83 primitives; missing: erf, erfc, ...', plus the gap keys that match no test."""
+    try:
+        have, want, missing = kernel_coverage(backend)
+    except Exception as e:
+        return f"(reading the kernels raised {type(e).__name__}: {e})"
+    shown = ", ".join(missing[:12]) + (f", ... ({len(missing) - 12} more)" if len(missing) > 12 else "")
+    text = f"{have}/{want} primitives" + (f"; missing: {shown}" if missing else "")
+    try:
+        from polyfunc.testing.conformance.gapkeys import check_gap_keys
+        check_gap_keys(backend)       # recorded under the plugin's name in failed_plugins()
+    except ImportError:               # the testing extras (pytest) are not installed
+        pass
+    return text
 
 
 def _current_name() -> str:

@@ -10,20 +10,26 @@ transpose rules.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, ParamSpec, Sequence
+
+from numpy import generic as _np_generic
 
 from . import ops
 from .avals import get_aval
 from .errors import TransformError
 from .interpreters.eval import EvalTrace, _current
+from .interpreters.batching import Randomness
 from .interpreters.graph import Graph, GraphTrace, eval_graph
 from .interpreters.jvp import JVPTrace, JVPTracer
 from .interpreters.reverse import backward_pass
-from .ops.structural import full_like_p
+from .ops.structural import full_like_p, is_float_dtype
 from .registry import aval_of_type as _aval_of_type, type_owner as _type_owner
 from .trace import Tracer, base_value
 from .tree import flatten, structure as tree_structure, unflatten
 from .vmap import map_rows, vmap
+
+P = ParamSpec("P")
+ArgNums = int | Sequence[int]   # which positional arguments to differentiate
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
            "stop_gradient", "backward_pass"]  # backward_pass: interpreters.reverse
@@ -34,7 +40,9 @@ _argnums_cache: dict = {}
 
 
 def _argnums(argnums, nargs: int, transform: str) -> tuple[tuple[int, ...], bool]:
-    key = (argnums, nargs) if isinstance(argnums, (int, tuple)) else None
+    # only exact ints are cached: (0, 1.0) == (0, 1) as a key, but 1.0 is not a valid argnum
+    t = argnums.__class__
+    key = (argnums, nargs) if t is int or (t is tuple and all(a.__class__ is int for a in argnums)) else None
     hit = _argnums_cache.get(key) if key is not None else None
     if hit is not None:
         return hit
@@ -72,7 +80,7 @@ def _check_diff_leaves(leaves, transform: str, what: str = "argument") -> list:
             return [a]
     avals = [get_aval(x) for x in leaves]
     for x, a in zip(leaves, avals):
-        if a.dtype.kind not in "fc":
+        if a.dtype.kind not in "fc" and not is_float_dtype(a.dtype):
             if a.weak:
                 fix = f"write it as a float (e.g. {float(x)!r})"
             else:
@@ -97,10 +105,29 @@ def _split_aux(out, has_aux: bool, transform: str):
     if not has_aux:
         return out, None
     if not isinstance(out, (tuple, list)) or len(out) != 2:
+        if isinstance(out, (tuple, list)):
+            what = f"a {type(out).__name__} of length {len(out)}"
+        elif isinstance(out, Tracer) or _is_leaf_array(out):
+            what = f"a single array (shape {tuple(get_aval(out).shape)})"
+        else:
+            what = f"a value of type {type(out).__name__}"
         raise TransformError(f"{transform}: has_aux=True needs the function to return a pair (output, aux), "
-                             f"but it returned {type(out).__name__}"
-                             f"{' of length ' + str(len(out)) if isinstance(out, (tuple, list)) else ''}.")
+                             f"but it returned {what}. Return (output, aux), or drop has_aux=True.")
     return out[0], out[1]
+
+
+def _check_outputs(leaves, transform: str) -> None:
+    """Each output leaf must be an array, a tracer or a Python number: say so, naming the output."""
+    for o in leaves:
+        if o.__class__ in _aval_of_type or isinstance(o, Tracer):
+            continue
+        try:
+            get_aval(o)
+        except TypeError:
+            raise TransformError(
+                f"{transform}: the function's output (not an argument) contains a value of type "
+                f"{type(o).__module__}.{type(o).__qualname__}, which is not an array. Return arrays or "
+                f"Python numbers (in tuples, lists or dicts); pass other values out with has_aux=True.") from None
 
 
 def _lower(tree, trace):
@@ -110,10 +137,43 @@ def _lower(tree, trace):
 
 
 def _zeros_like(x):
-    a = get_aval(x)
-    if a.weak:
-        return type(x)(0)
+    if x.__class__ in (int, float, bool, complex):
+        return x.__class__(0)
+    a = get_aval(x)     # an array, or a tracer (a tracer of a Python scalar too: weak, but no Python type)
     return ops.full_like(x, 0, a.shape, a.dtype)
+
+
+def _as_cotangent(c, out, what: str):
+    """``c`` as a 0-d array on ``out``'s backend with ``out``'s dtype when it is a Python or NumPy
+    scalar (vjp_fn(1.0) for a 0-d output); arrays pass through to be checked against ``out``."""
+    if c.__class__ in (int, float, bool, complex) or isinstance(c, _np_generic):
+        oa = get_aval(out)
+        if oa.shape != ():
+            raise TransformError(f"{what} is the scalar {c!r}, but its output has shape {oa.shape}; pass an "
+                                 f"array of that shape.")
+        if oa.weak:
+            return c
+        if isinstance(c, complex) and oa.dtype.kind != "c":
+            raise TransformError(f"{what} is the complex {c!r}, but its output has the real dtype {oa.dtype}.")
+        return ops.full_like(out, c.item() if hasattr(c, "item") else c, (), oa.dtype)
+    return c
+
+
+def _check_real_output(oa, transform: str, holomorphic: bool) -> None:
+    if oa.dtype.kind == "c" and not holomorphic:
+        raise TransformError(
+            f"{transform}: the function's output has the complex dtype {oa.dtype}. {transform} differentiates "
+            f"real-valued functions; for a holomorphic (complex-differentiable) function pass "
+            f"holomorphic=True, and for any other complex output use vjp with the cotangent you want.")
+
+
+def _check_holomorphic_inputs(avals, transform: str) -> None:
+    for a in avals:
+        if a.dtype.kind != "c":
+            raise TransformError(
+                f"{transform}: holomorphic=True needs complex inputs, but a differentiated argument has dtype "
+                f"{a.dtype}; convert it with polyfunc.numpy.asarray(x, dtype='complex128'), or drop "
+                f"holomorphic=True for a real function.")
 
 
 def _seed(out, dtype):
@@ -171,6 +231,7 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
     if out.__class__ is JVPTracer and out._trace is j:     # one array output: no tree walk
         return [out.primal], _LEAF_SPEC, Graph(tvars, g.eqns, [out.tangent], None, g), aux
     lv, spec = ([out], _LEAF_SPEC) if _is_leaf_array(out) else flatten(out)
+    _check_outputs(lv, transform)
     primal_out, tangent_out = [], []
     for o in lv:
         if isinstance(o, JVPTracer) and o._trace is j:
@@ -184,7 +245,7 @@ def _linearize_flat(fun: Callable, primals: list, transform: str, has_aux: bool 
 
 
 # ------------------------------------------------------------------ vjp / grad
-def vjp(func: Callable, *primals: Any, has_aux: bool = False):
+def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """``(out, vjp_fn[, aux])``; ``vjp_fn(cotangents)`` returns a tuple with one entry per primal.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
@@ -195,17 +256,18 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False):
     leaves, spec = flatten(primals)
     _check_diff_leaves(leaves, "vjp", "primal")
 
-    def fun(xs):
+    def fun(xs: list) -> Any:
         return func(*unflatten(spec, xs))
     outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "vjp", has_aux)
     out_tree = unflatten(out_spec, outs)
 
-    def vjp_fn(*cotangents):
+    def vjp_fn(*cotangents: Any) -> tuple:
         ct = cotangents[0] if len(cotangents) == 1 else cotangents
         ct_leaves, ct_spec = flatten(ct)
         if ct_spec != out_spec:
             raise TransformError(f"vjp_fn: the cotangent has structure {ct_spec}, but the function's output has "
                                  f"structure {out_spec}; pass one cotangent per output, shaped like it.")
+        ct_leaves = [_as_cotangent(c, o, "vjp_fn: a cotangent") for c, o in zip(ct_leaves, outs)]
         for c, o in zip(ct_leaves, outs):
             match_aval(c, o, "vjp_fn: a cotangent", "its output")
         cts = backward_pass(graph, ct_leaves)
@@ -215,7 +277,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False):
     return (out_tree, vjp_fn, aux) if has_aux else (out_tree, vjp_fn)
 
 
-def _grad_call(func, argnums, has_aux: bool, args, kwargs):
+def _grad_call(func, argnums, has_aux: bool, args, kwargs, holomorphic: bool = False):
     """``(gradient, value, aux)`` of ``func(*args, **kwargs)``: the work behind grad and grad_and_value."""
     nums, single = _argnums(argnums, len(args), "grad")
     if single and _is_leaf_array(args[nums[0]]):
@@ -233,6 +295,8 @@ def _grad_call(func, argnums, has_aux: bool, args, kwargs):
         def fun(xs):
             return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
     avals = _check_diff_leaves(leaves, "grad")
+    if holomorphic:
+        _check_holomorphic_inputs(avals, "grad")
     outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "grad", has_aux, avals)
     if len(outs) != 1 or (out_spec is not _LEAF_SPEC and out_spec.num_nodes != 1):
         raise TransformError(f"grad: the function must return a single scalar, but it returned "
@@ -244,9 +308,10 @@ def _grad_call(func, argnums, has_aux: bool, args, kwargs):
         raise TransformError(f"grad: the function must return a scalar (a 0-d array), but it returned an "
                              f"array of shape {oa.shape}. Use vjp or jacrev for non-scalar outputs, or "
                              f"reduce the output first (e.g. .sum() or .mean()).")
-    if oa.dtype.kind not in "fc":
+    if oa.dtype.kind not in "fc" and not is_float_dtype(oa.dtype):
         raise TransformError(f"grad: the function's output has dtype {oa.dtype}; grad needs a "
                              f"floating-point scalar output.")
+    _check_real_output(oa, "grad", holomorphic)
     cts = backward_pass(graph, [1.0 if oa.weak else _seed(out, oa.dtype)])
     if spec is None:
         c = cts[0]
@@ -255,7 +320,8 @@ def _grad_call(func, argnums, has_aux: bool, args, kwargs):
     return (g[0] if single else tuple(g)), out, aux
 
 
-def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def grad_and_value(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False, *,
+                   holomorphic: bool = False) -> Callable[P, Any]:
     """Like ``grad`` but also returns the value: ``(grad, value)`` or ``(grad, (value, aux))``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
@@ -263,28 +329,33 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
     >>> g.tolist(), float(v)
     ([2.0, 4.0], 5.0)
     """
-    def wrapped(*args, **kwargs):
-        g, v, aux = _grad_call(func, argnums, has_aux, args, kwargs)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
+        g, v, aux = _grad_call(func, argnums, has_aux, args, kwargs, holomorphic)
         return (g, (v, aux)) if has_aux else (g, v)
     _name(wrapped, func, "grad_and_value")
     return wrapped
 
 
-def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def grad(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False, *,
+         holomorphic: bool = False) -> Callable[P, Any]:
     """The gradient of a scalar function with respect to argument(s) ``argnums``.
+
+    The output must be real; a complex input gets ``df/dx - i df/dy`` (the conjugate of torch's
+    convention).  ``holomorphic=True`` differentiates a complex function of complex inputs: the
+    result is the complex derivative ``f'(z)``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
     >>> float(pf.grad(pnp.sin)(pnp.asarray(0.0)))
     1.0
     """
-    def wrapped(*args, **kwargs):
-        g, _, aux = _grad_call(func, argnums, has_aux, args, kwargs)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
+        g, _, aux = _grad_call(func, argnums, has_aux, args, kwargs, holomorphic)
         return (g, aux) if has_aux else g
     _name(wrapped, func, "grad")
     return wrapped
 
 
-def _name(wrapped, func, prefix):
+def _name(wrapped: Any, func: Any, prefix: str) -> None:
     # as functools.wraps (torch.func and JAX do the same): the transformed function keeps f's name,
     # qualname, module and docstring, so logs, profilers and pickling-by-name see f
     functools.update_wrapper(wrapped, func, updated=())
@@ -303,6 +374,7 @@ def _check_tangents(primals, tangents, transform):
     if ps != ts:
         raise TransformError(f"{transform}: tangents have structure {ts} but primals have structure {ps}; "
                              f"give one tangent per primal, shaped like it.")
+    tl = [_as_cotangent(t, p, f"{transform}: a tangent") for p, t in zip(pl, tl)]
     for p, t in zip(pl, tl):
         match_aval(t, p, f"{transform}: a tangent", "its primal")
     return pl, ps, tl
@@ -320,6 +392,7 @@ def _jvp_flat(fun: Callable, primals: list, tangents: list, avals: list, has_aux
     if out.__class__ is JVPTracer and out._trace is j:      # one array output: no tree walk
         return out.primal, out.tangent, (_lower(aux, j) if has_aux else None)
     lv, spec = flatten(out)
+    _check_outputs(lv, transform)
     po, to = [], []
     for o in lv:
         if isinstance(o, JVPTracer) and o._trace is j:
@@ -331,7 +404,8 @@ def _jvp_flat(fun: Callable, primals: list, tangents: list, avals: list, has_aux
     return unflatten(spec, po), unflatten(spec, to), (_lower(aux, j) if has_aux else None)
 
 
-def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: bool = False):
+def jvp(func: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *, strict: bool = False,
+        has_aux: bool = False) -> tuple[Any, ...]:
     """Forward mode: ``(func(*primals), J @ tangents[, aux])``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
@@ -345,7 +419,7 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
     return (out, tout, aux) if has_aux else (out, tout)
 
 
-def linearize(func: Callable, *primals: Any):
+def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
     """``(out, jvp_fn)``: ``jvp_fn(*tangents)`` evaluates the linearised function
     without re-running the primal computation.
 
@@ -357,18 +431,18 @@ def linearize(func: Callable, *primals: Any):
     leaves, spec = flatten(primals)
     _check_diff_leaves(leaves, "linearize", "primal")
 
-    def fun(xs):
+    def fun(xs: list) -> Any:
         return func(*unflatten(spec, xs))
     outs, out_spec, graph, _ = _linearize_flat(fun, leaves, "linearize")
 
-    def jvp_fn(*tangents):
+    def jvp_fn(*tangents: Any) -> Any:
         _, _, tl = _check_tangents(primals, tangents, "linearize's jvp_fn")
         res = eval_graph(graph, *tl)
         return unflatten(out_spec, [r if r is not None else _zeros_like(o) for r, o in zip(res, outs)])
     return unflatten(out_spec, outs), jvp_fn
 
 
-def stop_gradient(x):
+def stop_gradient(x: Any) -> Any:
     """``x`` with no derivative flowing through it (works on pytrees)."""
     lv, spec = flatten(x)
     return unflatten(spec, [ops.stop_gradient(v) if not isinstance(v, (int, float)) else v for v in lv])
@@ -390,7 +464,8 @@ def _split_rows(v, sizes, shapes, axis=0):
     return out
 
 
-def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int | None = None) -> Callable:
+def jacrev(func: Callable[P, Any], argnums: ArgNums = 0, *, has_aux: bool = False,
+           chunk_size: int | None = None, holomorphic: bool = False) -> Callable[P, Any]:
     """The Jacobian by reverse mode (vmap of vjp over the output basis): shape ``out.shape + in.shape``.
 
     ``chunk_size=k`` computes k rows at a time to bound memory; 1 is a plain loop.
@@ -402,15 +477,19 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
         raise TransformError(f"jacrev: chunk_size must be a positive int or None, got {chunk_size!r}.")
 
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
         nums, single = _argnums(argnums, len(args), "jacrev")
         leaves, spec = flatten([args[i] for i in nums])
         avals = _check_diff_leaves(leaves, "jacrev")
+        if holomorphic:
+            _check_holomorphic_inputs(avals, "jacrev")
 
         def fun(xs):
             return func(*_with_args(args, nums, unflatten(spec, xs)), **kwargs)
         outs, out_spec, graph, aux = _linearize_flat(fun, leaves, "jacrev", has_aux, avals)
         oavals = [get_aval(o) for o in outs]
+        for a in oavals:
+            _check_real_output(a, "jacrev", holomorphic)
         sizes = [a.size for a in oavals]
         shapes = [a.shape for a in oavals]
         m = sum(sizes)
@@ -448,17 +527,24 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False, chunk_size: int 
     return wrapped
 
 
-def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str = "error") -> Callable:
+def jacfwd(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False, *,
+           randomness: Randomness = "error", holomorphic: bool = False) -> Callable[P, Any]:
     """The Jacobian by forward mode (vmap of jvp over the input basis): shape ``out.shape + in.shape``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
     >>> pf.jacfwd(pnp.sin)(pnp.zeros(2)).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
         nums, single = _argnums(argnums, len(args), "jacfwd")
         leaves, spec = flatten([args[i] for i in nums])
         avals = _check_diff_leaves(leaves, "jacfwd")
+        if holomorphic:
+            _check_holomorphic_inputs(avals, "jacfwd")
+        elif any(a.dtype.kind == "c" for a in avals):
+            raise TransformError("jacfwd: a differentiated argument is complex; jacfwd pushes forward a real "
+                                 "basis, so for a holomorphic function pass holomorphic=True, and otherwise "
+                                 "use jacrev (real outputs) or jvp with the tangents you want.")
         sizes = [a.size for a in avals]
         shapes = [a.shape for a in avals]
         basis = ops.eye_like(leaves[0], sum(sizes), avals[0].dtype)
@@ -479,6 +565,10 @@ def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str 
         t_leaves, out_spec = flatten(tans)
         per_out = []
         for t in t_leaves:
+            if ops.dtype_of(t).kind not in "fc":
+                # an integer or bool output is piecewise constant: its Jacobian is zeros of the
+                # input's dtype, as jacrev gives it (its cotangents are the inputs' dtype)
+                t = ops.convert_element_type(t, avals[0].dtype)
             blocks = _split_rows(t, sizes, shapes, axis=len(ops.shape_of(t)) - 1)
             p = unflatten(spec, blocks)
             per_out.append(p[0] if single else tuple(p))
@@ -488,7 +578,7 @@ def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str 
     return wrapped
 
 
-def hessian(func: Callable, argnums=0) -> Callable:
+def hessian(func: Callable[P, Any], argnums: ArgNums = 0) -> Callable[P, Any]:
     """``jacfwd(jacrev(func))``: second derivatives, shape ``out.shape + in.shape + in.shape``.
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp

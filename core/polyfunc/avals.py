@@ -32,6 +32,10 @@ def _tracer_aval(x: Tracer) -> ShapedArray:
     return x.aval
 
 
+def _weak_scalar(dt: np.dtype) -> Callable[[Any], ShapedArray]:
+    return lambda _x: ShapedArray((), dt, weak=True)
+
+
 def _aval_slow(x: Any) -> ShapedArray:
     cls = x.__class__
     fn: Callable[[Any], ShapedArray]
@@ -40,8 +44,7 @@ def _aval_slow(x: Any) -> ShapedArray:
         # the class's own property getter: one call fewer on a hot path
         fn = prop.fget if isinstance(prop, property) and prop.fget is not None else _tracer_aval
     elif cls in _PY_SCALAR_DTYPES:
-        dt = _PY_SCALAR_DTYPES[cls]
-        fn = lambda _x, _dt=dt: ShapedArray((), _dt, weak=True)  # noqa: E731
+        fn = _weak_scalar(_PY_SCALAR_DTYPES[cls])
     else:
         b = type_owner.get(cls, UNKNOWN)
         if b is UNKNOWN or b is None:

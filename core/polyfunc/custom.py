@@ -10,13 +10,13 @@ from .ops.custom import custom_jvp_call_p, custom_vjp_call_p
 from .tree import flatten, unflatten
 
 
-def _no_kwargs(kind, name, kwargs):
+def _no_kwargs(kind: str, name: str, kwargs: dict) -> None:
     if kwargs:
         raise TransformError(f"{kind} function {name!r} takes positional arguments only, got keyword(s) "
                              f"{sorted(kwargs)}; pass them positionally or close over them (functools.partial).")
 
 
-def _check_like(kind, name, what, got, want):
+def _check_like(kind: str, name: str, what: str, got: Any, want: Any) -> None:
     """``got`` (a rule's output leaf) must have ``want``'s shape and dtype."""
     match_aval(got, want, f"{kind} rule of {name!r}: {what}", "the value it stands for")
 
@@ -39,7 +39,9 @@ class custom_jvp:
     2.0
     """
 
-    def __init__(self, fun: Callable):
+    __name__: str
+
+    def __init__(self, fun: Callable[..., Any]) -> None:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.jvp: Callable | None = None
@@ -54,17 +56,19 @@ class custom_jvp:
         if self.jvp is None:
             raise TransformError(f"custom_jvp function {self.__name__!r} has no rule; define one with "
                                  f"@{self.__name__}.defjvp.")
+        rule = self.jvp
         leaves, spec = flatten(args)
-        out_spec = []
+        out_spec: Any = None    # the output tree, learnt when the function or its rule runs
 
-        def fun(*xs):
+        def fun(*xs: Any) -> list:
+            nonlocal out_spec
             out = self.fun(*unflatten(spec, list(xs)))
-            lv, s = flatten(out)
-            out_spec[:] = [s]
+            lv, out_spec = flatten(out)
             return lv
 
-        def jvp(primals, tangents):
-            res = self.jvp(tuple(unflatten(spec, list(primals))), tuple(unflatten(spec, list(tangents))))
+        def jvp(primals: list, tangents: list) -> tuple[list, list]:
+            nonlocal out_spec
+            res = rule(tuple(unflatten(spec, list(primals))), tuple(unflatten(spec, list(tangents))))
             if not isinstance(res, (tuple, list)) or len(res) != 2:
                 raise TransformError(f"custom_jvp rule of {self.__name__!r} must return a pair "
                                      f"(primal_out, tangent_out), got {type(res).__name__}.")
@@ -76,10 +80,10 @@ class custom_jvp:
                                      f"the output has structure {s}; return one tangent per output.")
             for t, o in zip(tl, lv):
                 _check_like("custom_jvp", self.__name__, "a tangent", t, o)
-            out_spec[:] = [s]
+            out_spec = s
             return lv, tl
         outs = custom_jvp_call_p.bind(*leaves, fun=fun, jvp=jvp)
-        return unflatten(out_spec[0], outs)
+        return unflatten(out_spec, outs)
 
 
 class custom_vjp:
@@ -97,7 +101,9 @@ class custom_vjp:
     1.0
     """
 
-    def __init__(self, fun: Callable):
+    __name__: str
+
+    def __init__(self, fun: Callable[..., Any]) -> None:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.fwd: Callable | None = None
@@ -112,29 +118,38 @@ class custom_vjp:
         if self.fwd is None:
             raise TransformError(f"custom_vjp function {self.__name__!r} has no rule; define one with "
                                  f"{self.__name__}.defvjp(fwd, bwd).")
+        forward, backward = self.fwd, self.bwd
         leaves, spec = flatten(args)
-        out_spec = []
+        out_spec: Any = None    # the output tree, learnt when the function or its forward pass runs
 
-        def fun(*xs):
+        def fun(*xs: Any) -> list:
+            nonlocal out_spec
             out = self.fun(*unflatten(spec, list(xs)))
-            lv, s = flatten(out)
-            out_spec[:] = [s]
+            lv, out_spec = flatten(out)
             return lv
 
-        def fwd(*xs):
-            out, res = self.fwd(*unflatten(spec, list(xs)))
-            lv, s = flatten(out)
-            out_spec[:] = [s]
+        def fwd(*xs: Any) -> tuple[list, Any]:
+            nonlocal out_spec
+            pair = forward(*unflatten(spec, list(xs)))
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                got = (f"a {type(pair).__name__} of length {len(pair)}" if isinstance(pair, (tuple, list))
+                       else f"a value of type {type(pair).__name__}")
+                raise TransformError(f"custom_vjp rule of {self.__name__!r}: fwd must return a pair (output, "
+                                     f"residuals), but it returned {got}. Put several residuals in one "
+                                     f"tuple: return out, (r1, r2).")
+            out, res = pair
+            lv, out_spec = flatten(out)
             return lv, res
 
-        def bwd(res, cts):
-            ct = unflatten(out_spec[0], list(cts))
-            grads = self.bwd(res, ct)
+        def bwd(res: Any, cts: list) -> list:
+            assert backward is not None    # defvjp sets both
+            ct = unflatten(out_spec, list(cts))
+            grads = backward(res, ct)
             if not isinstance(grads, (tuple, list)) or len(grads) != len(args):
                 got = f"{len(grads)} value(s)" if isinstance(grads, (tuple, list)) else type(grads).__name__
                 raise TransformError(f"custom_vjp rule of {self.__name__!r}: bwd must return a tuple with one "
                                      f"cotangent per argument ({len(args)}), got {got}.")
-            gl = []
+            gl: list = []
             for k, (g, a) in enumerate(zip(grads, args)):
                 sub, s = flatten(a)
                 if g is None:
@@ -149,4 +164,4 @@ class custom_vjp:
                 gl.extend(gs)
             return gl
         outs = custom_vjp_call_p.bind(*leaves, fun=fun, fwd=fwd, bwd=bwd)
-        return unflatten(out_spec[0], outs)
+        return unflatten(out_spec, outs)

@@ -1,7 +1,7 @@
 """Exceptions.  Every message names what was wrong and how to fix it."""
 
 __all__ = ["PolyfuncError", "BackendError", "MissingKernelError", "TransformError", "EscapedTracerError",
-           "ConcretizationError", "ShapeError", "DTypeError", "MissingBatchRuleError"]
+           "ConcretizationError", "ShapeError", "DTypeError", "MissingBatchRuleError", "KernelError"]
 
 
 class PolyfuncError(Exception):
@@ -38,3 +38,8 @@ class DTypeError(PolyfuncError, TypeError):
 
 class MissingBatchRuleError(PolyfuncError, NotImplementedError):
     """vmap met a primitive without a batching rule while the loop fallback is off."""
+
+
+class KernelError(BackendError):
+    """A backend's kernel broke its contract (a result of the wrong library, shape or dtype):
+    a fault of the backend plugin, not of the calling code."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .avals import get_aval
-from .backends import Backend, backend_of
+from .backends import ArrayAPIBackend, Backend, backend_of
 from .hookspecs import hookimpl
 from .interpreters.batching import BatchTrace
 from .interpreters.eval import EVAL, current_trace
@@ -32,9 +32,9 @@ from .numpy import _getitem
 from .primitive import Primitive
 from .registry import batch_rules, primitives
 from .scopes import add_transform_scope
-from .trace import ShapedArray, Tracer, base_value
+from .trace import ShapedArray, Trace, Tracer, base_value
 
-__all__ = ["Backend", "hookimpl", "ShapedArray", "Tracer", "Primitive", "backend_of", "base_value",
+__all__ = ["Backend", "ArrayAPIBackend", "hookimpl", "ShapedArray", "Tracer", "Primitive", "backend_of", "base_value",
            "get_aval", "in_vmap", "under_transform", "generic_batch_rule", "native_method",
            "remembered", "register_native", "getitem",
            "add_transform_scope"]
@@ -47,7 +47,7 @@ def under_transform() -> bool:
 
 def in_vmap() -> bool:
     """Whether code runs inside ``vmap`` at any depth (so random draws must follow ``randomness``)."""
-    t = current_trace()
+    t: Trace | None = current_trace()
     while t is not None:
         if isinstance(t, BatchTrace):
             return True

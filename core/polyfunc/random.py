@@ -5,36 +5,39 @@ vmap, ``randomness`` decides whether batch elements share a draw.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np  # dtypes only
 
 from . import ops
-from .backends import current_backend, use_backend
+from .backends import Backend, current_backend, use_backend
 from .avals import get_aval
 
 __all__ = ["seed", "normal", "uniform", "bernoulli", "randint"]
 
+Shape = int | Sequence[int]
+BackendSpec = str | Backend | None
 
-def _shape(shape) -> tuple:
+
+def _shape(shape: Shape | None) -> tuple:
     if shape is None:
         return ()
     return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
 
 
-def _with(backend, fn):
+def _with(backend: BackendSpec, fn: Callable[[], Any]) -> Any:
     if backend is None:
         return fn()
     with use_backend(backend):
         return fn()
 
 
-def seed(n: int, backend=None) -> None:
+def seed(n: int, backend: BackendSpec = None) -> None:
     """Reseed the generator of the active backend (or ``backend``)."""
     _with(backend, lambda: current_backend().seed(int(n)))
 
 
-def normal(shape=(), dtype=None, *, backend=None) -> Any:
+def normal(shape: Shape = (), dtype: Any = None, *, backend: BackendSpec = None) -> Any:
     """Standard normal samples of ``shape`` (float64 unless ``dtype``).
 
     >>> import polyfunc as pf
@@ -44,9 +47,10 @@ def normal(shape=(), dtype=None, *, backend=None) -> Any:
     return _with(backend, lambda: ops.random_normal(_shape(shape), np.dtype(dtype or np.float64)))
 
 
-def uniform(shape=(), low=0.0, high=1.0, dtype=None, *, backend=None) -> Any:
+def uniform(shape: Shape = (), low: float = 0.0, high: float = 1.0, dtype: Any = None, *,
+            backend: BackendSpec = None) -> Any:
     """Uniform samples on [low, high)."""
-    def draw():
+    def draw() -> Any:
         u = ops.random_uniform(_shape(shape), np.dtype(dtype or np.float64))
         if low == 0.0 and high == 1.0:
             return u
@@ -54,9 +58,9 @@ def uniform(shape=(), low=0.0, high=1.0, dtype=None, *, backend=None) -> Any:
     return _with(backend, draw)
 
 
-def bernoulli(p, shape=None, *, backend=None) -> Any:
+def bernoulli(p: Any, shape: Shape | None = None, *, backend: BackendSpec = None) -> Any:
     """Booleans that are True with probability ``p`` (a float or an array)."""
-    def draw():
+    def draw() -> Any:
         if isinstance(p, (int, float)):
             return ops.lt(ops.random_uniform(_shape(shape), np.dtype(np.float64)), float(p))
         a = get_aval(p)
@@ -66,6 +70,6 @@ def bernoulli(p, shape=None, *, backend=None) -> Any:
     return _with(backend, draw)
 
 
-def randint(low: int, high: int, shape=(), dtype=None, *, backend=None) -> Any:
+def randint(low: int, high: int, shape: Shape = (), dtype: Any = None, *, backend: BackendSpec = None) -> Any:
     """Integers drawn uniformly from [low, high)."""
     return _with(backend, lambda: ops.random_randint(_shape(shape), low, high, np.dtype(dtype or np.int64)))

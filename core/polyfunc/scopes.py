@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Callable, ContextManager
 
+__all__ = ["add_transform_scope", "call_in_scopes", "transform_scopes"]
+
 transform_scopes: list[Callable[[], ContextManager[Any]]] = []
 
 

@@ -25,7 +25,7 @@ def run() -> None:
 
     b = pf.current_backend()
     print(f"polyfunc tour on backend {b.name!r} "
-          f"(available: {', '.join(i.name for i in pf.backends() if i.available)})\n")
+          f"(available: {', '.join(i.name for i in pf.backends.backends() if i.available)})\n")
     pf.random.seed(0)
     close = lambda a, b: np.allclose(to_numpy(a), to_numpy(b), rtol=1e-5, atol=1e-6)  # noqa: E731
 

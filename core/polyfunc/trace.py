@@ -13,7 +13,7 @@ and array methods are installed by ``polyfunc.numpy`` (``install_methods``).
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .errors import ConcretizationError
 
@@ -89,6 +89,15 @@ class Tracer:
     # the attribute holding the value this tracer wraps (a JVP tracer's primal, a batch
     # tracer's batched value), or None when there is none (a graph variable); see base_value
     _wraps: str | None = None
+    _trace: Trace
+
+    if TYPE_CHECKING:   # installed by polyfunc.numpy (install_methods); declared for type checkers
+        shape: Any
+        dtype: Any
+        size: Any
+
+        def __getitem__(self, idx: Any) -> Any: ...
+        def __getattr__(self, name: str) -> Any: ...
 
     @property
     def aval(self) -> ShapedArray:  # pragma: no cover

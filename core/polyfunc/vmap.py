@@ -2,23 +2,26 @@
 from __future__ import annotations
 
 import functools
-
-from typing import Callable
+from typing import Any, Callable, ParamSpec, TypeVar
 
 import optree
 
 from . import ops
 from .avals import get_aval
-from .backends import current_backend
+from .backends import backend_of, current_backend
 from .errors import TransformError
-from .interpreters.batching import BatchTrace, BatchTracer
+from .interpreters.batching import BatchTrace, BatchTracer, Randomness
 from .interpreters.eval import _current
+from .registry import type_owner
 from .numpy import asarray
 from .scopes import call_in_scopes, transform_scopes
 from .trace import Tracer
 from .tree import NAMESPACE, flatten, unflatten
 
 __all__ = ["vmap", "map_rows"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _RANDOMNESS = ("error", "different", "same")
 
@@ -42,8 +45,8 @@ def _prefix_leaves(prefix, tree, what, transform="vmap", n_leaves=None):
     return [d for d, a in zip(dims, args_n) if a is not None]
 
 
-def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
-         chunk_size: int | None = None) -> Callable:
+def vmap(func: Callable[P, R], in_dims: Any = 0, out_dims: Any = 0, randomness: Randomness = "error", *,
+         chunk_size: int | None = None) -> Callable[P, R]:
     """Map ``func`` over dimension ``in_dims`` of its positional arguments.
 
     ``in_dims``: an int, None (not batched), or a pytree prefix of the positional
@@ -66,7 +69,7 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
     dims_prefix = tuple(in_dims) if isinstance(in_dims, list) else in_dims
     out_prefix = tuple(out_dims) if isinstance(out_dims, list) else out_dims
 
-    def wrapped(*args, **kwargs):
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
         if not args:
             raise TransformError("vmap: the function was called with no positional arguments, so there is "
                                  "nothing to map over. Pass the batched arrays positionally.")
@@ -86,6 +89,26 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         if chunk_size is not None and chunk_size < size:
             return _chunked(func, leaves, spec, dims, size, kwargs)
         return _run(func, leaves, spec, dims, size, kwargs)
+
+    def _rng_snapshot(leaves: list) -> list | None:
+        """(backend, generator state) of every backend a draw may come from: the current one, the
+        inputs' own (torch code outside use_backend draws on torch) and every backend whose arrays
+        were seen; None if one of them cannot save its state."""
+        cands = [current_backend()]
+        for x in leaves:
+            if not isinstance(x, (int, float, bool, complex)):
+                cands.append(backend_of(x))
+        cands.extend(b for b in list(type_owner.values()) if b is not None)
+        snap, seen = [], set()
+        for b in cands:
+            if id(b) in seen:
+                continue
+            seen.add(id(b))
+            state = b.rng_state()
+            if state is None:
+                return None
+            snap.append((b, state))
+        return snap
 
     functools.update_wrapper(wrapped, func, updated=())     # keeps f's name, as torch.func and JAX do
 
@@ -108,15 +131,14 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         # rewound before each chunk (a backend that cannot save its state runs unchunked)
         rewind = None
         if randomness == "same":
-            b = current_backend()
-            state = b.rng_state()
-            if state is None:
+            rewind = _rng_snapshot(leaves)
+            if rewind is None:
                 return _run(func, leaves, spec, dims, size, kwargs)
-            rewind = (b, state)
         for start in range(0, size, chunk_size):
             stop = min(start + chunk_size, size)
             if rewind is not None and start:
-                rewind[0].set_rng_state(rewind[1])
+                for b, state in rewind:
+                    b.set_rng_state(state)
             part = [x if d is None else _slice_axis(x, d, start, stop) for x, d in zip(leaves, dims)]
             pieces.append(_run(func, part, spec, dims, stop - start, kwargs))
         first_leaves, out_spec = flatten(pieces[0])
@@ -172,7 +194,7 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
     return wrapped
 
 
-def map_rows(func: Callable, x, transform: str = "vmap") -> list:
+def map_rows(func: Callable[[Any], list], x: Any, transform: str = "vmap") -> list:
     """``vmap(func)(x)`` for one array mapped along axis 0 and ``func`` returning a list of
     arrays; every result has its batch dimension first.  jacrev's inner loop: no argument
     trees or in/out_dims to resolve."""
@@ -183,7 +205,12 @@ def map_rows(func: Callable, x, transform: str = "vmap") -> list:
         outs = func(BatchTracer(trace, x, 0))
     finally:
         _current.reset(token)
-    return [ops.moveaxis(*_with_batch_axis(o, trace, size, [x]), 0) for o in outs]
+    return [_batch_axis_first(o, trace, size, x) for o in outs]
+
+
+def _batch_axis_first(o: Any, trace: BatchTrace, size: int, x: Any) -> Any:
+    val, bd = _with_batch_axis(o, trace, size, [x])
+    return ops.moveaxis(val, bd, 0)
 
 
 def _with_batch_axis(o, trace, size, inputs):

@@ -37,14 +37,13 @@ class ElementwiseBatchRule:
         return self.rule(vals, dims, **params)
 
 
-_Elementwise = ElementwiseBatchRule
 
 
 class BatchTracer(Tracer):
     __slots__ = ("val", "bdim", "_aval")
     _wraps = "val"
 
-    def __init__(self, trace, val, bdim: int):
+    def __init__(self, trace: BatchTrace, val: Any, bdim: int) -> None:
         self._trace = trace
         self.val = val
         self.bdim = bdim
@@ -61,7 +60,7 @@ class BatchTracer(Tracer):
             a = self._aval = ShapedArray(s[:b] + s[b + 1:], v.dtype)
         return a
 
-    def concrete(self):
+    def concrete(self) -> Any:
         raise ConcretizationError(
             f"this value is batched by `{self._trace.transform}` (one value per batch element), "
             f"so Python control flow (if/while, bool(), float(), int(), .item()) cannot use it. "
@@ -94,14 +93,17 @@ def _fallback_is_error() -> bool:
 
 class BatchTrace(Trace):
     transform = "vmap"
+    parent: Trace
 
-    def __init__(self, parent, axis_size: int, randomness: str = "error", transform="vmap"):
+    def __init__(self, parent: Trace, axis_size: int, randomness: Randomness = "error", transform: str = "vmap") -> None:
         self.parent = parent
         self.axis_size = axis_size
         self.randomness = randomness
         self.transform = transform
 
-    def process(self, prim, args, params):
+    def process(self, prim: Any, args: Any, params: dict) -> Any:
+        vals: Any      # declarations only: no code on the hot path
+        dims: Any
         n = len(args)
         if n == 1 and not prim.random:          # the common unary case without the general loop
             a = args[0]
@@ -136,7 +138,7 @@ class BatchTrace(Trace):
             if not own:
                 return self.parent.process(prim, args, params)
         rule = batch_rules.get(prim)
-        if rule.__class__ is _Elementwise and (n == 1 or n == 2 and _aligned(vals, dims)) \
+        if rule.__class__ is ElementwiseBatchRule and (n == 1 or n == 2 and _aligned(vals, dims)) \
                 and prim.name not in _backend_rule_names:
             # an elementwise primitive on operands batched alike maps itself: bind it one level up
             return BatchTracer(self, self.parent.process(prim, vals, params), dims[0] if dims[0] is not None else dims[1])
@@ -216,8 +218,27 @@ def _aligned(vals, dims) -> bool:
     return (dy is None and vals[1].__class__ in _SCALARS) or (dx is None and vals[0].__class__ in _SCALARS)
 
 
+# Tests turn backends' own batching rules off (polyfunc.testing.generic_batch_rules, or
+# POLYFUNC_GENERIC_BATCH_RULES=1) so the core's generic rules are exercised on every backend:
+# otherwise a rule that a plugin overrides runs only under nested transforms and can be wrong unseen.
+_generic_only: ContextVar[bool] = ContextVar("polyfunc_generic_batch_rules",
+                                             default=os.environ.get("POLYFUNC_GENERIC_BATCH_RULES", "") == "1")
+
+
+@contextlib.contextmanager
+def generic_batch_rules(on: bool = True) -> Iterator[None]:
+    """``with generic_batch_rules():`` ignores backends' own batching rules (the core's run instead)."""
+    token = _generic_only.set(bool(on))
+    try:
+        yield
+    finally:
+        _generic_only.reset(token)
+
+
 def _backend_rule(prim, vals):
     """A backend's own batching rule, used when every input is a concrete array of it."""
+    if _generic_only.get():
+        return None
     owner = None
     for v in vals:
         if isinstance(v, Tracer):
@@ -243,7 +264,8 @@ def batch_call(fun: Callable, vals: list, dims: list, axis_size: int,
         outs = fun(*ins)
     finally:
         _current.reset(token)
-    res, out_dims = [], []
+    res: list = []
+    out_dims: list[int | None] = []
     for o in outs:
         if o.__class__ is BatchTracer and o._trace is trace:
             res.append(o.val)

@@ -50,6 +50,9 @@ class EvalTrace(Trace):
                 owner = b
         if owner is None:
             owner = current_backend()
+            # only Python scalars (a derivative of f at a Python float): arrays of the current backend,
+            # since not every backend's kernels take bare scalars (torch.sin(0.3) is an error)
+            args = tuple(owner.asarray(a) for a in args)
         kernel = owner.kernels.get(prim.name)
         if kernel is None:
             if prim.impl is not None:

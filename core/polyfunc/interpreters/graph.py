@@ -94,15 +94,16 @@ class Graph:
     backend, Python scalars, or values of an enclosing transform).
     """
 
-    def __init__(self, invars, eqns, outvars, backend=None, trace=None):
+    def __init__(self, invars: list, eqns: list[Eqn], outvars: list, backend: Any = None,
+                 trace: GraphTrace | None = None) -> None:
         self.invars = invars
         self.eqns = eqns
         self.outvars = outvars
         self._trace = trace        # the GraphTrace whose tracers are this graph's variables
         self.backend = backend
-        self._plan = None
+        self._plan: Any = None      # the flat plan eval_graph runs, made on first use
 
-    def __call__(self, *args):
+    def __call__(self, *args: Any) -> list:
         return eval_graph(self, *args)
 
     def _pretty(self) -> str:
@@ -161,8 +162,8 @@ def _compile(graph: Graph):
     for i, v in enumerate(graph.invars):
         slot[id(v)] = i
     n = len(graph.invars)
-    consts = []
-    plan = []
+    consts: list = []
+    plan: list[tuple[Any, tuple[int, ...], dict, int | tuple[int, ...]]] = []
     for e in graph.eqns:
         ins = []
         for a in e.inputs:

@@ -33,7 +33,7 @@ def norm_axes(name: str, axis, shape: tuple) -> tuple:
     try:
         r = _axes_cache.get(key)
     except TypeError:  # unhashable axis value
-        r, key = None, None
+        r, key = None, None  # type: ignore[assignment]
     if r is not None:
         return r
     if axis is None:

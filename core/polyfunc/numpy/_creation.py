@@ -9,7 +9,7 @@ from .. import ops
 from ..avals import get_aval
 from ._axes import norm_shape
 from ._dtypes import (DEFAULT_FLOAT, DEFAULT_INT, PY_SCALARS, _on, _pick_backend, asarray, bool_, canonical_dtype,
-                      float64, int64, is_array, scalar_dtype)
+                      float64, foreign_target, int64, is_array, scalar_dtype)
 from ._elementwise import add, floor, multiply, subtract, where
 from ._shape import expand_dims, moveaxis
 
@@ -67,7 +67,9 @@ def full(shape, fill_value, dtype=None, backend=None, like=None):
 
 
 def _like(name, a, dtype, shape):
-    if not is_array(a):
+    if not is_array(a) or foreign_target(a) is not None:
+        # a list, or a concrete array of a backend other than the selected one: the result is
+        # made on the selected backend, as asarray would make it
         a = asarray(a)
     av = get_aval(a)
     dt = av.dtype if dtype is None else canonical_dtype(dtype, name)
@@ -98,7 +100,7 @@ def full_like(a, fill_value, dtype=None, shape=None):
         if dt.kind in "iub" and fill_value.__class__ is float:
             fill_value = dt.type(fill_value).item()  # NumPy truncates the fill value to the dtype
         return ops.full_like(a, fill_value, s, dt)
-    v = asarray(fill_value, dt)
+    v = asarray(fill_value, dt, like=a)
     return ops.broadcast_to(v, s)
 
 

@@ -8,9 +8,11 @@ dtypes, so after the first call the promotion costs one dict lookup.
 from __future__ import annotations
 
 import contextlib
+import os
 
 import numpy as np  # dtypes only
 
+from .. import backends as _backends
 from .. import ops
 from ..avals import get_aval
 from ..backends import backend_of, current_backend, get_backend, owner_of, use_backend
@@ -21,18 +23,26 @@ bool_ = np.dtype(bool)
 int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64))
 uint8, uint16, uint32, uint64 = (np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))
 float16, float32, float64 = (np.dtype(t) for t in (np.float16, np.float32, np.float64))
-DEFAULT_INT, DEFAULT_FLOAT = int64, float64
+complex64, complex128 = np.dtype(np.complex64), np.dtype(np.complex128)
+try:   # bfloat16 has no NumPy dtype of its own; ml_dtypes (installed with the torch extra) gives it one
+    import ml_dtypes as _ml_dtypes
+    bfloat16 = np.dtype(_ml_dtypes.bfloat16)
+except ImportError:
+    bfloat16 = None
+# floating dtypes NumPy files under another kind ('V'): the backends that have them say so
+EXTRA_FLOATS = frozenset({bfloat16} - {None})
+DEFAULT_INT, DEFAULT_FLOAT, DEFAULT_COMPLEX = int64, float64, complex128
 
-SUPPORTED_KINDS = "biuf"          # bool, signed, unsigned, float; no complex, object or strings
-PY_SCALARS = (bool, int, float)   # weak operands: they take the dtype of the array they meet
+SUPPORTED_KINDS = "biufc"                  # bool, signed, unsigned, float, complex; no object or strings
+PY_SCALARS = (bool, int, float, complex)   # weak operands: they take the dtype of the array they meet
 _PY_SCALAR_SET = frozenset(PY_SCALARS)
 # which dtype kinds a weak Python scalar can join without changing the array's dtype
-_SCALAR_FITS = {bool: "biuf", int: "iuf", float: "f"}
+_SCALAR_FITS = {bool: "biufcV", int: "iufcV", float: "fcV", complex: "c"}   # V: bfloat16, a float
 
 # Classes whose instances are arrays or tracers (they have a reliable ``.dtype``);
 # filled as classes are met, so the hot paths test membership in a set.
 ARRAY_TYPES: set = set()
-_NOT_ARRAY: set = set(_PY_SCALAR_SET) | {list, tuple, complex, str, bytes, type(None)}
+_NOT_ARRAY: set = set(_PY_SCALAR_SET) | {list, tuple, str, bytes, type(None)}
 
 
 def is_array(x) -> bool:
@@ -61,29 +71,38 @@ _dtype_cache: dict = {}
 
 def canonical_dtype(d, name: str = "dtype") -> np.dtype:
     """``np.dtype(d)``, refusing dtypes polyfunc does not support (DTypeError)."""
+    key = (d.__class__, d)          # by class first: a library's dtype never meets NumPy's in ==
     try:
-        return _dtype_cache[d]
+        return _dtype_cache[key]
     except (KeyError, TypeError):
         pass
     try:
         dt = np.dtype(d)
     except TypeError:
+        if d == "bfloat16" or getattr(d, "__name__", None) == "bfloat16":
+            raise DTypeError(f"{name}: bfloat16 needs the ml_dtypes package (pip install ml_dtypes, or "
+                             f"polyfunc[torch]), and then the torch backend; polyfunc's NumPy backend has no "
+                             f"bfloat16 (use float16 or float32 there).") from None
         aval_dt = getattr(d, "dtype", None)  # a backend's own dtype object
         if aval_dt is None:
             raise DTypeError(f"{name}: {d!r} is not a dtype; use e.g. polyfunc.numpy.float32 or 'float64'.")
         dt = np.dtype(aval_dt)
     check_kind(dt, name)
     try:
-        _dtype_cache[d] = dt
+        _dtype_cache[key] = dt
     except TypeError:  # unhashable dtype-like
         pass
     return dt
 
 
 def check_kind(dt: np.dtype, name: str) -> None:
-    if dt.kind not in SUPPORTED_KINDS:
-        raise DTypeError(f"{name}: dtype {dt} is not supported; polyfunc arrays are bool, integer or "
-                         f"floating point (e.g. float32, float64, int32, int64, bool).")
+    if dt.kind not in SUPPORTED_KINDS and dt not in EXTRA_FLOATS:
+        if dt.name == "bfloat16":
+            raise DTypeError(f"{name}: bfloat16 is not a NumPy dtype; polyfunc's NumPy backend has no "
+                             f"bfloat16 (use float16 or float32 there, or the torch backend, where bfloat16 "
+                             f"is supported: polyfunc.numpy.asarray(x, backend='torch')).")
+        raise DTypeError(f"{name}: dtype {dt} is not supported; polyfunc arrays are bool, integer, "
+                         f"floating point or complex (e.g. float32, float64, complex128, int64, bool).")
 
 
 def backend_for(x):
@@ -118,8 +137,6 @@ def resolve(name: str, ufunc, dtypes: tuple) -> tuple:
     for d in dtypes:
         if isinstance(d, np.dtype):
             check_kind(d, name)
-        elif d is complex:
-            raise DTypeError(f"{name}: complex numbers are not supported.")
     # a Python bool promotes like a bool array (bool is the lowest kind); NumPy
     # takes only int, float and complex as weak scalar types
     query = tuple(bool_ if d is bool else d for d in dtypes)
@@ -149,6 +166,8 @@ def scalar_dtype(value) -> np.dtype:
         return DEFAULT_INT
     if cls is float:
         return DEFAULT_FLOAT
+    if cls is complex:
+        return DEFAULT_COMPLEX
     raise DTypeError(f"{value!r} of type {cls.__name__} is not a supported scalar.")
 
 
@@ -164,7 +183,7 @@ def scalar_array(value, like, dt):
 
 def result_type(*args) -> np.dtype:
     """The dtype NumPy 2 gives an operation on ``args`` (arrays, scalars or dtypes)."""
-    parts = []
+    parts: list = []
     for a in args:
         if a.__class__ in _PY_SCALAR_SET:
             parts.append(a)
@@ -235,14 +254,43 @@ def _contains_arrays(obj) -> bool:
     return False
 
 
+def _selected_backend():
+    """The backend chosen by ``use_backend`` or ``POLYFUNC_BACKEND``; None when neither chose one
+    (then the NumPy default does not claim arrays of other backends)."""
+    b = _backends._selected.get()     # the use_backend context variable (read, never set, here)
+    if b is None and os.environ.get("POLYFUNC_BACKEND"):
+        b = current_backend()
+    return b
+
+
+def foreign_target(obj, backend=None, like=None):
+    """The backend a creation function moves the concrete array ``obj`` to, or None to keep it:
+    the explicit ``backend=``, else ``like``'s, else the selected one, as torch.as_tensor and
+    jnp.asarray produce their own arrays.  Tracers stay what they are."""
+    if isinstance(obj, Tracer):
+        return None
+    if backend is not None:
+        target = get_backend(backend)
+    elif like is not None:
+        target = backend_for(like)
+    else:
+        target = _selected_backend()
+        if target is None:
+            return None
+    return None if backend_for(obj) is target else target
+
+
 def asarray(obj, dtype=None, backend=None, like=None, copy=None):
-    """``obj`` as an array (arrays and tracers are returned as they are, converted to ``dtype`` if given)."""
+    """``obj`` as an array (arrays and tracers are returned as they are, converted to ``dtype`` if given).
+
+    A concrete array of another backend than the one chosen (``backend=``, ``like=``'s backend, or
+    the one selected by ``use_backend``/``POLYFUNC_BACKEND``) is converted to that backend."""
     dt = None if dtype is None else canonical_dtype(dtype, "asarray")
     if is_array(obj):
-        if backend is not None and not isinstance(obj, Tracer):
-            target = get_backend(backend)
+        target = foreign_target(obj, backend, like)
+        if target is not None:
             src = backend_for(obj)
-            if src is not target:  # an explicit request: the one place arrays move between backends
+            if src is not target:  # a creation request: the one place arrays move between backends
                 obj = target.asarray(src.to_numpy(obj))
         a = get_aval(obj)
         check_kind(a.dtype, "asarray")

@@ -48,9 +48,11 @@ def _binary(name, ufunc, prim, doc, *, force=None, strong_scalars=False):
     dtype (the logical functions work on bool).  ``strong_scalars``: Python
     scalars always become 0-d arrays (for primitives whose rules need arrays).
     """
-    same: set = set()    # dtypes d for which prim(d, d) is what NumPy runs
-    right: set = set()   # (dtype, Python scalar type) pairs that bind directly
-    left: set = set()    # (Python scalar type, dtype) pairs that bind directly
+    # keyed by the array class with its dtype, so a library's dtype is only ever compared with
+    # the same library's (array_api_strict warns when its dtypes meet NumPy's)
+    same: set = set()    # (class, dtype d, class, dtype d) for which prim(d, d) is what NumPy runs
+    right: set = set()   # (class, dtype, Python scalar type) that bind directly
+    left: set = set()    # (Python scalar type, class, dtype) that bind directly
 
     def general(x, y):
         xs, ys = x.__class__ in _PYS, y.__class__ in _PYS
@@ -75,16 +77,16 @@ def _binary(name, ufunc, prim, doc, *, force=None, strong_scalars=False):
             if strong_scalars or not scalar_fits(x, tx):
                 x = scalar_array(x, y, tx)
             elif yd == ty and (force is None or xd is bool):
-                left.add((xd, y.dtype))
+                left.add((xd, y.__class__, y.dtype))
         if ys:
             if force is not None:
                 y = force.type(y).item()
             if strong_scalars or not scalar_fits(y, ty):
                 y = scalar_array(y, x, ty)
             elif xd == tx and (force is None or yd is bool):
-                right.add((x.dtype, yd))
+                right.add((x.__class__, x.dtype, yd))
         if not xs and not ys and xd == yd == tx == ty:
-            same.add(x.dtype)
+            same.add((x.__class__, x.dtype, y.__class__, y.dtype))
         x = x if xs else convert(x, xd, tx)
         y = y if ys else convert(y, yd, ty)
         return prim(x, y)
@@ -93,12 +95,11 @@ def _binary(name, ufunc, prim, doc, *, force=None, strong_scalars=False):
         cx, cy = x.__class__, y.__class__
         if cx in _ARR:
             if cy in _ARR:
-                d = x.dtype
-                if d == y.dtype and d in same:
+                if (cx, x.dtype, cy, y.dtype) in same:
                     return prim(x, y)
-            elif cy in _PYS and (x.dtype, cy) in right:
+            elif cy in _PYS and (cx, x.dtype, cy) in right:
                 return prim(x, y)
-        elif cx in _PYS and cy in _ARR and (cx, y.dtype) in left:
+        elif cx in _PYS and cy in _ARR and (cx, cy, y.dtype) in left:
             return prim(x, y)
         return general(x, y)
     return _named(f, name, doc)
@@ -117,12 +118,13 @@ def _unary(name, ufunc, prim, doc, *, force=None):
         else:
             t = resolve(name, ufunc, (d,))[0]
         if d == t:
-            same.add(x.dtype)
+            same.add((x.__class__, x.dtype))     # keyed by class: no cross-library dtype comparison
             return prim(x)
         return prim(convert(x, d, t))
 
     def f(x):
-        if x.__class__ in _ARR and x.dtype in same:
+        cx = x.__class__
+        if cx in _ARR and (cx, x.dtype) in same:
             return prim(x)
         return general(x)
     return _named(f, name, doc)
@@ -158,7 +160,7 @@ def power(x, y):
     """Elementwise ``x ** y``; a Python int exponent uses integer_pow (exact, and a clean derivative)."""
     if y.__class__ is int and is_array(x):
         d = get_aval(x).dtype
-        if d.kind == "f" or (d.kind in "iu" and y >= 0):
+        if d.kind in "fc" or (d.kind in "iu" and y >= 0):
             return ops.integer_pow(x, y)
     return _pow(x, y)
 
@@ -236,7 +238,7 @@ def square(x):
     d = get_aval(x).dtype
     t = resolve("square", np.square, (d,))[0]
     x = convert(x, d, t)
-    return ops.integer_pow(x, 2) if t.kind == "f" else ops.mul(x, x)
+    return ops.integer_pow(x, 2) if t.kind in "fc" else ops.mul(x, x)
 
 
 def reciprocal(x):
@@ -244,7 +246,7 @@ def reciprocal(x):
     x = to_array(x)
     d = get_aval(x).dtype
     t = resolve("reciprocal", np.reciprocal, (d,))[0]
-    if t.kind == "f":
+    if t.kind in "fc":
         return ops.div(1, convert(x, d, t))
     # the integer reciprocal is 0 except at +-1
     x = convert(x, d, t)
@@ -313,18 +315,49 @@ def log10(x):
     return ops.div(ops.log(x), math.log(10.0))
 
 
+def _large(t):
+    """The magnitude above which x**2 is negligible beside x**2 + 1 in dtype ``t`` (1/sqrt(eps)):
+    x**2 still fits there, and log(2x) is asinh(x) and acosh(x) to the last bit above it."""
+    try:
+        eps = float(np.finfo(t).eps)
+    except (TypeError, ValueError):      # a dtype NumPy has no finfo for (bfloat16)
+        eps = 2.0 ** -7
+    return eps ** -0.5
+
+
 def arcsinh(x):
     """Elementwise inverse hyperbolic sine."""
-    x, _ = _float_operand("arcsinh", np.arcsinh, x)
-    a = ops.abs(x)
-    # log(|x| + sqrt(x^2 + 1)) with the sign put back keeps large negative x accurate
-    return ops.mul(ops.sign(x), ops.log(ops.add(a, ops.sqrt(ops.add(ops.mul(a, a), 1.0)))))
+    x, t = _float_operand("arcsinh", np.arcsinh, x)
+    if t.kind == "c":
+        return ops.log(ops.add(x, ops.sqrt(ops.add(ops.mul(x, x), 1.0))))
+    # Each branch below is an exact identity for asinh on its domain, so every derivative is right,
+    # including at 0 and where the branches meet; the inputs of the branch not taken are replaced by
+    # safe values so its derivative (an inf or NaN there) never reaches the taken one.
+    neg = ops.lt(x, 0.0)
+    a = ops.select(neg, ops.neg(x), x)                     # |x| with derivative +1 at 0 (abs has 0)
+    big = ops.gt(a, _large(t))
+    small_a = ops.select(big, ops.full_like(a, 1.0, (), t), a)
+    # log1p(a + a^2 / (1 + sqrt(1 + a^2))) = log(a + sqrt(a^2 + 1)), accurate for tiny a
+    aa = ops.mul(small_a, small_a)
+    near = ops.log1p(ops.add(small_a, ops.div(aa, ops.add(ops.sqrt(ops.add(aa, 1.0)), 1.0))))
+    big_a = ops.select(big, a, ops.full_like(a, 1.0, (), t))
+    far = ops.add(ops.log(big_a), math.log(2.0))           # a^2 would overflow: asinh(a) = log(2a)
+    out = ops.select(big, far, near)
+    return ops.select(neg, ops.neg(out), out)
 
 
 def arccosh(x):
     """Elementwise inverse hyperbolic cosine."""
-    x, _ = _float_operand("arccosh", np.arccosh, x)
-    return ops.log(ops.add(x, ops.sqrt(ops.sub(ops.mul(x, x), 1.0))))
+    x, t = _float_operand("arccosh", np.arccosh, x)
+    if t.kind == "c":   # the principal branch: sqrt(x+1) sqrt(x-1), not sqrt(x^2-1)
+        return ops.log(ops.add(x, ops.mul(ops.sqrt(ops.add(x, 1.0)), ops.sqrt(ops.sub(x, 1.0)))))
+    big = ops.gt(x, _large(t))
+    # acosh(1 + u) = log1p(u + sqrt(u (u + 2))), accurate near 1 (NaN below 1, as NumPy gives);
+    # the far branch's safe input 2 keeps sqrt's infinite derivative at u = 0 out of it
+    u = ops.sub(ops.select(big, ops.full_like(x, 2.0, (), t), x), 1.0)
+    near = ops.log1p(ops.add(u, ops.sqrt(ops.mul(u, ops.add(u, 2.0)))))
+    far = ops.add(ops.log(ops.select(big, x, ops.full_like(x, 2.0, (), t))), math.log(2.0))
+    return ops.select(big, far, near)
 
 
 def arctanh(x):
@@ -355,6 +388,8 @@ def isinf(x):
     """Elementwise test for positive or negative infinity."""
     x = to_array(x)
     a = get_aval(x)
+    if a.dtype.kind == "c":
+        return ops.logical_or(isinf(ops.real(x)), isinf(ops.imag(x)))
     if a.dtype.kind != "f":
         check_kind(a.dtype, "isinf")
         return ops.full_like(x, False, a.shape, bool_)
@@ -365,6 +400,8 @@ def isfinite(x):
     """Elementwise test for values that are neither infinite nor NaN."""
     x = to_array(x)
     a = get_aval(x)
+    if a.dtype.kind == "c":
+        return ops.logical_and(isfinite(ops.real(x)), isfinite(ops.imag(x)))
     if a.dtype.kind != "f":
         check_kind(a.dtype, "isfinite")
         return ops.full_like(x, True, a.shape, bool_)
@@ -387,19 +424,48 @@ def _two_arrays(name, ufunc, x, y):
     return xa, ya, tx
 
 
+def _log_add_exp(x, y, base_log: float):
+    """``log_b(b**x + b**y)`` (``base_log`` = ln b) without overflow, smooth to every order at
+    x == y: each branch adds a softplus of the smaller minus the larger, and the branch not taken
+    gets 0 there, so no exp overflows (no inf or NaN reaches a derivative).  A written-out
+    ``max + log1p(exp(-|x - y|))`` has kinks at x == y that cancel in value but lose the second
+    derivative there."""
+    gt = ops.gt(x, y)
+    d = ops.sub(x, y)
+    zero = ops.full_like(d, 0, get_aval(d).shape, get_aval(d).dtype)
+    u_hi = ops.select(gt, ops.neg(d), zero)      # y - x where x is the larger, else 0
+    u_lo = ops.select(gt, zero, d)               # x - y where y is the larger (or equal), else 0
+
+    def softplus(u):     # log_b(1 + b**u)
+        if base_log == 1.0:
+            return ops.log1p(ops.exp(u))
+        return ops.div(ops.log1p(ops.exp(ops.mul(u, base_log))), base_log)
+    out = ops.select(gt, ops.add(x, softplus(u_hi)), ops.add(y, softplus(u_lo)))
+    # d is NaN when x == y == +-inf (or an input is NaN); x + y is then the answer
+    return ops.select(ops.ne(d, d), ops.add(x, y), out)
+
+
 def logaddexp(x, y):
     """Elementwise ``log(exp(x) + exp(y))`` without overflow."""
     x, y, _ = _two_arrays("logaddexp", np.logaddexp, x, y)
-    m = ops.max(x, y)
-    d = ops.sub(x, y)
-    # d is NaN when x == y == +-inf (or an input is NaN); x + y is then the answer
-    return ops.select(ops.ne(d, d), ops.add(x, y), ops.add(m, ops.log1p(ops.exp(ops.neg(ops.abs(d))))))
+    return _log_add_exp(x, y, 1.0)
 
 
 def hypot(x, y):
-    """Elementwise ``sqrt(x**2 + y**2)``."""
-    x, y, _ = _two_arrays("hypot", np.hypot, x, y)
-    return ops.sqrt(ops.add(ops.mul(x, x), ops.mul(y, y)))
+    """Elementwise ``sqrt(x**2 + y**2)`` without overflow or underflow."""
+    x, y, t = _two_arrays("hypot", np.hypot, x, y)
+    if t.kind != "f":
+        return ops.sqrt(ops.add(ops.mul(x, x), ops.mul(y, y)))
+    # s * sqrt((x/s)^2 + (y/s)^2) is hypot for any constant s > 0; s = max(|x|, |y|) keeps the
+    # squares in range, and stop_gradient makes it a constant, so derivatives stay those of hypot
+    ax, ay = ops.abs(x), ops.abs(y)
+    s = ops.stop_gradient(ops.max(ax, ay))
+    s = ops.select(ops.eq(s, 0.0), ops.full_like(s, 1.0, (), t), s)     # (an infinite s is handled below)
+    xs, ys = ops.div(x, s), ops.div(y, s)
+    out = ops.mul(ops.sqrt(ops.add(ops.mul(xs, xs), ops.mul(ys, ys))), s)
+    # an infinite operand gives inf even beside a NaN (C99's hypot, which NumPy follows)
+    inf = ops.logical_or(ops.eq(ax, math.inf), ops.eq(ay, math.inf))
+    return ops.select(inf, ops.full_like(out, math.inf, (), t), out)
 
 
 def fmax(x, y):
@@ -443,12 +509,13 @@ def where(condition, x=None, y=None):
         raise TypeError("where: the one-argument form (the indices of nonzero elements) has a shape that "
                         "depends on the data, which polyfunc does not support; pass both x and y.")
     if (condition.__class__ in _ARR and x.__class__ in _ARR and y.__class__ in _ARR
-            and condition.dtype in _BOOL_DTYPES and x.dtype == y.dtype):
+            and (condition.__class__, condition.dtype) in _BOOL_DTYPES and x.__class__ is y.__class__
+            and x.dtype == y.dtype):
         return ops.select(condition, x, y)
     cond = to_array(condition, x if is_array(x) else y)
     ca = get_aval(cond)
     if ca.dtype == bool_:
-        _BOOL_DTYPES.add(cond.dtype)  # the backend's own name for bool, for the check above
+        _BOOL_DTYPES.add((cond.__class__, cond.dtype))  # the backend's own bool, keyed by its array class
     else:
         check_kind(ca.dtype, "where")
         cond = ops.convert_element_type(cond, bool_)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import builtins
 import operator
 
+import numpy as np  # a constant boolean mask's nonzero positions, on the host
+
 from .. import ops
 from ..errors import ShapeError
 from ..avals import get_aval
@@ -44,8 +46,9 @@ def _index_array(k, x):
             k = asarray(k, backend=bx)
     a = get_aval(k)
     if a.dtype == bool_:
-        raise IndexError("boolean array indices select a data-dependent number of elements, which polyfunc "
-                         "does not support; use polyfunc.numpy.where(mask, x, other) instead.")
+        raise IndexError("a traced boolean index selects a number of elements that depends on the data, which "
+                         "polyfunc does not support; use polyfunc.numpy.where(mask, x, other) instead (a "
+                         "constant mask, one not computed from traced values, works).")
     if a.dtype.kind not in "iu":
         raise IndexError(f"arrays used as indices must be of integer type, got {a.dtype}")
     return convert(k, a.dtype, int64)
@@ -81,10 +84,58 @@ def _expand_index(idx, nd):
     return [slice(None) if k is None else k for k in full], new_axes, gap
 
 
+def _all_bools(seq) -> bool:
+    return all(_all_bools(e) if isinstance(e, (list, tuple)) else e.__class__ is bool for e in seq)
+
+
+def _host_bool_mask(k):
+    """``k`` as a host NumPy bool array when it is a constant boolean mask (an array of a backend
+    or a list of bools, not a traced value), else None."""
+    if isinstance(k, Tracer) or k.__class__ in (bool, int, float, slice) or k is None or k is Ellipsis:
+        return None
+    if isinstance(k, (list, tuple)):
+        if not k or not _all_bools(k):     # (a list may hold tracers: never ask NumPy to read it)
+            return None
+        return np.asarray(k, dtype=np.bool_)
+    if not is_array(k) or get_aval(k).dtype != bool_ or not get_aval(k).shape:
+        return None
+    return np.asarray(backend_for(k).to_numpy(k))
+
+
+def _constant_masks(x, idx, shape):
+    """``idx`` with each constant boolean mask replaced by the integer arrays of its True positions
+    (NumPy's rule): the result's shape is then known before the values are, so a mask that is a
+    constant (not traced) works under every transform, as in JAX and torch.func."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    masks = [_host_bool_mask(k) for k in items]
+    if all(m is None for m in masks):
+        return idx
+    consumed = [0 if (k is None or k is Ellipsis) else (m.ndim if m is not None else 1) for k, m in zip(items, masks)]
+    ell = next((i for i, k in enumerate(items) if k is Ellipsis), None)
+    out = []
+    b = backend_for(x)
+    for i, (k, m) in enumerate(zip(items, masks)):
+        if m is None:
+            out.append(k)
+            continue
+        if ell is None or i < ell:
+            first = sum(consumed[:i])
+        else:
+            first = len(shape) - sum(consumed[i:])
+        want = tuple(shape[first:first + m.ndim])
+        if first < 0 or want != m.shape:
+            raise IndexError(f"boolean index of shape {m.shape} does not match the indexed axes of shape "
+                             f"{want} (array shape {tuple(shape)}).")
+        out.extend(asarray(p.astype(np.int64), backend=b) for p in np.nonzero(m))
+    return tuple(out)
+
+
 def _getitem(x, idx):
-    """``x[idx]`` with NumPy's semantics for ints, slices, None, Ellipsis and integer arrays."""
+    """``x[idx]`` with NumPy's semantics for ints, slices, None, Ellipsis, integer arrays and
+    constant boolean masks."""
     x = to_array(x)
     av = get_aval(x)
+    idx = _constant_masks(x, idx, av.shape)
     full, new_axes, gap = _expand_index(idx, len(av.shape))
     if new_axes:
         x = ops.expand_dims(x, new_axes)

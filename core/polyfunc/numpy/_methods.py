@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..backends import Backend, backend_of
+from ..backends import Backend, _escaped, backend_of
+from ..interpreters.eval import _current
 from ..native import dispatch_function, dispatch_ufunc, method as native_method
 from ..registry import UNKNOWN, native_backends, native_map, type_owner
-from ..trace import Tracer
+from ..trace import Trace, Tracer
 from ._elementwise import (abs, add, bitwise_and, bitwise_or, bitwise_xor, clip, divide, equal, floor_divide, greater,
                            greater_equal, invert, less, less_equal, multiply, negative, not_equal, power, remainder,
                            round, subtract)
+from ._complex import conj, imag, real
 from ._indexing import _getitem
-from ._linalg_ops import dot, matmul
+from ._products import dot, matmul
 from ._reductions import argmax, argmin, argsort, cumprod, cumsum, mean, std, var
 from ._reductions import max as _max, min as _min, prod as _prod, sum as _sum
 from ._shape import astype, ravel, reshape, squeeze, swapaxes, transpose
@@ -50,7 +52,7 @@ def native_backend(x: Tracer) -> Backend | None:
         b = backend_of(x)
     except Exception:
         return None
-    t._native_backend = nb = b if b.native_methods else None
+    t.__dict__["_native_backend"] = nb = b if b.native_methods else None
     return nb
 
 
@@ -130,6 +132,45 @@ def _getattr(self: Tracer, name: str) -> Any:
     return lambda *args, **kwargs: fn(self, *args, **kwargs)
 
 
+def _len(self: Tracer) -> int:
+    if not self.shape:
+        hint = ""
+        if native_backend(self) is not None:
+            # torch.tensor(x) and torch.as_tensor(x) read a non-tensor element by element, and a
+            # tracer is not a tensor to them: this len() is their probe
+            hint = (" If this came from torch.tensor(x) or torch.as_tensor(x) of a traced value x, use x "
+                    "itself (x.clone(), x.to(dtype), x.detach() where no gradient is wanted): those "
+                    "functions copy data and cannot trace through it.")
+        raise TypeError(f"len() of a 0-d array: a value traced by `{self._trace.transform}` with shape () "
+                        f"has no length.{hint}")
+    return self.shape[0]
+
+
+def _live_concrete(self: Tracer) -> Any:
+    """``concrete()``, after checking this tracer's transform is still running: a tracer saved
+    and read after its transform returned raises instead of handing out its value."""
+    mine = self._trace
+    t: Trace | None = _current.get()
+    while t is not None:
+        if t is mine:
+            return self.concrete()
+        t = t.parent
+    raise _escaped(mine, self, "")
+
+
+def _item(self: Tracer) -> Any:
+    return _live_concrete(self).item()
+
+
+def _tolist(self: Tracer) -> Any:
+    return _live_concrete(self).tolist()
+
+
+def _no_out(name: str) -> Any:
+    raise TypeError(f"ndarray.{name}(..., out=...) writes in place, which a traced array cannot do; drop out= "
+                    f"and use the returned value.")
+
+
 def _reshape(self: Tracer, *shape: Any) -> Any:
     return reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
 
@@ -182,15 +223,25 @@ _NUMPY_OR_NATIVE: dict[str, Callable] = {
     "astype": lambda self, dtype: astype(self, dtype),
     "dot": lambda self, o: dot(self, o),
     "clip": lambda self, a_min=None, a_max=None: clip(self, a_min, a_max),
-    "round": lambda self: round(self),
+    "round": lambda self, decimals=0, out=None: round(self, decimals) if out is None else _no_out("round"),
     "copy": lambda self: self,
-    "conj": lambda self: self,
+    "conj": lambda self: conj(self),
+    "conjugate": lambda self: conj(self),
 }
 
 # name -> what Tracer gets: functions become methods, properties attributes
 TRACER_METHODS: dict[str, Any] = {name: _numpy_or_native(name, impl) for name, impl in _NUMPY_OR_NATIVE.items()}
 TRACER_METHODS.update({
     "__pos__": lambda self: self,
+    "__len__": _len,
+    # reading a value out: only while the tracer's transform runs (else EscapedTracerError)
+    "__bool__": lambda self: bool(_live_concrete(self)),
+    "__float__": lambda self: float(_live_concrete(self)),
+    "__int__": lambda self: int(_live_concrete(self)),
+    "__index__": lambda self: int(_live_concrete(self)),
+    "__complex__": lambda self: complex(_live_concrete(self)),
+    "item": _item,
+    "tolist": _tolist,
     "__getitem__": lambda self, idx: _getitem(self, idx),
     "__getattr__": _getattr,
     "shape": property(_shape),
@@ -198,6 +249,9 @@ TRACER_METHODS.update({
     "size": property(_size),
     "T": property(lambda self: transpose(self)),
     "mT": property(lambda self: swapaxes(self, -1, -2)),
+    # complex parts: the same attributes in NumPy and torch
+    "real": property(lambda self: real(self)),
+    "imag": property(lambda self: imag(self)),
     # NumPy's and torch's override protocols; the map comes from backend plugins
     "__array_ufunc__": lambda self, ufunc, method, *inputs, **kwargs: dispatch_ufunc(ufunc, method, inputs, kwargs),
     "__array_function__": lambda self, func, types, args, kwargs: dispatch_function(func, args, kwargs),

@@ -65,7 +65,7 @@ prod = _accumulating("prod", ops.reduce_prod, "Product over ``axis`` (all axes i
 def _mean_dtypes(name, d, dtype):
     """(result dtype, accumulation dtype) of a mean: integers give float64; float16 accumulates in float32."""
     out = (float64 if d.kind in "biu" else d) if dtype is None else canonical_dtype(dtype, name)
-    if out.kind != "f":
+    if out.kind not in "fc":
         return out, float64
     return out, (float32 if out == float16 else out)
 
@@ -92,9 +92,18 @@ def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
     else:
         m = ops.expand_dims(ops.div(ops.reduce_sum(a, axes), float(n)), axes)
     d = ops.sub(a, m)
-    s = ops.mul(d, d)
+    if get_aval(d).dtype.kind == "c":
+        # |d|^2 = re^2 + im^2: the variance of complex numbers is real, as in NumPy
+        re, im = ops.real(d), ops.imag(d)
+        s = ops.add(ops.mul(re, re), ops.mul(im, im))
+        acc, out_dt = ops.real_dtype(acc), ops.real_dtype(out_dt)
+    else:
+        s = ops.mul(d, d)
     if axes:
         s = ops.reduce_sum(s, axes)
+    if n == 0:
+        # a sum over nothing is the constant 0: the value is 0/0 (NaN, as NumPy), its derivative 0
+        s = ops.stop_gradient(s)
     v = ops.div(s, float(builtins.max(n - ddof, 0)))
     return _keep(convert(v, acc, out_dt), axes, keepdims)
 
@@ -104,7 +113,13 @@ def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
     a, av, axes = _prep("std", a, axis)
     out_dt, acc = _mean_dtypes("std", av.dtype, dtype)
     v = var(a, axis=axes, dtype=acc, ddof=ddof, keepdims=keepdims)
-    return convert(ops.sqrt(v), acc, out_dt)
+    acc, out_dt = ops.real_dtype(acc), ops.real_dtype(out_dt)
+    # at zero variance (constant data, or one element) sqrt's derivative is infinite and meets a
+    # zero: the gradient is taken as 0 there instead of NaN (as for abs at 0)
+    pos = ops.gt(v, 0)
+    safe = ops.select(pos, v, ops.full_like(v, 1, get_aval(v).shape, get_aval(v).dtype))
+    s = ops.select(pos, ops.sqrt(safe), ops.full_like(v, 0, get_aval(v).shape, get_aval(v).dtype))
+    return convert(s, acc, out_dt)
 
 
 def _extremum(name, prim, pick, a, axis, keepdims, initial):
@@ -193,8 +208,6 @@ def argmin(a, axis=None, keepdims=False):
 def _sort_axis(name, a, axis):
     a = to_array(a)
     av = get_aval(a)
-    if av.dtype.kind == "c":
-        raise TypeError(f"{name}: complex arrays are not supported")
     if axis is None:                       # NumPy: sort the flattened array
         return ops.reshape(a, (av.size,)), 0
     if not av.shape:
@@ -208,7 +221,16 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     if order is not None:
         raise TypeError("argsort: order= (structured arrays) is not supported")
     a, ax = _sort_axis("argsort", a, axis)
-    return ops.argsort(a, ax)
+    return _argsort(a, ax)
+
+
+def _argsort(a, ax):
+    """Stable argsort; complex numbers in NumPy's lexicographic order (real part, then imaginary)."""
+    if get_aval(a).dtype.kind != "c":
+        return ops.argsort(a, ax)
+    by_imag = ops.argsort(ops.imag(a), ax)
+    # a stable sort by the real part of the imag-sorted values keeps ties in imaginary order
+    return take_along_axis(by_imag, ops.argsort(take_along_axis(ops.real(a), by_imag, ax), ax), ax)
 
 
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
@@ -217,7 +239,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     if order is not None:
         raise TypeError("sort: order= (structured arrays) is not supported")
     a, ax = _sort_axis("sort", a, axis)
-    return take_along_axis(a, ops.argsort(a, ax), ax)
+    return take_along_axis(a, _argsort(a, ax), ax)
 
 
 def _scan_operand(name, a, axis, dtype):

@@ -3,6 +3,7 @@ cholesky, written with polyfunc.numpy and the matrix primitives."""
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 from .. import ops
 from ..errors import ShapeError
@@ -19,12 +20,20 @@ def _float(x):
     """``x`` as an array, integers and bool converted to float64 (as NumPy's norm does)."""
     x = to_array(x)
     d = get_aval(x).dtype
-    return convert(x, d, float64) if d.kind != "f" else x
+    return convert(x, d, float64) if d.kind not in "fc" else x
+
+
+def _abs2(x):
+    """``|x|**2`` elementwise (real for complex ``x``)."""
+    if get_aval(x).dtype.kind == "c":
+        re, im = ops.real(x), ops.imag(x)
+        return ops.add(ops.mul(re, re), ops.mul(im, im))
+    return ops.mul(x, x)
 
 
 def _vector(x, ord, axes, keepdims):
     if ord is None or ord == 2:
-        return _sqrt0(_r.sum(ops.mul(x, x), axis=axes, keepdims=keepdims))
+        return _sqrt0(_r.sum(_abs2(x), axis=axes, keepdims=keepdims))
     if isinstance(ord, str):
         raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
     if ord == math.inf:
@@ -43,7 +52,7 @@ def _vector(x, ord, axes, keepdims):
 def _matrix(x, ord, axes, keepdims):
     row, col = axes
     if ord is None or ord == "fro":
-        return _sqrt0(_r.sum(ops.mul(x, x), axis=(row, col), keepdims=keepdims))
+        return _sqrt0(_r.sum(_abs2(x), axis=(row, col), keepdims=keepdims))
     if ord in (1, -1, math.inf, -math.inf):
         pick = _r.max if ord in (1, math.inf) else _r.min
         # 1: largest column sum of |x|; inf: largest row sum
@@ -71,7 +80,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     nd = len(shape)
     if axis is None:
         if ord is None:
-            out = _sqrt0(_r.sum(ops.mul(x, x)))
+            out = _sqrt0(_r.sum(_abs2(x)))
             return ops.reshape(out, (1,) * nd) if keepdims else out
         if nd == 1:
             return _vector(x, ord, (0,), keepdims)
@@ -145,6 +154,12 @@ def det(a):
 def slogdet(a):
     """``(sign, log|det|)`` of each matrix."""
     (a,) = _matrices("slogdet", a)
+    if get_aval(a).dtype.kind == "c":
+        # the sign of a complex determinant is a unit complex number: both from det (whose rule
+        # is written with solve), log|det| through log of the modulus
+        d = ops.det(a)
+        m = ops.abs(d)
+        return SlogdetResult(ops.div(d, ops.convert_element_type(m, get_aval(d).dtype)), ops.log(m))
     sign, logabs = ops.slogdet(a)
     return SlogdetResult(sign, logabs)
 
@@ -153,14 +168,15 @@ def cholesky(a, upper=False):
     """The lower (or upper) triangular factor ``l`` with ``l @ l^T == a``.  Only the lower triangle
     of ``a`` is read, as NumPy does; its derivative treats ``a`` as symmetric."""
     (a,) = _matrices("cholesky", a)
+    if get_aval(a).dtype.kind == "c":
+        raise NotImplementedError("cholesky: complex (Hermitian) matrices are not supported yet; its "
+                                  "derivative rule is written for real symmetric matrices.")
     low = ops.cholesky(a)
     return ops.matrix_transpose(low) if upper else low
 
 
-class SlogdetResult(tuple):
-    """``(sign, logabsdet)``, also readable by name as NumPy's result is."""
-    def __new__(cls, sign, logabsdet):
-        return super().__new__(cls, (sign, logabsdet))
-
-    sign = property(lambda self: self[0])
-    logabsdet = property(lambda self: self[1])
+class SlogdetResult(NamedTuple):
+    """``(sign, logabsdet)``, also readable by name as NumPy's result is.  A namedtuple, so it is a
+    pytree node: jit, vmap and the derivatives see through it to its two arrays."""
+    sign: Any
+    logabsdet: Any

@@ -18,7 +18,7 @@ from .structural import (LinearArg, broadcast_shapes, dtype_of, is_float_dtype, 
 
 __all__ = [
     "neg", "add", "sub", "mul", "div", "pow", "integer_pow", "max", "min", "exp", "log", "log1p", "expm1",
-    "sin", "cos", "tan", "tanh", "logistic", "sqrt", "rsqrt", "abs", "sign", "floor", "ceil", "round",
+    "sin", "cos", "tan", "tanh", "logistic", "sqrt", "rsqrt", "floor", "ceil", "round",
     "asin", "acos", "atan", "sinh", "cosh", "erf", "erfc", "atan2", "floor_div", "rem",
     "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not", "logical_xor",
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isnan",
@@ -292,8 +292,6 @@ acos_p, acos = unary("acos", lambda x, o: neg(rsqrt(sub(1, mul(x, x)))))
 atan_p, atan = unary("atan", lambda x, o: div(1, add(mul(x, x), 1)))
 sinh_p, sinh = unary("sinh", lambda x, o: cosh(x))
 cosh_p, cosh = unary("cosh", lambda x, o: sinh(x))
-abs_p, abs = unary("abs", lambda x, o: sign(x))
-sign_p, sign = unary("sign")
 floor_p, floor = unary("floor")
 ceil_p, ceil = unary("ceil")
 round_p, round = unary("round")

@@ -7,11 +7,11 @@ from ..errors import DTypeError, ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
 from .elementwise import add, mul, neg, sub
-from .linalg import dot_general
+from .contraction import dot_general
 from .reductions import cumsum, reduce_sum
 from .structural import LinearArg, broadcast_in_dim, dtype_of, eye_like, moveaxis, ndim_of, shape_of, transpose
 
-__all__ = ["solve", "det", "slogdet", "cholesky", "matmul_stacked", "matrix_transpose", "trace_stacked"]
+__all__ = ["solve", "det", "cofactors", "slogdet", "cholesky", "matmul_stacked", "matrix_transpose", "trace_stacked"]
 
 solve_p = Primitive("solve")
 det_p = Primitive("det")
@@ -133,13 +133,48 @@ def _slogdet_jvp(pr, t):
     return [sign, logabs], [None, _logdet_tangent(pr[0], t[0])]
 
 
-JR[det_p] = lambda pr, t: (lambda d: (d, mul(d, _logdet_tangent(pr[0], t[0]))))(det(pr[0]))
+# Up to this size the derivative of det uses the cofactor matrix, which exists (the adjugate,
+# transposed) also where a is singular; above it, det(a) * tr(a^-1 da), whose solve fails there.
+# The cofactors cost n^2 determinants of n x n matrices, too much for large n.
+COFACTOR_MAX_N = 8
+
+
+def cofactors(a):
+    """The cofactor matrix of each matrix of the stack: c[i, j] = det(a with row i replaced by
+    e_j), by Laplace expansion along row i.  Built from det alone, so it differentiates again."""
+    s = shape_of(a)
+    n, nd = s[-1], len(s)
+    eye = eye_like(a, n, dtype_of(a))
+    full = s[:-2] + (n, n, n, n)                                       # (..., i, j, k, l)
+    row_i = broadcast_in_dim(eye, full, (nd - 2, nd))                  # [k == i]
+    col_j = broadcast_in_dim(eye, full, (nd - 1, nd + 1))              # [l == j]
+    spread = broadcast_in_dim(a, full, tuple(range(nd - 2)) + (nd, nd + 1))
+    return det(add(mul(spread, sub(1.0, row_i)), mul(row_i, col_j)))
+
+
+def _det_jvp(pr, t):
+    a, ta = pr[0], t[0]
+    d = det(a)
+    n = shape_of(a)[-1]
+    if n == 0:
+        return d, None
+    if n <= COFACTOR_MAX_N:
+        # d det = sum_ij cof(a)_ij da_ij: exact also at singular a (grad det = the cofactors)
+        nd = ndim_of(a)
+        return d, reduce_sum(mul(cofactors(a), ta), (nd - 2, nd - 1))
+    return d, mul(d, _logdet_tangent(a, ta))
+
+
+JR[det_p] = _det_jvp
 JR[slogdet_p] = _slogdet_jvp
 
 
 def _cholesky_jvp(pr, t):
     a, ta = pr[0], t[0]
     low = cholesky(a)
+    # only a's symmetric part is a Cholesky input, so the tangent is symmetrised first; the
+    # gradient (this rule transposed) is then symmetric, as JAX and torch.func return it
+    ta = mul(add(ta, matrix_transpose(ta)), 0.5)
     # dl = l · phi(l^-1 da l^-T), phi: the lower triangle with the diagonal halved
     p = solve(low, ta)
     s = matrix_transpose(solve(low, matrix_transpose(p)))

@@ -55,8 +55,10 @@ def ndim_of(x) -> int:
 
 
 def is_float_dtype(dt) -> bool:
-    """Whether ``dt`` (a NumPy dtype or anything np.dtype accepts) is floating or complex."""
-    return np.dtype(dt).kind in "fc"
+    """Whether ``dt`` (a NumPy dtype or anything np.dtype accepts) is floating or complex
+    (bfloat16, ml_dtypes' NumPy dtype for torch's, counts: NumPy files it under kind 'V')."""
+    dt = np.dtype(dt)
+    return dt.kind in "fc" or dt.name == "bfloat16"
 
 
 def dtype_of(x):

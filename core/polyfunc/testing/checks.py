@@ -18,12 +18,13 @@ import numpy as np
 
 from ..api import jvp, vjp
 from ..backends import backend_of, backends as list_backends, current_backend, use_backend
+from ..interpreters.batching import generic_batch_rules
 from ..ops.structural import is_float_dtype
 from ..trace import Tracer
 from ..tree import flatten, unflatten
 
 __all__ = ["check_grads", "check_jvp", "check_vjp", "check_vjp_against_jvp", "numerical_jvp",
-           "assert_backends_agree", "to_numpy", "default_tolerance"]
+           "assert_backends_agree", "to_numpy", "default_tolerance", "generic_batch_rules"]
 
 _PY_SCALARS = (bool, int, float, complex)
 
@@ -32,10 +33,12 @@ _TOL = {
     np.dtype(np.float16): (1e-2, 1e-3),
     np.dtype(np.float32): (2e-5, 2e-6),
     np.dtype(np.float64): (1e-10, 1e-12),
+    np.dtype(np.complex64): (2e-5, 2e-6),
+    np.dtype(np.complex128): (1e-10, 1e-12),
 }
 
 
-def default_tolerance(dtype) -> tuple[float, float]:
+def default_tolerance(dtype: Any) -> tuple[float, float]:
     """(rtol, atol) used to compare two computations of a result of ``dtype`` (0, 0 for exact dtypes)."""
     return _TOL.get(np.dtype(dtype), (0.0, 0.0))
 
@@ -70,16 +73,18 @@ def _unflatten(spec, leaves):
 
 
 def _as_float64(x):
-    """``x`` as a float64 array on its own backend (float32 where the backend has no float64)."""
+    """``x`` as a float64 (complex128 for complex input) array on its own backend (float32 or
+    complex64 where the backend has no 64-bit floats)."""
     b = _backend_for(x)
     a = to_numpy(x)
     if not is_float_dtype(a.dtype):
         raise TypeError(f"check_grads differentiates with respect to every argument, but one has dtype "
                         f"{a.dtype}; close over non-floating arguments (functools.partial or a lambda).")
+    wide, narrow = (np.complex128, np.complex64) if a.dtype.kind == "c" else (np.float64, np.float32)
     try:
-        return b.asarray(a.astype(np.float64), dtype=np.float64)
+        return b.asarray(a.astype(wide), dtype=wide)
     except Exception:  # a backend or device without float64
-        return b.asarray(a.astype(np.float32), dtype=np.float32)
+        return b.asarray(a.astype(narrow), dtype=narrow)
 
 
 def _like(ref, values: np.ndarray):
@@ -89,16 +94,32 @@ def _like(ref, values: np.ndarray):
     return b.asarray(np.asarray(values, dtype=dt), dtype=dt)
 
 
+def _randn(rng, x):
+    """Standard normal values shaped like ``x``; complex (both parts random) for a complex ``x``."""
+    shape = np.shape(to_numpy(x))
+    if to_numpy(x).dtype.kind == "c":
+        return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    return rng.standard_normal(shape)
+
+
 def _random_like(rng, leaves):
-    return [_like(x, rng.standard_normal(np.shape(to_numpy(x)))) for x in leaves]
+    return [_like(x, _randn(rng, x)) for x in leaves]
+
+
+def _wide(x) -> np.ndarray:
+    a = to_numpy(x)
+    return a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
 
 
 def _inner(xs: Sequence, ys: Sequence) -> float:
+    """``sum Re(x * y)``: the real inner product that pairs cotangents with tangents.  A complex
+    number counts as two real coordinates, and (JAX's and autograd's convention) the pairing of a
+    cotangent with a tangent has no conjugate."""
     total = 0.0
     for x, y in zip(xs, ys):
         if x is None or y is None:
             continue
-        total += float(np.sum(to_numpy(x).astype(np.float64) * to_numpy(y).astype(np.float64)))
+        total += float(np.real(np.sum(_wide(x) * _wide(y))))
     return total
 
 
@@ -109,24 +130,26 @@ def _float_out_leaves(out):
 
 def _default_eps(leaves) -> float:
     dts = [to_numpy(x).dtype for x in leaves]
-    return 1e-4 if all(d == np.float64 for d in dts) else 1e-2
+    return 1e-4 if all(d in (np.float64, np.complex128) for d in dts) else 1e-2
 
 
 def _default_tols(leaves) -> tuple[float, float]:
     dts = [to_numpy(x).dtype for x in leaves]
-    if all(d == np.float64 for d in dts):
+    if all(d in (np.float64, np.complex128) for d in dts):
         return 1e-5, 1e-5
     return 2e-2, 2e-2
 
 
 def _assert_close(got, want, rtol, atol, what: str) -> None:
-    g = to_numpy(got).astype(np.float64) if got is not None else None
-    w = np.asarray(want, dtype=np.float64)
+    g = _wide(got) if got is not None else None
+    w = np.asarray(want)
+    w = w.astype(np.complex128 if w.dtype.kind == "c" or (g is not None and g.dtype.kind == "c") else np.float64)
     if g is None:
         g = np.zeros_like(w)
     if g.shape != w.shape:
         raise AssertionError(f"{what}: shape {g.shape} differs from the expected {w.shape}")
-    bad = ~(np.abs(g - w) <= atol + rtol * np.abs(w))
+    with np.errstate(invalid="ignore"):     # inf - inf: equal infinities compare equal below
+        bad = ~((g == w) | (np.abs(g - w) <= atol + rtol * np.abs(w)))
     bad |= np.isnan(g) != np.isnan(w)
     bad &= ~(np.isnan(g) & np.isnan(w))
     if bad.any():
@@ -140,18 +163,27 @@ def _assert_close(got, want, rtol, atol, what: str) -> None:
 
 
 # ---------------------------------------------------------------- finite differences
-def numerical_jvp(f: Callable, primals: Sequence, tangents: Sequence, eps: float):
+def numerical_jvp(f: Callable, primals: Sequence, tangents: Sequence, eps: float) -> list:
     """Central difference ``(f(x + eps t) - f(x - eps t)) / (2 eps)`` per output leaf (numpy arrays,
     None for non-floating outputs), computed in the primals' precision."""
     plus = [_like(p, to_numpy(p) + eps * to_numpy(t)) for p, t in zip(primals, tangents)]
     minus = [_like(p, to_numpy(p) - eps * to_numpy(t)) for p, t in zip(primals, tangents)]
     hi, _, fl = _float_out_leaves(f(*plus))
     lo, _, _ = _float_out_leaves(f(*minus))
-    return [(to_numpy(hi[i]).astype(np.float64) - to_numpy(lo[i]).astype(np.float64)) / (2 * eps)
+    return [(_wide(hi[i]) - _wide(lo[i])) / (2 * eps)
             if i in fl else None for i in range(len(hi))]
 
 
-def check_jvp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None, seed: int = 0,
+def _no_float_outputs(label: str, outs: Sequence) -> TypeError:
+    """A check of a function without floating outputs would compare nothing: say so rather than pass."""
+    kinds = ", ".join(str(to_numpy(o).dtype) for o in outs) or "no outputs at all"
+    return TypeError(f"check_grads [{label}]: the function has no floating-point outputs ({kinds}), so there is "
+                     f"no derivative to check; differentiate a function with a floating result (for an integer "
+                     f"or boolean output there is nothing to test with check_grads)")
+
+
+def check_jvp(f: Callable, primals: Sequence, *, eps: float | None = None, atol: float | None = None,
+              rtol: float | None = None, seed: int = 0,
               label: str = "order 1") -> None:
     """``jvp(f)`` against central finite differences along one random direction."""
     primals = list(primals)
@@ -163,6 +195,8 @@ def check_jvp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None,
     tangents = _random_like(rng, primals)
     out, tout = jvp(f, tuple(primals), tuple(tangents))
     outs, spec, fl = _float_out_leaves(out)
+    if not fl:
+        raise _no_float_outputs(label, outs)
     touts, tspec = _flatten(tout)
     if tspec != spec:
         raise AssertionError(f"check_grads [{label}, mode fwd]: the jvp tangent has structure {tspec}, but the "
@@ -178,7 +212,8 @@ def check_jvp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None,
                       f"differences (eps={eps:g})")
 
 
-def check_vjp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None, seed: int = 0,
+def check_vjp(f: Callable, primals: Sequence, *, eps: float | None = None, atol: float | None = None,
+              rtol: float | None = None, seed: int = 0,
               label: str = "order 1", tangent_fn: str = "numerical") -> None:
     """``vjp(f)`` through ``<v, J u> == <J^T v, u>`` with random ``u`` and ``v``; ``J u`` from central
     finite differences (``tangent_fn='numerical'``) or from ``jvp`` (``'jvp'``)."""
@@ -192,8 +227,8 @@ def check_vjp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None,
     out, vjp_fn = vjp(f, *primals)
     outs, spec, fl = _float_out_leaves(out)
     if not fl:
-        return
-    v = [_like(o, rng.standard_normal(np.shape(to_numpy(o)))) if i in fl else _like(o, np.zeros(np.shape(to_numpy(o))))
+        raise _no_float_outputs(label, outs)
+    v = [_like(o, _randn(rng, o)) if i in fl else _like(o, np.zeros(np.shape(to_numpy(o))))
          for i, o in enumerate(outs)]
     ct = vjp_fn(_unflatten(spec, v))
     if not isinstance(ct, tuple) or len(ct) != len(primals):
@@ -222,12 +257,13 @@ def check_vjp(f: Callable, primals: Sequence, *, eps=None, atol=None, rtol=None,
             f"(J^T v from vjp); difference {abs(lhs - rhs):.3g} exceeds rtol={rtol:g}, atol={atol:g}")
 
 
-def check_vjp_against_jvp(f: Callable, primals: Sequence, *, atol=None, rtol=None, seed: int = 0) -> None:
+def check_vjp_against_jvp(f: Callable, primals: Sequence, *, atol: float | None = None,
+                          rtol: float | None = None, seed: int = 0) -> None:
     """``vjp`` against ``jvp`` through ``<v, J u> == <J^T v, u>`` (no finite differences)."""
     primals = list(primals)
     if atol is None or rtol is None:
         dt = [to_numpy(p).dtype for p in primals]
-        tight = (1e-9, 1e-9) if all(d == np.float64 for d in dt) else (1e-4, 1e-4)
+        tight = (1e-9, 1e-9) if all(d in (np.float64, np.complex128) for d in dt) else (1e-4, 1e-4)
         rtol = tight[0] if rtol is None else rtol
         atol = tight[1] if atol is None else atol
     check_vjp(f, primals, atol=atol, rtol=rtol, seed=seed, label="vjp vs jvp", tangent_fn="jvp")
@@ -239,7 +275,10 @@ def check_grads(f: Callable, args: Sequence, order: int = 2, modes: Iterable[str
     """Check ``f``'s derivatives with respect to every argument up to ``order``.
 
     ``args`` are arrays of any backend (or pytrees of them; every leaf must be
-    floating); they are converted to float64 on their backend first.  Mode
+    floating or complex); they are converted to float64 (complex128) on their
+    backend first.  Complex numbers count as pairs of reals: directions have
+    random real and imaginary parts, and cotangents pair with tangents by
+    ``Re(sum(v * t))`` (no conjugate: JAX's and autograd's convention).  Mode
     ``"fwd"`` compares ``jvp`` with central finite differences along a random
     direction; ``"rev"`` checks ``vjp`` through ``<v, J u> == <J^T v, u>`` with
     ``J u`` from finite differences.  For ``order > 1`` the same checks run on

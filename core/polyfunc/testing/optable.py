@@ -26,11 +26,13 @@ import numpy as np
 from .. import ops
 
 __all__ = ["Sample", "OpCase", "OP_CASES", "op_cases", "EXCLUDED_PRIMITIVES", "NumpyCase", "NUMPY_CASES",
-           "FLOATS", "INTS", "ALL_DTYPES", "tolerance", "numpy_cases"]
+           "FLOATS", "INTS", "ALL_DTYPES", "COMPLEX", "tolerance", "numpy_cases"]
 
 F32, F64, I32, I64, BOOL = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int32), np.dtype(np.int64),
                             np.dtype(bool))
 FLOATS = (F32, F64)
+C64, C128 = np.dtype(np.complex64), np.dtype(np.complex128)
+COMPLEX = (C64, C128)    # rows where NumPy computes with complex numbers too
 INTS = (I32, I64)
 NUMERIC = FLOATS + INTS
 ALL_DTYPES = NUMERIC + (BOOL,)
@@ -40,7 +42,7 @@ EXCLUDED_PRIMITIVES = frozenset({"custom_jvp_call", "custom_vjp_call", "custom_l
                                  "random_normal", "random_uniform", "random_randint"})
 
 # forward comparison tolerances (rtol, atol); integers and bools compare exactly
-DEFAULT_TOL = {F32: (1e-5, 1e-6), F64: (1e-10, 1e-12)}
+DEFAULT_TOL = {F32: (1e-5, 1e-6), F64: (1e-10, 1e-12), C64: (1e-5, 1e-6), C128: (1e-10, 1e-12)}
 
 
 def tolerance(dtype, overrides: dict | None = None) -> tuple[float, float]:
@@ -57,6 +59,10 @@ class Sample:
     params: dict = field(default_factory=dict)
     label: str = ""
     grad: bool = True          # usable for derivative checks (smooth there, float64 version)
+    # the highest derivative order finite differences can check here: 1 at a tie or a kink, where the
+    # central difference equals the rule's convention (ties split evenly, abs'(0) = 0) but the
+    # derivative itself jumps, so a second-order difference across it means nothing
+    order: int | None = None
 
 
 @dataclass
@@ -89,6 +95,12 @@ def _vals(rng, shape, dtype, domain="normal"):
     """Values of ``shape``/``dtype`` in ``domain`` (a NumPy array, 0-d for shape ())."""
     dtype = np.dtype(dtype)
     shape = tuple(shape)
+    if dtype.kind == "c":
+        # the real part from the domain; a small imaginary part keeps the values near the real
+        # domain (away from branch cuts of log, sqrt, arcsin ... on the negative or outer real axis)
+        re = _vals(rng, shape, np.float64, domain)
+        im = rng.uniform(-0.5, 0.5, shape) if domain not in ("ties", "index") else rng.integers(-1, 2, shape)
+        return np.asarray(re + 1j * im, dtype=dtype)
     if dtype == BOOL:
         return np.asarray(rng.random(shape) < 0.5)
     if dtype.kind in "iu":
@@ -127,9 +139,26 @@ UNARY_SHAPES = [(), (3,), (2, 3)]
 BINARY_SHAPES = [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3))]
 
 
+# IEEE hard points every elementwise forward pass must get right as NumPy does (forward only)
+SPECIALS = (0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e300, -1e300, 1e-300, -1e-300, 0.5, 2.0)
+# domains that contain 0 where the function is smooth: a sample at 0 checks odd functions' f(0) = 0, f'(0)
+_SMOOTH_AT_ZERO = ("normal", "unit", "tan", "small")
+
+
+def _specials(dtype):
+    with np.errstate(over="ignore"):       # 1e300 is inf in float32, as it should be
+        return np.asarray(SPECIALS, dtype=np.float64).astype(dtype)
+
+
 def _unary_make(domain="normal", shapes=UNARY_SHAPES, extra=None):
     def make(rng, dtype):
         out = [Sample((_vals(rng, s, dtype, domain),), label=f"{s}") for s in shapes]
+        if dtype.kind == "f":
+            if domain in _SMOOTH_AT_ZERO:
+                z = np.asarray([0.0, -0.0, 0.0], dtype=dtype) + (0 * rng.random(3)).astype(dtype)
+                z[2] = _vals(rng, (), dtype, domain)
+                out.append(Sample((z,), label="at 0"))
+            out.append(Sample((_specials(dtype)[rng.permutation(len(SPECIALS))],), label="inf,nan,1e300", grad=False))
         if extra is not None:
             out += extra(rng, dtype)
         return out
@@ -219,7 +248,7 @@ def _reduce_ref(npfn):
 
 # ---------------------------------------------------------------- sample makers for the special ops
 def _pow_make(rng, dtype):
-    if dtype.kind == "f":
+    if dtype.kind in "fc":
         return _binary_make("positive", "normal")(rng, dtype)
     # integer powers: non-negative exponents
     return [Sample((_vals(rng, sx, dtype, "small"), np.asarray(rng.integers(0, 4, size=sy), dtype=dtype)),
@@ -276,10 +305,35 @@ def _cmp_make(rng, dtype):
     return _binary_make(dom, dom)(rng, dtype)
 
 
+def _kink_at_zero(rng, dtype):
+    """abs at 0 (and beside it): the central difference there is abs's convention abs'(0) = 0."""
+    x = _vals(rng, (4,), dtype, "away0")
+    x[rng.permutation(4)[:2]] = 0
+    return [Sample((x,), label="kink at 0", order=1)]
+
+
 def _minmax_make(rng, dtype):
-    if dtype.kind == "f":
-        return _binary_make("grid_lo", "grid_hi")(rng, dtype)
-    return _binary_make()(rng, dtype)
+    if dtype.kind != "f":
+        out = _binary_make()(rng, dtype)
+        x = _vals(rng, (5,), dtype, "small")
+        y = np.array(x)
+        flip = rng.permutation(5)[:2]
+        y[flip] = ~y[flip] if dtype == BOOL else y[flip] + 1
+        return out + [Sample((x, y), label="ties")]
+    out = _binary_make("grid_lo", "grid_hi")(rng, dtype)
+    # ties: x == y at some entries (the tangent splits evenly there, which is what the central
+    # difference measures), and relu's kink max(x, 0) at x == 0
+    x = _vals(rng, (2, 3), dtype)
+    y = np.array(x)
+    y[0, rng.permutation(3)[:2]] += np.asarray([0.7, -0.6], dtype=dtype)
+    out.append(Sample((x, y), label="ties (2,3)x(2,3)", order=1))
+    t = _vals(rng, (), dtype)
+    out.append(Sample((t, np.array(t)), label="tie ()x()", order=1))
+    r = _vals(rng, (4,), dtype, "away0")
+    r[rng.permutation(4)[:2]] = 0
+    out.append(Sample((r, np.zeros((), dtype)), label="relu kink (4,)x()", order=1))
+    out.append(Sample((_specials(dtype), _specials(dtype)[::-1].copy()), label="inf,nan,1e300", grad=False))
+    return out
 
 
 def _select_make(rng, dtype):
@@ -396,12 +450,41 @@ def _scatter_make(rng, dtype):
 
 REDUCE_CFGS = [((3,), (0,)), ((2, 3), (0,)), ((2, 3), (1,)), ((2, 3), (0, 1)), ((2, 3), ()), ((), ()),
                ((2, 3, 2), (0, 2))]
+# size-0 inputs: an empty sum is 0 and an empty product 1 (max and min of nothing are errors, as in NumPy)
+EMPTY_REDUCE_CFGS = [((0, 3), (0,)), ((2, 0), (0,)), ((0, 0, 2), (0, 1)), ((0, 0, 0), (0, 1))]
 
 
-def _reduce_make(domain="normal"):
+def _reduce_make(domain="normal", ties=False, empty=False):
     def make(rng, dtype):
-        return [Sample((_vals(rng, s, dtype, domain),), dict(axes=a), label=f"{s}{a}") for s, a in REDUCE_CFGS]
+        cfgs = REDUCE_CFGS + (EMPTY_REDUCE_CFGS if empty else [])
+        out = [Sample((_vals(rng, s, dtype, domain),), dict(axes=a), label=f"{s}{a}") for s, a in cfgs]
+        if ties:
+            out += _extremum_ties(rng, dtype)
+        return out
     return make
+
+
+def _extremum_ties(rng, dtype):
+    """Each reduced slice's extreme value held by exactly two entries, at both ends: ties share the
+    tangent evenly, and with two tied entries that is what the central difference measures
+    (with three or more it measures (max + min) / 2 of their tangents, not the mean)."""
+    base = _vals(rng, (2, 3, 2), dtype, "small") if dtype.kind != "f" else \
+        np.asarray(rng.uniform(-1.0, 1.0, (2, 3, 2)), dtype=dtype)
+    hi = np.asarray(3, dtype=dtype) if dtype != BOOL else np.asarray(True)
+    lo = np.asarray(-3, dtype=dtype) if dtype != BOOL else np.asarray(False)
+    out = []
+    row = np.array(base[0, :, 0])                 # (3,): reduce over axis 0
+    row[1:] = hi
+    row2 = np.array(row)
+    row2[1:] = lo
+    out.append(Sample((np.stack([row, row2]),), dict(axes=(1,)), label="ties in rows (2,3)(1,)", order=1))
+    m = np.array(base)                            # (2,3,2) over axes (0,2): a pair tied in each slice
+    m[0, :, 1] = hi
+    m[1, :, 0] = hi
+    m[0, :, 0] = lo
+    m[1, :, 1] = lo
+    out.append(Sample((m,), dict(axes=(0, 2)), label="ties (2,3,2)(0,2)", order=1))
+    return out
 
 
 def _arg_make(rng, dtype):
@@ -422,6 +505,8 @@ def _argsort_ref(x, *, axis, descending, index_dtype):
     """Stable argsort by Python's sorted (ties keep their order), row by row: independent of the kernels."""
     def row(r):
         return np.array(sorted(range(len(r)), key=lambda i: -float(r[i]) if descending else float(r[i])))
+    if np.size(x) == 0:
+        return np.zeros(np.shape(x), dtype=index_dtype)
     return np.apply_along_axis(row, axis, np.asarray(x)).astype(index_dtype)
 
 
@@ -438,6 +523,13 @@ DOT_CFGS = [
     ((2,), (3,), (((), ()), ((), ())), "outer"),
     ((3, 2), (4, 3), (((0,), (1,)), ((), ())), "transposed"),
     ((2, 3), (3,), (((1,), (0,)), ((), ())), "matvec"),
+    # batch axes off the front, several contracted axes, both at once: the transpose rule's
+    # permutation is then a 3-cycle, so using it in place of its inverse shows
+    ((3, 2, 4), (4, 2, 5), (((2,), (0,)), ((1,), (1,))), "batch in the middle"),
+    ((2, 3, 4), (4, 5, 3), (((1, 2), (2, 0)), ((), ())), "two contracted axes"),
+    ((3, 4, 2), (4, 3, 5, 2), (((0, 1), (1, 0)), ((2,), (3,))), "batch last, two contracted"),
+    ((2, 3, 4), (3, 4, 2, 5), (((2,), (1,)), ((0, 1), (2, 0))), "two batch axes, swapped"),
+    ((4, 2, 3), (2, 5, 3), (((2,), (2,)), ((1,), (0,))), "contract last with last"),
 ]
 
 
@@ -450,7 +542,10 @@ def _dot_make(rng, dtype):
 def _well_conditioned(rng, shape, dtype):
     """Stacks of square matrices safely away from singular (a dominant diagonal)."""
     n = shape[-1]
-    return (rng.standard_normal(shape) + 3 * np.eye(n)).astype(dtype)
+    m = rng.standard_normal(shape) + 3 * np.eye(n)
+    if np.dtype(dtype).kind == "c":
+        m = m + 0.5j * rng.standard_normal(shape)
+    return m.astype(dtype)
 
 
 def _spd(rng, shape, dtype):
@@ -537,31 +632,41 @@ OP_CASES: list[OpCase] = [
        dtypes=NUMERIC, diff=(0, 2)),
     # arithmetic
     _u("neg", np.negative, dtypes=NUMERIC),
-    _b("add", np.add, dtypes=ALL_DTYPES[:4]),
-    _b("sub", np.subtract, dtypes=NUMERIC),
-    _b("mul", np.multiply, dtypes=NUMERIC),
-    _b("div", np.true_divide, _binary_make("normal", "away0")),
-    _b("pow", _same_dtype(np.power), _pow_make, dtypes=NUMERIC),
+    _b("add", np.add, dtypes=ALL_DTYPES[:4] + COMPLEX),
+    _b("sub", np.subtract, dtypes=NUMERIC + COMPLEX),
+    _b("mul", np.multiply, dtypes=NUMERIC + COMPLEX),
+    _b("div", np.true_divide, _binary_make("normal", "away0"), dtypes=FLOATS + COMPLEX),
+    _b("pow", _same_dtype(np.power), _pow_make, dtypes=NUMERIC + COMPLEX),
     _b("floor_div", np.floor_divide, _divmod_make, dtypes=NUMERIC),
     _b("rem", np.remainder, _divmod_make, dtypes=NUMERIC),
     _b("atan2", np.arctan2, _atan2_make),
-    _b("max", np.maximum, _minmax_make, dtypes=ALL_DTYPES),
-    _b("min", np.minimum, _minmax_make, dtypes=ALL_DTYPES),
-    _p("integer_pow", lambda x, **p: ops.integer_pow(x, **p), _integer_pow_ref, _integer_pow_make, dtypes=NUMERIC),
+    # complex numbers: NumPy's lexicographic order (real part, then imaginary)
+    _b("max", np.maximum, _minmax_make, dtypes=ALL_DTYPES + (C128,)),
+    _b("min", np.minimum, _minmax_make, dtypes=ALL_DTYPES + (C128,)),
+    _p("integer_pow", lambda x, **p: ops.integer_pow(x, **p), _integer_pow_ref, _integer_pow_make,
+       dtypes=NUMERIC + COMPLEX),
     # transcendental
-    _u("exp", np.exp), _u("log", np.log, "positive"), _u("log1p", np.log1p, "positive"),
-    _u("expm1", np.expm1), _u("sin", np.sin), _u("cos", np.cos), _u("tan", np.tan, "tan"),
-    _u("tanh", np.tanh), _u("erf", _by_element(math.erf)), _u("erfc", _by_element(math.erfc)), _u("logistic", _logistic), _u("sqrt", np.sqrt, "positive"),
-    _u("rsqrt", _rsqrt, "positive"), _u("asin", np.arcsin, "unit"), _u("acos", np.arccos, "unit"),
-    _u("atan", np.arctan), _u("sinh", np.sinh), _u("cosh", np.cosh),
-    _u("abs", np.abs, "away0", dtypes=NUMERIC),
-    _u("sign", np.sign, dtypes=NUMERIC, make=_sign_make),
+    _u("exp", np.exp, dtypes=FLOATS + COMPLEX), _u("log", np.log, "positive", dtypes=FLOATS + COMPLEX),
+    _u("log1p", np.log1p, "positive", dtypes=FLOATS + COMPLEX),
+    _u("expm1", np.expm1, dtypes=FLOATS + COMPLEX), _u("sin", np.sin, dtypes=FLOATS + COMPLEX),
+    _u("cos", np.cos, dtypes=FLOATS + COMPLEX), _u("tan", np.tan, "tan", dtypes=FLOATS + COMPLEX),
+    _u("tanh", np.tanh, dtypes=FLOATS + COMPLEX), _u("erf", _by_element(math.erf)), _u("erfc", _by_element(math.erfc)),
+    _u("logistic", _logistic), _u("sqrt", np.sqrt, "positive", dtypes=FLOATS + COMPLEX),
+    _u("rsqrt", _rsqrt, "positive"), _u("asin", np.arcsin, "unit", dtypes=FLOATS + (C128,)),
+    _u("acos", np.arccos, "unit", dtypes=FLOATS + (C128,)),
+    _u("atan", np.arctan, "unit", dtypes=FLOATS + (C128,)), _u("sinh", np.sinh, dtypes=FLOATS + COMPLEX),
+    _u("cosh", np.cosh, dtypes=FLOATS + COMPLEX),
+    _u("abs", np.abs, "away0", dtypes=NUMERIC + COMPLEX, make=_unary_make("away0", extra=_kink_at_zero)),
+    _u("sign", np.sign, dtypes=NUMERIC + COMPLEX, make=_sign_make),
+    # complex parts (on real input angle is 0 or pi, piecewise constant)
+    _u("real", np.real, dtypes=COMPLEX), _u("imag", np.imag, dtypes=COMPLEX), _u("conj", np.conj, dtypes=COMPLEX),
+    _u("angle", lambda x: np.angle(x).astype(np.real(x).dtype), "away0", dtypes=FLOATS + COMPLEX),
     _u("floor", np.floor, "nonint"), _u("ceil", np.ceil, "nonint"),
     _u("round", _round_ref, make=_round_make),
     _u("isnan", np.isnan, diff=False, make=_isnan_make),
     _u("stop_gradient", lambda x: x, dtypes=ALL_DTYPES, diff=False),
     # comparisons and logic
-    *[_b(n, f, _cmp_make, dtypes=ALL_DTYPES, diff=()) for n, f in [
+    *[_b(n, f, _cmp_make, dtypes=ALL_DTYPES + (C128,), diff=()) for n, f in [
         ("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
         ("ge", np.greater_equal)]],
     *[_b(n, f, dtypes=(BOOL, I32), diff=()) for n, f in [
@@ -571,32 +676,182 @@ OP_CASES: list[OpCase] = [
         ("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or), ("bitwise_xor", np.bitwise_xor)]],
     _u("bitwise_not", np.invert, dtypes=INTS + (BOOL,), diff=False),
     _p("select", lambda c, x, y: ops.select(c, x, y), lambda c, x, y: np.where(c, x, y), _select_make,
-       dtypes=ALL_DTYPES, diff=(1, 2)),
+       dtypes=ALL_DTYPES + (C128,), diff=(1, 2)),
     _p("convert_element_type", lambda x, **p: ops.convert_element_type(x, **p),
        lambda x, *, new_dtype: x.astype(new_dtype), _convert_make, dtypes=ALL_DTYPES,
        grad_tol=(1e-3, 1e-3), grad_eps=1e-2),
     # reductions
-    _p("reduce_sum", lambda x, **p: ops.reduce_sum(x, **p), _reduce_ref(np.sum), _reduce_make(), dtypes=NUMERIC),
-    _p("reduce_max", lambda x, **p: ops.reduce_max(x, **p), _reduce_ref(np.max), _reduce_make(), dtypes=ALL_DTYPES),
-    _p("reduce_min", lambda x, **p: ops.reduce_min(x, **p), _reduce_ref(np.min), _reduce_make(), dtypes=ALL_DTYPES),
-    _p("reduce_prod", lambda x, **p: ops.reduce_prod(x, **p), _reduce_ref(np.prod), _reduce_make("small"),
-       dtypes=NUMERIC),
+    _p("reduce_sum", lambda x, **p: ops.reduce_sum(x, **p), _reduce_ref(np.sum), _reduce_make(empty=True),
+       dtypes=NUMERIC + COMPLEX),
+    _p("reduce_max", lambda x, **p: ops.reduce_max(x, **p), _reduce_ref(np.max), _reduce_make(ties=True),
+       dtypes=ALL_DTYPES + (C128,)),
+    _p("reduce_min", lambda x, **p: ops.reduce_min(x, **p), _reduce_ref(np.min), _reduce_make(ties=True),
+       dtypes=ALL_DTYPES + (C128,)),
+    _p("reduce_prod", lambda x, **p: ops.reduce_prod(x, **p), _reduce_ref(np.prod), _reduce_make("small", empty=True),
+       dtypes=NUMERIC + COMPLEX),
     _p("argmax", lambda x, **p: ops.argmax(x, **p), lambda x, *, axis, index_dtype: np.argmax(x, axis=axis).astype(
         index_dtype), _arg_make, dtypes=ALL_DTYPES, diff=()),
     _p("argmin", lambda x, **p: ops.argmin(x, **p), lambda x, *, axis, index_dtype: np.argmin(x, axis=axis).astype(
         index_dtype), _arg_make, dtypes=ALL_DTYPES, diff=()),
     _p("argsort", lambda x, **p: ops.argsort(x, **p), _argsort_ref, _argsort_make, dtypes=NUMERIC, diff=()),
-    _p("cumsum", lambda x, **p: ops.cumsum(x, **p), _cumsum_ref, _cumsum_make, dtypes=NUMERIC),
-    _p("dot_general", lambda x, y, **p: ops.dot_general(x, y, **p), _dot_general_ref, _dot_make, dtypes=NUMERIC,
-       diff=(0, 1), tol={F32: (1e-5, 1e-5)}),
+    _p("cumsum", lambda x, **p: ops.cumsum(x, **p), _cumsum_ref, _cumsum_make, dtypes=NUMERIC + COMPLEX),
+    _p("dot_general", lambda x, y, **p: ops.dot_general(x, y, **p), _dot_general_ref, _dot_make,
+       dtypes=NUMERIC + COMPLEX, diff=(0, 1), tol={F32: (1e-5, 1e-5), C64: (1e-5, 1e-5)}),
     # matrices
-    _p("solve", lambda a, b: ops.solve(a, b), np.linalg.solve, _solve_make, diff=(0, 1), tol={F32: (1e-4, 1e-5)}),
-    _p("det", lambda a: ops.det(a), np.linalg.det, _square_make(False), tol={F32: (1e-4, 1e-5)}),
+    _p("solve", lambda a, b: ops.solve(a, b), np.linalg.solve, _solve_make, diff=(0, 1), dtypes=FLOATS + COMPLEX,
+       tol={F32: (1e-4, 1e-5), C64: (1e-4, 1e-5)}),
+    _p("det", lambda a: ops.det(a), np.linalg.det, _square_make(False), dtypes=FLOATS + COMPLEX,
+       tol={F32: (1e-4, 1e-5), C64: (1e-4, 1e-5)}),
     _p("slogdet", lambda a: ops.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1], _square_make(False),
        tol={F32: (1e-4, 1e-5)}),
     _p("cholesky", lambda a: ops.cholesky(_sym(a)), lambda a: np.linalg.cholesky((a + np.swapaxes(a, -1, -2)) / 2),
        _square_make(True), tol={F32: (1e-4, 1e-5)}),
 ]
+
+
+# ---------------------------------------------------------------- convolution and windowed reductions
+def _conv_ref(x, w, *, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers, feature_group_count):
+    """A direct convolution: one product-sum per kernel offset, per group."""
+    lspec, rspec, ospec = dimension_numbers
+    x, w = np.transpose(x, lspec), np.transpose(w, rspec)
+    g = feature_group_count
+    sp = [(n - 1) * d + 1 for n, d in zip(x.shape[2:], lhs_dilation)]
+    d = np.zeros(x.shape[:2] + tuple(sp), dtype=x.dtype)
+    d[(slice(None),) * 2 + tuple(slice(None, None, s) for s in lhs_dilation)] = x
+    for j, (lo, hi) in enumerate(padding):
+        ax = 2 + j
+        d = d[(slice(None),) * ax + (slice(max(-lo, 0), d.shape[ax] - max(-hi, 0)),)]
+        cfg = [(0, 0)] * d.ndim
+        cfg[ax] = (max(lo, 0), max(hi, 0))
+        d = np.pad(d, cfg)
+    k = w.shape[2:]
+    out_sp = [(n - (kk - 1) * r - 1) // s + 1 for n, kk, r, s in zip(d.shape[2:], k, rhs_dilation, window_strides)]
+    n, c, o = x.shape[0], x.shape[1], w.shape[0]
+    out = np.zeros((n, o) + tuple(out_sp), dtype=np.float64)
+    for q in np.ndindex(*k):
+        part = d[(slice(None),) * 2 + tuple(slice(qq * r, qq * r + (m - 1) * s + 1, s) for qq, r, m, s in
+                                            zip(q, rhs_dilation, out_sp, window_strides))]
+        for gi in range(g):
+            xs = part[:, gi * (c // g):(gi + 1) * (c // g)]
+            ws = w[gi * (o // g):(gi + 1) * (o // g), :, *q]
+            out[:, gi * (o // g):(gi + 1) * (o // g)] += np.einsum("nc...,oc->no...", xs, ws)
+    return np.transpose(out, np.argsort(ospec)).astype(x.dtype)
+
+
+CONV_CFGS = [   # (lhs shape, rhs shape, params, label)
+    ((2, 3, 7), (4, 3, 3), dict(window_strides=(2,), padding=((1, 2),), lhs_dilation=(1,), rhs_dilation=(2,),
+                                dimension_numbers=((0, 1, 2),) * 3, feature_group_count=1), "1d-stride-dil"),
+    ((2, 4, 5, 6), (6, 2, 2, 3), dict(window_strides=(1, 2), padding=((0, 1), (2, -1)), lhs_dilation=(1, 2),
+                                      rhs_dilation=(1, 1), dimension_numbers=((0, 1, 2, 3),) * 3,
+                                      feature_group_count=2), "2d-groups-lhsdil-negpad"),
+    ((2, 5, 4, 3), (2, 2, 3, 4), dict(window_strides=(1, 1), padding=((1, 1), (0, 0)), lhs_dilation=(1, 1),
+                                      rhs_dilation=(1, 1), dimension_numbers=((0, 3, 1, 2), (3, 2, 0, 1),
+                                                                              (0, 3, 1, 2)),
+                                      feature_group_count=1), "2d-NHWC-HWIO"),
+    ((1, 2, 4, 3, 3), (2, 2, 2, 2, 2), dict(window_strides=(1, 2, 1), padding=((1, 0), (0, 0), (1, 1)),
+                                            lhs_dilation=(2, 1, 1), rhs_dilation=(1, 1, 2),
+                                            dimension_numbers=((0, 1, 2, 3, 4),) * 3, feature_group_count=1),
+     "3d"),
+]
+
+
+def _conv_make(rng, dtype):
+    return [Sample((_vals(rng, sx, dtype), _vals(rng, sw, dtype)), dict(p), label=lbl)
+            for sx, sw, p, lbl in CONV_CFGS]
+
+
+def _windows_ref(x, fill, *, window_dimensions, window_strides, padding, window_dilation):
+    """(*out, K) windows of ``x`` padded with ``fill`` (negative padding crops), by loops."""
+    xp_ = x
+    for ax, (lo, hi) in enumerate(padding):
+        xp_ = xp_[(slice(None),) * ax + (slice(max(-lo, 0), xp_.shape[ax] - max(-hi, 0)),)]
+        cfg = [(0, 0)] * x.ndim
+        cfg[ax] = (max(lo, 0), max(hi, 0))
+        xp_ = np.pad(xp_, cfg, constant_values=fill)
+    out = [(n - (k - 1) * d - 1) // s + 1 for n, k, s, d in zip(xp_.shape, window_dimensions, window_strides,
+                                                                  window_dilation)]
+    res = np.empty(tuple(out) + (math.prod(window_dimensions),), dtype=x.dtype)
+    flat = np.empty(tuple(out) + (math.prod(window_dimensions),), dtype=np.int64)
+    for pos in np.ndindex(*out):
+        for j, q in enumerate(np.ndindex(*window_dimensions)):
+            at = tuple(p * s + qq * d for p, s, qq, d in zip(pos, window_strides, q, window_dilation))
+            res[pos + (j,)] = xp_[at]
+            flat[pos + (j,)] = np.ravel_multi_index(at, xp_.shape)
+    return res, flat, xp_.shape
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _rw_sum_ref(x, **p):
+    return _windows_ref(x, 0, **p)[0].sum(axis=-1, dtype=x.dtype)
+
+
+def _rw_max_ref(x, **p):
+    return _windows_ref(x, _lowest(x.dtype), **p)[0].max(axis=-1)
+
+
+def _select_ref(x, t, **p):
+    win, flat, pshape = _windows_ref(x, _lowest(x.dtype), **p)
+    tw = _windows_ref(t, 0, **p)[0]
+    return np.take_along_axis(tw, np.argmax(win, axis=-1)[..., None], axis=-1)[..., 0]
+
+
+def _scatter_ref(x, s, **p):
+    win, flat, pshape = _windows_ref(x, _lowest(x.dtype), **p)
+    idx = np.take_along_axis(flat, np.argmax(win, axis=-1)[..., None], axis=-1)[..., 0]
+    acc = np.zeros(math.prod(pshape), dtype=np.float64)
+    np.add.at(acc, idx.reshape(-1), s.reshape(-1))
+    acc = acc.reshape(pshape)
+    out = np.zeros(x.shape, dtype=np.float64)
+    src = tuple(slice(max(lo, 0), m - max(hi, 0)) for (lo, hi), m in zip(p["padding"], pshape))
+    dst = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(p["padding"], x.shape))
+    out[dst] = acc[src]
+    return out.astype(x.dtype)
+
+
+WINDOW_CFGS = [   # (shape, params, label)
+    ((2, 3, 6, 5), dict(window_dimensions=(1, 1, 2, 2), window_strides=(1, 1, 2, 2), padding=((0, 0),) * 4,
+                        window_dilation=(1,) * 4), "pool2d-2x2"),
+    ((2, 7, 3), dict(window_dimensions=(1, 3, 1), window_strides=(1, 2, 1), padding=((0, 0), (1, 1), (0, 0)),
+                     window_dilation=(1, 1, 1)), "pool1d-pad-middle-axis"),
+    ((3, 5, 6), dict(window_dimensions=(2, 2, 3), window_strides=(1, 2, 2), padding=((0, 1), (1, 0), (-1, 2)),
+                     window_dilation=(1, 2, 1)), "all-axes-dilated-asym-negpad"),
+    ((1, 1, 3, 4, 5), dict(window_dimensions=(1, 1, 2, 2, 2), window_strides=(1, 1, 1, 2, 2),
+                           padding=((0, 0), (0, 0), (0, 0), (1, 1), (0, 1)), window_dilation=(1,) * 5),
+     "pool3d"),
+]
+
+
+def _window_make(n_args, out_second=False):
+    def make(rng, dtype):
+        res = []
+        for shape, p, lbl in WINDOW_CFGS:
+            x = _vals(rng, shape, dtype)
+            if n_args == 1:
+                res.append(Sample((x,), dict(p), label=lbl))
+                continue
+            out = [(n + lo + hi - (k - 1) * d - 1) // s + 1 for n, k, s, (lo, hi), d in zip(
+                shape, p["window_dimensions"], p["window_strides"], p["padding"], p["window_dilation"])]
+            res.append(Sample((x, _vals(rng, out if out_second else shape, dtype)), dict(p), label=lbl))
+        return res
+    return make
+
+
+OP_CASES += [
+    _p("conv_general_dilated", lambda x, w, **p: ops.conv_general_dilated_p.bind(x, w, **p), _conv_ref,
+       _conv_make, diff=(0, 1), tol={F32: (1e-4, 1e-5)}),
+    _p("reduce_window_sum", lambda x, **p: ops.reduce_window_sum(x, **p), _rw_sum_ref, _window_make(1),
+       dtypes=NUMERIC),
+    _p("reduce_window_max", lambda x, **p: ops.reduce_window_max(x, **p), _rw_max_ref, _window_make(1),
+       dtypes=NUMERIC),
+    _p("window_select", lambda x, t, **p: ops.window_select(x, t, **p), _select_ref, _window_make(2),
+       dtypes=NUMERIC, diff=(1,)),
+    _p("window_scatter", lambda x, s, **p: ops.window_scatter(x, s, **p), _scatter_ref, _window_make(2, True),
+       dtypes=NUMERIC, diff=(1,)),
+]
+
 
 # the ops-level helpers forward a Python call to the primitive, so e.g. ops.reshape(x, s) with the same
 # shape returns x itself: the table always binds with shapes that change something.

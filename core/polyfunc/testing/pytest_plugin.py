@@ -3,7 +3,7 @@
 * ``--polyfunc-backend=NAME`` (repeatable, or a comma-separated list) picks
   the backends the ``backend`` fixture runs on; without it the
   ``POLYFUNC_BACKEND`` environment variable picks one; without that, every
-  installed backend (``polyfunc.backends()``) is used and the unavailable ones
+  installed backend (``polyfunc.backends.backends()``) is used and the unavailable ones
   skip with their reason.
 * The ``backend`` fixture yields the Backend object and makes it current
   (``with polyfunc.use_backend(name)``) for the test.
@@ -52,7 +52,7 @@ def selected_backends(config) -> list[str]:
             names = [env]
     if names:
         import polyfunc
-        installed = {b.name for b in polyfunc.backends()}
+        installed = {b.name for b in polyfunc.backends.backends()}
         unknown = [n for n in names if n.partition(":")[0] not in installed]
         if unknown:
             from polyfunc.backends import _describe_all
@@ -60,7 +60,7 @@ def selected_backends(config) -> list[str]:
                                     f"POLYFUNC_BACKEND). Installed backends:\n{_describe_all()}")
         return list(dict.fromkeys(names))
     import polyfunc
-    return [b.name for b in polyfunc.backends()]
+    return [b.name for b in polyfunc.backends.backends()]
 
 
 _avail_cache: dict = {}
@@ -74,17 +74,28 @@ def _availability(spec: str) -> tuple[bool, str]:
 
 def _check_availability(spec: str) -> tuple[bool, str]:
     import polyfunc
+    from polyfunc.errors import BackendError
     name = spec.partition(":")[0]
-    for info in polyfunc.backends():
+    for info in polyfunc.backends.backends():
         if info.name == name:
             if not info.available:
                 return False, info.reason
             try:
                 polyfunc.get_backend(spec)
-            except Exception as e:  # e.g. a device that is not there
-                return False, str(e).splitlines()[0]
+            except BackendError as e:  # a device that is not there: a reason to skip.  Anything else is
+                return False, str(e).splitlines()[0]   # a bug of the backend, and fails the run
             return True, ""
     return False, f"backend {name!r} is not installed"
+
+
+_FAILED = "failed-plugin:"
+
+
+def _failed_plugin_params() -> list:
+    """One parameter per plugin that failed to load: its tests fail (naming the error) rather than
+    vanishing from the run, as they would if only the loaded backends were parametrised."""
+    import polyfunc
+    return [pytest.param(_FAILED + name, id=_FAILED + name) for name in sorted(polyfunc.failed_plugins())]
 
 
 def pytest_generate_tests(metafunc):
@@ -96,7 +107,13 @@ def pytest_generate_tests(metafunc):
             # unavailable backends are skipped at collection, with their reason (no fixture set-up per test)
             marks = () if ok else (pytest.mark.skip(reason=f"backend {n!r} is unavailable: {why}"),)
             params.append(pytest.param(n, id=n, marks=marks))
+        if not _explicit_selection(metafunc.config):
+            params += _failed_plugin_params()
         metafunc.parametrize("backend", params, indirect=True, scope="function")
+
+
+def _explicit_selection(config) -> bool:
+    return bool(config.getoption(_OPTION, default=[]) or os.environ.get("POLYFUNC_BACKEND", "").strip())
 
 
 @pytest.fixture
@@ -106,11 +123,16 @@ def backend(request):
     spec = getattr(request, "param", None)
     if spec is None:
         spec = selected_backends(request.config)[0]
+    if spec.startswith(_FAILED):
+        name = spec[len(_FAILED):]
+        pytest.fail(f"polyfunc plugin {name!r} failed to load, so its backend is not tested: "
+                    f"{polyfunc.failed_plugins().get(name, '(error no longer recorded)')}", pytrace=False)
     ok, why = _availability(spec)
     if not ok:
         pytest.skip(f"backend {spec!r} is unavailable: {why}")
-    with polyfunc.use_backend(spec) as b:
-        yield b
+    from polyfunc.backends import _plugin_of, kernel_check
+    with polyfunc.use_backend(spec) as b, kernel_check.checked(b, _plugin_of.get(b.name, "?")):
+        yield b      # every kernel result is checked against its primitive's contract meanwhile
 
 
 _gap_cache: dict = {}

@@ -10,7 +10,7 @@ import numpy as np
 from polyfunc.errors import BackendError, DTypeError
 from polyfunc.plugin import Backend, ShapedArray
 
-SUPPORTED_KINDS = "biuf"
+SUPPORTED_KINDS = "biufc"
 
 
 class CupyBackend(Backend):
@@ -78,7 +78,7 @@ class CupyBackend(Backend):
         with self._device_ctx():
             a = cupy.asarray(obj, dtype=dtype)
         if a.dtype.kind not in SUPPORTED_KINDS:
-            raise DTypeError(f"dtype {a.dtype} is not supported by polyfunc (use bool, integer or floating arrays)")
+            raise DTypeError(f"dtype {a.dtype} is not supported by polyfunc (use bool, integer, floating or complex arrays)")
         return a
 
     def to_numpy(self, x):

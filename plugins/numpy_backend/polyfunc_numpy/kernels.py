@@ -7,6 +7,8 @@ import math
 
 from polyfunc.plugin import remembered
 
+from .convolution import make_conv_kernels
+
 
 def _special_for(xp, name):
     """erf or erfc for arrays of ``xp``.  NumPy has neither: SciPy's when installed, else the
@@ -143,6 +145,12 @@ def make_kernels(backend, xp):
     def randint(*, shape, low, high, dtype):
         return backend.rng.integers(low, high, size=shape, dtype=dtype)
 
+    def convert_element_type(x, *, new_dtype):
+        x = xp.asarray(x)
+        if x.dtype.kind == "c" and new_dtype.kind != "c":
+            x = x.real      # complex to real keeps the real part (NumPy's astype would warn)
+        return x.astype(new_dtype)
+
     # dtype= on reductions keeps int32 int32 (NumPy would promote to the platform integer)
     return {
         "neg": xp.negative, "add": xp.add, "sub": xp.subtract, "mul": xp.multiply, "div": xp.true_divide,
@@ -160,7 +168,8 @@ def make_kernels(backend, xp):
         "bitwise_or": xp.bitwise_or, "bitwise_xor": xp.bitwise_xor, "bitwise_not": xp.invert,
         "select": xp.where,
         "integer_pow": integer_pow,
-        "convert_element_type": lambda x, *, new_dtype: xp.asarray(x).astype(new_dtype),
+        "convert_element_type": convert_element_type,
+        "real": xp.real, "imag": xp.imag, "conj": xp.conj, "angle": xp.angle,
         "full_like": full_like, "argsort": argsort,
         "solve": xp.linalg.solve, "det": xp.linalg.det, "cholesky": xp.linalg.cholesky,
         "slogdet": lambda a: list(xp.linalg.slogdet(a)),
@@ -186,4 +195,5 @@ def make_kernels(backend, xp):
         "cumsum": cumsum,
         "dot_general": dot_general,
         "random_normal": normal, "random_uniform": uniform, "random_randint": randint,
+        **make_conv_kernels(xp),
     }

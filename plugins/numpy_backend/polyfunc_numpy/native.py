@@ -8,37 +8,41 @@ import numpy as np
 _RENAMES = {"absolute": "abs", "amax": "max", "amin": "min", "around": "round", "mod": "remainder",
             "concat": "concatenate", "permute_dims": "transpose", "pow": "power"}
 
-_UFUNCS = ["add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "negative", "positive",
-           "power", "square", "sqrt", "reciprocal", "exp", "expm1", "exp2", "log", "log1p", "log2", "log10",
-           "sin", "cos", "tan", "tanh", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "absolute",
-           "sign", "floor", "ceil", "maximum", "minimum", "equal", "not_equal", "less", "less_equal",
-           "greater", "greater_equal", "logical_and", "logical_or", "logical_not", "logical_xor",
-           "bitwise_and", "bitwise_or", "bitwise_xor", "invert", "isnan", "matmul", "remainder", "mod",
-           "logaddexp"]
+# submodules whose functions are mapped too (``np.linalg.solve`` -> ``polyfunc.numpy.linalg.solve``)
+_SUBMODULES = ("linalg",)
 
-_FUNCTIONS = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "cumsum",
-              "dot", "vdot", "tensordot", "einsum", "outer", "inner", "reshape", "ravel", "transpose",
-              "moveaxis", "swapaxes", "expand_dims", "squeeze", "broadcast_to", "concatenate", "stack",
-              "split", "take", "flip", "roll", "tile", "repeat", "triu", "tril", "diag", "diagonal", "trace",
-              "where", "clip", "round", "around", "abs", "zeros_like", "ones_like", "full_like", "shape",
-              "ndim", "size", "hstack", "vstack", "broadcast_arrays", "atleast_1d", "atleast_2d", "sort", "argsort", "cumprod",
-              "take_along_axis", "linalg.norm", "linalg.solve", "linalg.inv", "linalg.det", "linalg.slogdet",
-              "linalg.cholesky"]
+
+def _pairs(xp_ns, pnp_ns):
+    """(native, polyfunc) for every ufunc and public function of ``xp_ns`` that ``pnp_ns`` has
+    under the same name (or its rename).  Types (dtypes, finfo) and the objects polyfunc.numpy
+    takes from NumPy unchanged (issubdtype, ...) are not functions of arrays and are left out."""
+    out = []
+    for name in dir(xp_ns):
+        if name.startswith("_"):
+            continue
+        obj = getattr(xp_ns, name, None)
+        target = getattr(pnp_ns, _RENAMES.get(name, name), None)
+        if obj is None or target is None or target is obj or isinstance(obj, type) or isinstance(target, type):
+            continue
+        if not callable(obj) or not callable(target):
+            continue
+        out.append((obj, target))
+    return out
+
+
+def mapped_pairs(xp=np):
+    """Every (native function, polyfunc.numpy function) pair the plugin registers for ``xp``."""
+    import polyfunc.numpy as pnp
+    pairs = _pairs(xp, pnp)
+    for sub in _SUBMODULES:
+        xs, ps = getattr(xp, sub, None), getattr(pnp, sub, None)
+        if xs is not None and ps is not None:
+            pairs += _pairs(xs, ps)
+    return pairs
 
 
 def register_all(register, xp=np):
-    """Map ``xp``'s functions (NumPy's, or CuPy's, which mirror them) to polyfunc.numpy."""
-    import polyfunc.numpy as pnp   # on registration: importing the plugin stays light
-    for name in _UFUNCS + _FUNCTIONS:
-        obj = xp
-        for part in name.split("."):
-            obj = getattr(obj, part, None)
-            if obj is None:
-                break
-        target = pnp
-        for part in _RENAMES.get(name, name).split("."):
-            target = getattr(target, part, None)
-            if target is None:
-                break
-        if obj is not None and target is not None:
-            register(obj, target)
+    """Map ``xp``'s functions and ufuncs (NumPy's, or CuPy's, which mirror them) to the
+    polyfunc.numpy functions of the same name: every one polyfunc.numpy has is mapped."""
+    for native, target in mapped_pairs(xp):
+        register(native, target)

@@ -145,11 +145,14 @@ class TorchBackend(Backend):
             a = np.asarray(obj)
         except Exception as e:
             raise TypeError(f"torch backend: cannot convert {type(obj).__name__} to a tensor ({e})") from None
+        if td is torch.bfloat16 or a.dtype.name == "bfloat16":
+            # torch cannot read ml_dtypes' bfloat16 arrays: through float32, exactly
+            return self.asarray(a.astype(np.float32), np.float32).to(td or torch.bfloat16)
         if dtype is not None:
             a = a.astype(TORCH_TO_NP[td], copy=False)
         if a.dtype.kind not in SUPPORTED_KINDS or a.dtype not in NP_TO_TORCH:
             raise DTypeError(f"dtype {a.dtype} is not supported by polyfunc's torch backend (use bool, "
-                             f"integer or floating arrays)")
+                             f"integer, floating or complex arrays)")
         if not a.flags.c_contiguous or not a.flags.writeable:
             a = np.array(a, copy=True, order="C")
         t = torch.from_numpy(a) if a.ndim else torch.as_tensor(a)
@@ -162,6 +165,9 @@ class TorchBackend(Backend):
         if isinstance(x, torch.Tensor):
             if x.requires_grad:
                 x = x.detach()
+            if x.dtype is torch.bfloat16:   # NumPy's bfloat16 is ml_dtypes'; torch has no .numpy() for it
+                from .dtypes import TORCH_TO_NP
+                return x.cpu().float().numpy().astype(TORCH_TO_NP[torch.bfloat16])
             return x.cpu().resolve_conj().numpy()
         return np.asarray(x)
 

@@ -14,16 +14,22 @@ for _n, _t in (("uint16", "uint16"), ("uint32", "uint32"), ("uint64", "uint64"))
     if hasattr(torch, _t):
         _PAIRS.append((getattr(np, _n), getattr(torch, _t)))
 
+try:    # torch's bfloat16 has a NumPy dtype only through ml_dtypes (a dependency of polyfunc[torch])
+    import ml_dtypes as _ml_dtypes
+    _PAIRS.append((_ml_dtypes.bfloat16, torch.bfloat16))
+except ImportError:
+    pass
 NP_TO_TORCH: dict = {np.dtype(n): t for n, t in _PAIRS}
 TORCH_TO_NP: dict = {t: np.dtype(n) for n, t in _PAIRS}
 # the kinds polyfunc supports on every backend (the NumPy backend's rule)
-SUPPORTED_KINDS = "biuf"
+SUPPORTED_KINDS = "biufc"
 
 
 def _unsupported(what) -> DTypeError:
     return DTypeError(
         f"dtype {what} has no polyfunc counterpart, so the torch backend cannot use it. Supported: "
-        f"bool, int8/16/32/64, uint8 (and uint16/32/64 where torch has them), float16/32/64; "
+        f"bool, int8/16/32/64, uint8 (and uint16/32/64 where torch has them), float16/32/64, "
+        f"bfloat16 (with the ml_dtypes package installed), complex64/128; "
         f"convert first, e.g. x.to(torch.float32).")
 
 
@@ -45,7 +51,7 @@ def to_torch_dtype(dtype):
     except TypeError:
         raise _unsupported(repr(dtype)) from None
     td = NP_TO_TORCH.get(nd)
-    if td is None or nd.kind not in SUPPORTED_KINDS:
+    if td is None or (nd.kind not in SUPPORTED_KINDS and td is not torch.bfloat16):
         raise _unsupported(nd)
     return td
 

@@ -47,6 +47,17 @@ implements(torch.acosh, torch.arccosh, method=("acosh", "arccosh"))(pnp.arccosh)
 implements(torch.atanh, torch.arctanh, method=("atanh", "arctanh"))(pnp.arctanh)
 implements(torch.reciprocal, method="reciprocal")(pnp.reciprocal)
 implements(torch.deg2rad, method="deg2rad")(pnp.deg2rad)
+# complex parts (a tracer's x.real and x.imag attributes come with polyfunc.numpy's method table)
+implements(torch.real)(pnp.real)
+implements(torch.imag)(pnp.imag)
+implements(torch.conj, torch.conj_physical, method=("conj", "conj_physical"))(pnp.conj)
+implements(torch.angle, method="angle")(pnp.angle)
+
+
+@implements(torch.resolve_conj, method="resolve_conj")
+def resolve_conj(input):
+    return input      # polyfunc never holds a lazily conjugated view: there is nothing to resolve
+
 implements(torch.rad2deg, method="rad2deg")(pnp.rad2deg)
 implements(torch.isnan, method="isnan")(pnp.isnan)
 implements(torch.isinf, method="isinf")(pnp.isinf)

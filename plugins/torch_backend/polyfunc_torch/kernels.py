@@ -19,14 +19,16 @@ import torch
 
 from polyfunc.errors import BackendError
 
+from .complex_kernels import complex_kernels
+from .conv_kernels import make_conv_kernels
 from .dtypes import NP_TO_TORCH, to_torch_dtype
 
-_SCALARS = (int, float, bool)
+_SCALARS = (int, float, bool, complex)
 _SCALAR_SET = frozenset(_SCALARS)
 _INT_OR_BOOL = frozenset({torch.bool, torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8,
                           getattr(torch, "uint16", torch.uint8), getattr(torch, "uint32", torch.uint8),
                           getattr(torch, "uint64", torch.uint8)})
-_PY_DEFAULT = {bool: torch.bool, int: torch.int64, float: torch.float64}
+_PY_DEFAULT = {bool: torch.bool, int: torch.int64, float: torch.float64, complex: torch.complex128}
 
 
 def _device_error(name, x, y):
@@ -516,6 +518,8 @@ def make_kernels(backend):
         # random numbers, from the backend's generator on its device
         "random_normal": normal, "random_uniform": uniform, "random_randint": randint,
     }
+    k.update(complex_kernels(k))
+    k.update(make_conv_kernels())       # convolution and pooling: torch's own kernels
     if check:
         # the binary kernels check their two operands themselves (see _binary); these take
         # several tensors too (torch.where would silently copy a 0-d CPU tensor to the GPU)

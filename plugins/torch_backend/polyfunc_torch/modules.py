@@ -5,14 +5,21 @@ The parameters and buffers handed in may be polyfunc tracers, which are not
 ``torch.Tensor``s, so they are swapped into the module's ``_parameters`` /
 ``_buffers`` dicts directly (bypassing ``nn.Parameter``'s type checks) for the
 duration of the call, and the originals are restored in a ``finally``.
+
+A module is one shared object, so two threads swapping values into it at once
+would each see the other's values and restore the other's (escaped) tracers as
+"originals".  Calls are therefore serialised by one re-entrant lock (one for
+all modules, so nested calls on different modules cannot deadlock).
 """
 from __future__ import annotations
 
+import threading
 from typing import Mapping
 
 __all__ = ["functional_call", "stack_module_state"]
 
 _MISSING = object()
+_swap_lock = threading.RLock()
 
 
 def _merge(params_and_buffers) -> dict:
@@ -116,6 +123,13 @@ def functional_call(module, params_and_buffers, args=(), kwargs=None, *, tie_wei
     if not isinstance(args, tuple):
         args = (args,)
 
+    with _swap_lock:
+        return _call_swapped(module, values, args, kwargs)
+
+
+def _call_swapped(module, values, args, kwargs):
+    """``module(*args, **kwargs)`` with ``values`` swapped in; the originals are put back whatever
+    happens (an exception, or a KeyboardInterrupt, in the swap or the call)."""
     saved = []   # (dict or None, owner, leaf, old value or _MISSING)
     try:
         for name, value in values.items():

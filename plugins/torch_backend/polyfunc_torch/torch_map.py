@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import conversion, creation, elementwise, indexing, inplace, linalg, random, reductions, shapes, sorting
-from .nn import (activations, attention, convolution, distances, embedding, losses, normalization, pooling,
+from .nn import (activations, attention, convolution, distances, embedding, losses, normalization,
                  recurrent, resampling)
 from .registry import REGISTRY
 
 TOPICS = (elementwise, reductions, sorting, shapes, indexing, linalg, creation, conversion, random, inplace,
-          activations, losses, convolution, pooling, resampling, normalization, attention, recurrent, embedding,
+          activations, losses, convolution, resampling, normalization, attention, recurrent, embedding,
           distances)
 
 

@@ -1,2 +1,2 @@
-"""torch.nn.functional on traced tensors, by topic: activations, losses, convolution,
+"""torch.nn.functional on traced tensors, by topic: activations, losses, convolution and
 pooling, resampling, normalization, attention, recurrent layers, embeddings, distances."""

@@ -12,7 +12,7 @@ import polyfunc.numpy as pnp
 
 from ..arguments import as_tuple, device_of, ndim, shape
 from ..registry import implements
-from .pooling import adaptive_avg_pool2d
+from .convolution import adaptive_avg_pool2d
 
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 

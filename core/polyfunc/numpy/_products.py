@@ -11,7 +11,7 @@ from ._dtypes import ARRAY_TYPES, PY_SCALARS, bool_, canonical_dtype, convert, i
 from ._elementwise import multiply, subtract
 from ._indexing import diagonal, take
 from ._reductions import sum as _sum
-from ._shape import stack, swapaxes
+from ._shape import broadcast_arrays, moveaxis, stack, swapaxes
 
 __all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kron", "cross", "vecdot",
            "matrix_transpose"]
@@ -20,21 +20,16 @@ __all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kr
 def _pair(name, a, b):
     """Both operands as arrays of one promoted dtype, and that dtype."""
     if a.__class__ in ARRAY_TYPES and b.__class__ in ARRAY_TYPES:
-        da = a.dtype
-        if da == b.dtype and da in _PLAIN:
+        # keyed by array class: a library's dtype is never compared with another library's
+        if (a.__class__, a.dtype, b.__class__, b.dtype) in _PLAIN:
             return a, b, get_aval(a).dtype
     (a, b), dt = promote_arrays(name, [a, b])
     if dt != bool_:
-        _PLAIN.add(a.dtype)  # this backend's name for a dtype that needs no promotion step
+        _PLAIN.add((a.__class__, a.dtype, b.__class__, b.dtype))  # a pair that needs no promotion step
     return a, b, dt
 
 
 _PLAIN: set = set()
-
-
-def _compute(dt):
-    """The dtype a product runs in (bool products run on integers)."""
-    return int64 if dt == bool_ else dt
 
 
 def _finish(out, dt):
@@ -94,8 +89,9 @@ def dot(a, b):
 
 
 def vdot(a, b):
-    """The dot product of the flattened arrays."""
+    """The dot product of the flattened arrays, the first conjugated (for complex input)."""
     x, y, dt = _pair("vdot", a, b)
+    x = ops.conj(x)
     ax, ay = get_aval(x), get_aval(y)
     if ax.size != ay.size:
         raise ShapeError(f"vdot: the arrays have different sizes ({ax.size} and {ay.size})")
@@ -163,17 +159,33 @@ def kron(a, b):
     return ops.reshape(multiply(x, y), tuple(m * n for m, n in zip(sa, sb)))
 
 
-def cross(a, b, axis=-1):
-    """The cross product of 3-vectors along ``axis``."""
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """The cross product of 2- or 3-vectors, which lie along ``axisa`` of ``a`` and ``axisb`` of
+    ``b`` (``axis`` sets all three); the result's vectors lie along ``axisc``.  A 2-vector has z = 0;
+    two 2-vectors give the z component alone (no vector axis)."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
     x, y, dt = _pair("cross", a, b)
-    if get_aval(x).shape[axis] != 3 or get_aval(y).shape[axis] != 3:
-        raise ShapeError("cross: only 3-element vectors are supported")
-    xs = [take(x, i, axis) for i in range(3)]
-    ys = [take(y, i, axis) for i in range(3)]
-    parts = [subtract(multiply(xs[1], ys[2]), multiply(xs[2], ys[1])),
-             subtract(multiply(xs[2], ys[0]), multiply(xs[0], ys[2])),
-             subtract(multiply(xs[0], ys[1]), multiply(xs[1], ys[0]))]
-    return stack(parts, axis=axis)
+    sx, sy = get_aval(x).shape, get_aval(y).shape
+    x = moveaxis(x, norm_axis("cross", axisa, sx), -1)
+    y = moveaxis(y, norm_axis("cross", axisb, sy), -1)
+    nx, ny = get_aval(x).shape[-1], get_aval(y).shape[-1]
+    if nx not in (2, 3) or ny not in (2, 3):
+        raise ShapeError(f"cross: incompatible dimensions for cross product (dimension must be 2 or 3), got "
+                         f"{nx} and {ny}")
+    xs = [take(x, i, -1) for i in range(nx)]
+    ys = [take(y, i, -1) for i in range(ny)]
+    z = 0  # the missing z component of a 2-vector
+    x2 = xs[2] if nx == 3 else z
+    y2 = ys[2] if ny == 3 else z
+    cz = subtract(multiply(xs[0], ys[1]), multiply(xs[1], ys[0]))
+    if nx == 2 and ny == 2:
+        return cz
+    cx = subtract(multiply(xs[1], y2), multiply(x2, ys[1]))
+    cy = subtract(multiply(x2, ys[0]), multiply(xs[0], y2))
+    parts = broadcast_arrays(cx, cy, cz)
+    out = stack(parts, axis=-1)
+    return moveaxis(out, -1, norm_axis("cross", axisc, get_aval(out).shape))
 
 
 # ------------------------------------------------------------------ einsum
@@ -268,11 +280,36 @@ def _stretch(x, lab, size):
     return x if sh == want else ops.broadcast_to(x, want)
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _sublist_letters(sub) -> str:
+    out = []
+    for k in sub:
+        if k is Ellipsis:
+            out.append("...")
+        elif isinstance(k, int) and not isinstance(k, bool) and 0 <= k < len(_LETTERS):
+            out.append(_LETTERS[k])
+        else:
+            raise ValueError(f"einsum: a sublist holds integers in [0, {len(_LETTERS)}) and Ellipsis, got {k!r}")
+    return "".join(out)
+
+
+def _sublists_to_subscripts(args):
+    """NumPy's operand/sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` as a subscripts string
+    and the operands."""
+    operands, terms = list(args[0::2]), [_sublist_letters(s) for s in args[1::2]]
+    out = None
+    if len(terms) < len(operands):      # an odd count: the last entry is the output sublist
+        out = _sublist_letters(operands.pop())
+    return ",".join(terms) + ("" if out is None else "->" + out), tuple(operands)
+
+
 def einsum(subscripts, *operands, optimize=None, dtype=None):
     """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``; operands are contracted pairwise,
     left to right."""
     if not isinstance(subscripts, str):
-        raise TypeError("einsum: only the subscripts-string form is supported, e.g. einsum('ij,jk->ik', a, b)")
+        subscripts, operands = _sublists_to_subscripts((subscripts,) + operands)
     if not operands:
         raise ValueError("einsum: needs at least one operand")
     ops_list, dt = promote_arrays("einsum", list(operands))

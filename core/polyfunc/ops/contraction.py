@@ -1,4 +1,4 @@
-"""dot_general: contraction over given dimensions with batch dimensions.
+"""dot_general, the one contraction primitive: contraction over given dimensions with batch dimensions.
 Output layout: batch dims, then the free dims of x, then those of y."""
 from __future__ import annotations
 
