@@ -183,7 +183,7 @@ def _against(ours: Callable[[], Any], torch_func: Callable[[], Any], eager: Call
     equal eager torch's answer (polyfunc covers more than torch.func there)."""
     try:
         want = torch_func()
-    except Exception as e:
+    except Exception:
         try:
             got = ours()
         except Exception:
