@@ -14,9 +14,18 @@ from .arguments import axis, dim_kw, ndim, norm_dim, shape, np_dtype, safe_root,
 from .registry import implements
 
 
+def scalar_dim(input, dim):
+    """torch lets a 0-d tensor be reduced over dim 0 or -1 (as if it had one dim of size 1):
+    that is the whole tensor, ``dim=None`` for NumPy, which has no axis 0 to name there."""
+    dims = (dim,) if isinstance(dim, int) else dim
+    if isinstance(dims, (tuple, list)) and dims and ndim(input) == 0 and all(int(d) in (0, -1) for d in dims):
+        return None
+    return dim
+
+
 def _reduction(pnp_fn, name):
     def f(input, dim=None, keepdim=False, *, dtype=None, **kw):
-        dim = dim_kw(dim, kw)
+        dim = scalar_dim(input, dim_kw(dim, kw))
         keepdim = kw.pop("keepdims", keepdim)
         if dim == () or dim == []:
             dim = None
@@ -63,23 +72,30 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kw)
     return safe_sqrt(_variance(input, dim, unbiased, keepdim, correction, kw))
 
 
+def _mean_dim(dim):
+    """The mean's dim for var_mean / std_mean: none in the (input, unbiased) overload."""
+    return None if isinstance(dim, bool) else dim
+
+
 @implements(torch.var_mean)
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, _mean_dim(dim), keepdim)
 
 
 @implements(torch.std_mean)
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, _mean_dim(dim), keepdim)
 
 
 @implements(torch.amax, method="amax")
 def amax(input, dim=(), keepdim=False):
+    dim = scalar_dim(input, dim)
     return pnp.max(input, axis=None if dim in ((), []) else axis(dim), keepdims=keepdim)
 
 
 @implements(torch.amin, method="amin")
 def amin(input, dim=(), keepdim=False):
+    dim = scalar_dim(input, dim)
     return pnp.min(input, axis=None if dim in ((), []) else axis(dim), keepdims=keepdim)
 
 
@@ -106,6 +122,7 @@ min_ = implements(torch.min, method="min")(_extremum(pnp.min, pnp.minimum, pnp.a
 
 def _arg_extremum(pnp_arg, name):
     def f(input, dim=None, keepdim=False):
+        dim = scalar_dim(input, dim)
         if dim is None:
             out = pnp_arg(pnp.reshape(input, (-1,)), axis=0)
             return pnp.reshape(out, (1,) * ndim(input)) if keepdim else out
@@ -120,11 +137,13 @@ argmin = implements(torch.argmin, method="argmin")(_arg_extremum(pnp.argmin, "ar
 
 @implements(torch.all, method="all")
 def all_(input, dim=None, keepdim=False):
+    dim = scalar_dim(input, dim)
     return pnp.all(input, axis=axis(dim), keepdims=keepdim)
 
 
 @implements(torch.any, method="any")
 def any_(input, dim=None, keepdim=False):
+    dim = scalar_dim(input, dim)
     return pnp.any(input, axis=axis(dim), keepdims=keepdim)
 
 
@@ -160,6 +179,7 @@ def logcumsumexp(input, dim):
 # ------------------------------------------------------------------ log-sum-exp and softmax
 @implements(torch.logsumexp, torch.special.logsumexp, method="logsumexp")
 def logsumexp(input, dim=None, keepdim=False):
+    dim = scalar_dim(input, dim)
     ax = axis(dim) if dim not in ((), [], None) else None
     m = ops.stop_gradient(pnp.max(input, axis=ax, keepdims=True))
     m = pnp.where(pnp.isfinite(m), m, 0)
