@@ -10,15 +10,10 @@ from __future__ import annotations
 ADDBMM = ("float32 jvp differs from torch.func's beyond rtol 1e-4 (float64 matches): float32 rounding of the "
     "batched matmul sum")
 CDIST = "p=0 (a count of non-zeros) divides by zero: polyfunc's p-norm takes the 1/p root"
-CHOLESKY = ("the gradient w.r.t. the whole input differs from torch's, which symmetrises it (polyfunc's reads "
-    "only the lower triangle); not yet investigated further")
 FLOAT_POWER = "torch.float_power computes and returns float64 for float32 input; polyfunc's stays float32"
 INDEX_ADD = "0-d input with dim=0 (torch treats it as one dim of size 1): polyfunc's index_add does not"
 INDEX_SELECT = "0-d input with dim=0 (torch treats it as one dim of size 1): polyfunc's index_select does not"
-LINALG_CHOLESKY = ("the gradient w.r.t. the whole input differs from torch's, which symmetrises it (polyfunc's reads "
-    "only the lower triangle); not yet investigated further")
 LOGCUMSUMEXP = "the derivative differs from torch.func's on op_db's sample; not yet investigated"
-LOGIT = "op_db calls torch.logit, which the map lacks (it maps an alias only)"
 MEDIAN = "0-d input with dim=0 (torch treats it as one dim of size 1): polyfunc's median does not"
 NN_FUNCTIONAL_ADAPTIVE_MAX_POOL2D = "F.adaptive_max_pool2d calls adaptive_max_pool2d_with_indices, which is not mapped"
 NN_FUNCTIONAL_BATCH_NORM = ("training mode updates the running statistics in place, which polyfunc refuses (the in-place part of "
@@ -59,9 +54,6 @@ XFAIL: dict[tuple[str, str, str | None], str] = {
     ("cdist", "vjp", None): CDIST,
     ("cdist", "vmap-1", None): CDIST,
     ("cdist", "vmap0", None): CDIST,
-    # cholesky
-    ("cholesky", "jvp", None): CHOLESKY,
-    ("cholesky", "vjp", None): CHOLESKY,
     # float_power
     ("float_power", "jvp", "float32"): FLOAT_POWER,
     ("float_power", "vjp", "float32"): FLOAT_POWER,
@@ -77,16 +69,9 @@ XFAIL: dict[tuple[str, str, str | None], str] = {
     ("index_select", "vjp", None): INDEX_SELECT,
     ("index_select", "vmap-1", None): INDEX_SELECT,
     ("index_select", "vmap0", None): INDEX_SELECT,
-    # linalg.cholesky
-    ("linalg.cholesky", "vjp", None): LINALG_CHOLESKY,
     # logcumsumexp
     ("logcumsumexp", "jvp", None): LOGCUMSUMEXP,
     ("logcumsumexp", "vjp", "float32"): LOGCUMSUMEXP,
-    # logit
-    ("logit", "jvp", None): LOGIT,
-    ("logit", "vjp", None): LOGIT,
-    ("logit", "vmap-1", None): LOGIT,
-    ("logit", "vmap0", None): LOGIT,
     # median
     ("median", "jvp", None): MEDIAN,
     ("median", "vjp", None): MEDIAN,
@@ -157,6 +142,12 @@ XFAIL: dict[tuple[str, str, str | None], str] = {
     ("zero_", "vmap0", None): ZERO_,
 }
 
+# op_db ops whose samples have no float tensor argument, so no transform has anything to act on
+NOTHING_TO_TRANSFORM: dict[str, str] = {
+    "normal.number_mean": ("torch.normal(float mean, float std, size): a factory; tests/test_torch_randomness.py "
+                           "checks it under vmap's randomness"),
+}
+
 NOT_IN_OPDB: dict[str, tuple[str, ...]] = {
     # x + y calls Tensor.__add__, which calls torch.add: op_db tests the named op (and the
     # reflected __radd__ forms, which it lists); torch.pow here is Tensor.__pow__'s function
@@ -190,6 +181,17 @@ NOT_IN_OPDB: dict[str, tuple[str, ...]] = {
         "torch.hinge_embedding_loss", "torch.margin_ranking_loss", "torch.poisson_nll_loss",
     ),
     "op_db (torch 2.13) has no OpInfo for it; tests/test_torch_ops.py checks it": (
-        "torch.nn.functional.lp_pool1d", "torch.nn.functional.lp_pool2d", "torch.nn.functional.upsample",
+        "torch.nn.functional.lp_pool1d", "torch.nn.functional.lp_pool2d", "torch.nn.functional.lp_pool3d",
+        "torch.nn.functional.upsample",
+    ),
+    "the function F.max_poolNd(return_indices=True) calls; op_db tests that form, tests/test_torch_ops.py this one": (
+        "torch.nn.functional.max_pool1d_with_indices", "torch.nn.functional.max_pool2d_with_indices",
+        "torch.nn.functional.max_pool3d_with_indices",
+    ),
+    "a random factory without a tensor argument; tests/test_torch_randomness.py checks it under vmap's randomness": (
+        "torch.randperm",
+    ),
+    "a dtype computation, not an op on values; tests/test_torch_parity.py checks it on traced values": (
+        "torch.result_type",
     ),
 }

@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("expecttest")   # torch.testing._internal imports it
 
 import opdb_harness as H  # noqa: E402
-from opdb_expected_failures import NOT_IN_OPDB, XFAIL  # noqa: E402
+from opdb_expected_failures import NOT_IN_OPDB, NOTHING_TO_TRANSFORM, XFAIL  # noqa: E402
 
 from polyfunc_torch.registry import REGISTRY  # noqa: E402
 
@@ -31,6 +31,8 @@ pytestmark = pytest.mark.skipif(os.environ.get("POLYFUNC_BACKEND", "").startswit
 def _params():
     out = []
     for name in H.CLAIMED:
+        if name in NOTHING_TO_TRANSFORM:
+            continue
         o = H.OPS[name]
         for dtype in H.DTYPES:
             if dtype not in o.supported_dtypes("cpu"):
@@ -61,6 +63,10 @@ def test_every_xfail_row_names_a_claimed_op_and_check():
     for (name, check, dtype) in XFAIL:
         assert name in H.CLAIMED, f"{name}: not an op_db op polyfunc maps"
         assert check in H.CHECKS and dtype in (None, "float32", "float64"), (name, check, dtype)
+    for name in NOTHING_TO_TRANSFORM:
+        assert name in H.CLAIMED, f"{name}: not an op_db op polyfunc maps"
+        assert not any(H.split(H.OPS[name], s)[1] for s in H.samples(H.OPS[name], H.DTYPES[-1])), \
+            f"{name}: has a sample with a float tensor argument; remove it from NOTHING_TO_TRANSFORM"
 
 
 def _name(k) -> str:

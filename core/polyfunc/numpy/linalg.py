@@ -166,13 +166,15 @@ def slogdet(a):
 
 def cholesky(a, upper=False):
     """The lower (or upper) triangular factor ``l`` with ``l @ l^T == a``.  Only the lower triangle
-    of ``a`` is read, as NumPy does; its derivative treats ``a`` as symmetric."""
+    of ``a`` is read (the upper one when ``upper``), as NumPy and torch do, so a tangent of ``a``
+    is read from that triangle too."""
     (a,) = _matrices("cholesky", a)
     if get_aval(a).dtype.kind == "c":
         raise NotImplementedError("cholesky: complex (Hermitian) matrices are not supported yet; its "
                                   "derivative rule is written for real symmetric matrices.")
-    low = ops.cholesky(a)
-    return ops.matrix_transpose(low) if upper else low
+    if upper:     # the upper factor of a is the transposed lower factor of a^T, read from a's upper triangle
+        return ops.matrix_transpose(ops.cholesky(ops.matrix_transpose(a)))
+    return ops.cholesky(a)
 
 
 class SlogdetResult(NamedTuple):

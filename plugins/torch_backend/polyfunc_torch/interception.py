@@ -35,9 +35,12 @@ from .random import FACTORIES, NN_FACTORIES
 
 
 def _routed(original: Callable[..., Any], route: Callable[..., Any]) -> Callable[..., Any]:
+    # A traced argument routes too: torch's own function would hand it to ``__torch_function__``
+    # under its module-level name, which is this routing form while the scope is in (not a
+    # registered key), e.g. ``F.dropout(tracer)`` under ``grad``.
     @functools.wraps(original)
     def routed(*args, **kwargs):
-        if in_vmap():
+        if in_vmap() or _has_tracer(args) or _has_tracer(kwargs.values()):
             return route(*args, **kwargs)
         return original(*args, **kwargs)
     return routed

@@ -9,7 +9,7 @@ import torch
 import polyfunc.numpy as pnp
 
 from .arguments import device_of, dim_kw, kw_shape, ndim, norm_dim, shape
-from .registry import implements
+from .registry import implements, tensor_property
 
 
 @implements(torch.reshape, method="reshape")
@@ -82,6 +82,23 @@ def permute(input, *args, dims=None):
 @implements(torch.t, method="t")
 def t(input):
     return input if ndim(input) < 2 else pnp.swapaxes(input, 0, 1)
+
+
+def _matrix_transpose(name: str, conj: bool):
+    def f(input):
+        if ndim(input) < 2:
+            raise RuntimeError(f"tensor.{name}: only supported on matrices or batches of matrices, got a "
+                               f"{ndim(input)}-D tensor")
+        out = pnp.swapaxes(input, -2, -1)
+        return pnp.conj(out) if conj else out
+    f.__name__ = name
+    return f
+
+
+# x.mT / x.mH (and torch.adjoint, x.adjoint()): the last two dims swapped, conjugated for mH
+tensor_property("mT")(_matrix_transpose("mT", conj=False))
+tensor_property("mH")(_matrix_transpose("mH", conj=True))
+implements(torch.adjoint, method="adjoint")(_matrix_transpose("adjoint", conj=True))
 
 
 @implements(torch.movedim, torch.moveaxis, method=("movedim", "moveaxis"))
@@ -267,6 +284,8 @@ def tensor_split(input, indices_or_sections, dim=0):
     """n nearly equal parts (the first ``size % n`` one longer), or the pieces between given indices."""
     d = norm_dim(dim, ndim(input))
     n = shape(input)[d]
+    if isinstance(indices_or_sections, torch.Tensor):    # torch's tensor form: 0-d a count, 1-d indices
+        indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
         if k < 1:
