@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import (autograd, conversion, creation, elementwise, indexing, inplace, linalg, random, reductions, shapes,
-               sorting)
+               sorting, variants)
 from .nn import (activations, attention, convolution, distances, embedding, losses, normalization,
                  recurrent, resampling)
 from .registry import REGISTRY
 
 TOPICS = (elementwise, reductions, sorting, shapes, indexing, linalg, creation, conversion, random, inplace,
           activations, losses, convolution, resampling, normalization, attention, recurrent, embedding,
-          distances)
+          distances, variants)
 
 
 def register_all(register: Callable[[Any, Callable[..., Any]], None]) -> None:
