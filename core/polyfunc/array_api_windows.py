@@ -46,7 +46,6 @@ def make_window_kernels(xp: Any, pad: Callable, scatter_add: Callable) -> dict[s
         lspec, rspec, ospec = dimension_numbers
         x = xp.permute_dims(lhs, tuple(lspec))                  # (N, C, *spatial)
         w = xp.permute_dims(rhs, tuple(rspec))                  # (O, C/G, *k)
-        nsp = x.ndim - 2
         x = padded(x, ((0, 0), (0, 0)) + tuple(padding), 0, (1, 1) + tuple(lhs_dilation))
         k = tuple(w.shape[2:])
         out_sp = tuple(out_size(n, kk, s, d) for n, kk, s, d in zip(x.shape[2:], k, window_strides, rhs_dilation))
