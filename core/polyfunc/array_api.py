@@ -15,11 +15,13 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .array_api_windows import make_window_kernels
+
 __all__ = ["make_kernels", "dtype_table", "load_namespace", "portable_erf", "portable_erfc"]
 
 DTYPE_NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-               "float32", "float64")
-_PY_SCALARS = (bool, int, float)
+               "float32", "float64", "complex64", "complex128")
+_PY_SCALARS = (bool, int, float, complex)
 
 
 def dtype_table(xp: Any) -> tuple[dict, dict]:
@@ -123,7 +125,12 @@ def make_kernels(backend: Any, xp: Any) -> dict[str, Callable]:
             return bool_
         if isinstance(v, int):
             return xp.int64 if hasattr(xp, "int64") else xp.int32
+        if isinstance(v, complex):
+            return getattr(xp, "complex128", None) or xp.complex64
         return getattr(xp, "float64", None) or xp.float32
+
+    def is_complex(x):
+        return xp.isdtype(x.dtype, "complex floating")
 
     def operands(*args):
         """Arrays for every operand: a Python scalar takes the dtype of the arrays it meets when
@@ -135,8 +142,11 @@ def make_kernels(backend: Any, xp: Any) -> dict[str, Callable]:
                 dt = default_for(a)
                 if like is not None:
                     ld = like.dtype
-                    if isinstance(a, bool) or (isinstance(a, int) and ld != bool_) or \
-                            xp.isdtype(ld, "real floating"):
+                    if isinstance(a, complex) and not xp.isdtype(ld, "complex floating"):
+                        # a complex scalar meets real numbers: the complex dtype of their precision
+                        dt = xp.complex64 if ld == getattr(xp, "float32", None) else dt
+                    elif isinstance(a, bool) or (isinstance(a, int) and ld != bool_) or \
+                            xp.isdtype(ld, ("real floating", "complex floating")):
                         dt = ld
                 a = xp.asarray(a, dtype=dt)
             out.append(a)
@@ -148,13 +158,36 @@ def make_kernels(backend: Any, xp: Any) -> dict[str, Callable]:
         return k
 
     def ordered(f):
-        # the standard orders real numbers only: booleans compare as 0 and 1
+        # the standard orders real numbers only: booleans compare as 0 and 1, complex numbers as NumPy
+        # orders them (by real part, then by imaginary part)
         def k(x, y):
             x, y = operands(x, y)
             if is_bool(x):
                 x, y = xp.astype(x, xp.int8), xp.astype(y, xp.int8)
+            if is_complex(x):
+                xr, yr = xp.real(x), xp.real(y)
+                return xp.logical_or(f(xr, yr), xp.logical_and(xr == yr, f(xp.imag(x), xp.imag(y))))
             return f(x, y)
         return k
+
+    def complex_pick(x, y, x_wins):
+        """NumPy's complex maximum/minimum: a NaN operand wins (the first if both), else ``x_wins``."""
+        nx, ny = xp.isnan(x), xp.isnan(y)
+        return xp.where(xp.logical_or(nx, xp.logical_and(xp.logical_not(ny), x_wins)), x, y)
+
+    def lex_ge(x, y):
+        xr, yr = xp.real(x), xp.real(y)
+        return xp.logical_or(xr > yr, xp.logical_and(xr == yr, xp.imag(x) >= xp.imag(y)))
+
+    def complex_reduce(pick, x, axes):
+        """A complex maximum/minimum over ``axes``: the reduced axes flattened last, halved pairwise."""
+        keep = [i for i in range(x.ndim) if i not in axes]
+        x = xp.permute_dims(x, tuple(keep) + tuple(axes))
+        x = xp.reshape(x, tuple(x.shape[:len(keep)]) + (-1,))
+        while x.shape[-1] > 1:
+            h = x.shape[-1] // 2
+            x = xp.concat([pick(x[..., :h], x[..., h:2 * h]), x[..., 2 * h:]], axis=-1)
+        return x[..., 0]
 
     def as_bool(x):
         return x if is_bool(x) else x != xp.zeros((), dtype=x.dtype)
@@ -166,10 +199,14 @@ def make_kernels(backend: Any, xp: Any) -> dict[str, Callable]:
 
     def maximum(x, y):
         x, y = operands(x, y)
+        if is_complex(x):
+            return complex_pick(x, y, lex_ge(x, y))
         return xp.logical_or(x, y) if is_bool(x) else xp.maximum(x, y)
 
     def minimum(x, y):
         x, y = operands(x, y)
+        if is_complex(x):
+            return complex_pick(x, y, lex_ge(y, x))
         return xp.logical_and(x, y) if is_bool(x) else xp.minimum(x, y)
 
     def select(c, x, y):
@@ -300,11 +337,15 @@ def make_kernels(backend: Any, xp: Any) -> dict[str, Callable]:
     def reduce_max(x, *, axes):
         if not axes:
             return x
+        if is_complex(x):
+            return complex_reduce(maximum, x, axes)
         return xp.any(x, axis=tuple(axes)) if is_bool(x) else xp.max(x, axis=tuple(axes))
 
     def reduce_min(x, *, axes):
         if not axes:
             return x
+        if is_complex(x):
+            return complex_reduce(minimum, x, axes)
         return xp.all(x, axis=tuple(axes)) if is_bool(x) else xp.min(x, axis=tuple(axes))
 
     def arg(f):
@@ -327,8 +368,11 @@ def make_kernels(backend: Any, xp: Any) -> dict[str, Callable]:
         target = xdt(new_dtype)
         if target == bool_:
             return as_bool(x)
-        if is_bool(x) and xp.isdtype(target, "real floating"):
+        if is_bool(x) and xp.isdtype(target, ("real floating", "complex floating")):
             return xp.astype(xp.astype(x, xp.int8), target)
+        if is_complex(x) and not xp.isdtype(target, "complex floating"):
+            # NumPy keeps the real part (the standard refuses the cast)
+            return xp.astype(xp.real(x), target)
         return xp.astype(x, target)
 
     def floor_div(x, y):
@@ -355,6 +399,12 @@ def make_kernels(backend: Any, xp: Any) -> dict[str, Callable]:
     def slogdet(a):
         r = xp.linalg.slogdet(a)
         return [r[0], r[1]]
+
+    def angle(x):
+        # atan2 of the parts: NumPy's angle, -0.0 (pi) included; a real operand is its own real part
+        if xp.isdtype(x.dtype, "complex floating"):
+            return xp.atan2(xp.imag(x), xp.real(x))
+        return xp.atan2(xp.zeros_like(x), x)
 
     def random_normal(*, shape, dtype):
         return xp.asarray(backend.rng.standard_normal(tuple(shape)), dtype=xdt(dtype))
@@ -394,4 +444,6 @@ def make_kernels(backend: Any, xp: Any) -> dict[str, Callable]:
         "reduce_sum": reduce_sum, "reduce_max": reduce_max, "reduce_min": reduce_min, "reduce_prod": reduce_prod,
         "argmax": arg(xp.argmax), "argmin": arg(xp.argmin), "cumsum": cumsum, "dot_general": dot_general,
         "random_normal": random_normal, "random_uniform": random_uniform, "random_randint": random_randint,
+        "real": xp.real, "imag": xp.imag, "conj": xp.conj, "angle": angle,
+        **make_window_kernels(xp, pad, scatter_add),
     }

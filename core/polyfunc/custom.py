@@ -24,6 +24,18 @@ def _check_like(kind: str, name: str, what: str, got: Any, want: Any) -> None:
 __all__ = ["custom_jvp", "custom_vjp"]
 
 
+def _flat_fun(f: Callable, spec: Any) -> tuple[Callable, list]:
+    """``f`` over flat leaves (arguments of structure ``spec``) returning flat leaves; the list it
+    returns receives the output's structure once ``fun`` has run (both custom rules need it)."""
+    out_spec: list = []
+
+    def fun(*xs: Any) -> list:
+        lv, s = flatten(f(*unflatten(spec, list(xs))))
+        out_spec[:] = [s]
+        return lv
+    return fun, out_spec
+
+
 class custom_jvp:
     """A function with its own forward-mode rule (reverse mode follows from it).
 
@@ -58,16 +70,9 @@ class custom_jvp:
                                  f"@{self.__name__}.defjvp.")
         rule = self.jvp
         leaves, spec = flatten(args)
-        out_spec: Any = None    # the output tree, learnt when the function or its rule runs
-
-        def fun(*xs: Any) -> list:
-            nonlocal out_spec
-            out = self.fun(*unflatten(spec, list(xs)))
-            lv, out_spec = flatten(out)
-            return lv
+        fun, out_spec = _flat_fun(self.fun, spec)
 
         def jvp(primals: list, tangents: list) -> tuple[list, list]:
-            nonlocal out_spec
             res = rule(tuple(unflatten(spec, list(primals))), tuple(unflatten(spec, list(tangents))))
             if not isinstance(res, (tuple, list)) or len(res) != 2:
                 raise TransformError(f"custom_jvp rule of {self.__name__!r} must return a pair "
@@ -80,10 +85,10 @@ class custom_jvp:
                                      f"the output has structure {s}; return one tangent per output.")
             for t, o in zip(tl, lv):
                 _check_like("custom_jvp", self.__name__, "a tangent", t, o)
-            out_spec = s
+            out_spec[:] = [s]
             return lv, tl
         outs = custom_jvp_call_p.bind(*leaves, fun=fun, jvp=jvp)
-        return unflatten(out_spec, outs)
+        return unflatten(out_spec[0], outs)
 
 
 class custom_vjp:
@@ -120,16 +125,9 @@ class custom_vjp:
                                  f"{self.__name__}.defvjp(fwd, bwd).")
         forward, backward = self.fwd, self.bwd
         leaves, spec = flatten(args)
-        out_spec: Any = None    # the output tree, learnt when the function or its forward pass runs
-
-        def fun(*xs: Any) -> list:
-            nonlocal out_spec
-            out = self.fun(*unflatten(spec, list(xs)))
-            lv, out_spec = flatten(out)
-            return lv
+        fun, out_spec = _flat_fun(self.fun, spec)
 
         def fwd(*xs: Any) -> tuple[list, Any]:
-            nonlocal out_spec
             pair = forward(*unflatten(spec, list(xs)))
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 got = (f"a {type(pair).__name__} of length {len(pair)}" if isinstance(pair, (tuple, list))
@@ -138,12 +136,13 @@ class custom_vjp:
                                      f"residuals), but it returned {got}. Put several residuals in one "
                                      f"tuple: return out, (r1, r2).")
             out, res = pair
-            lv, out_spec = flatten(out)
+            lv, s = flatten(out)
+            out_spec[:] = [s]
             return lv, res
 
         def bwd(res: Any, cts: list) -> list:
             assert backward is not None    # defvjp sets both
-            ct = unflatten(out_spec, list(cts))
+            ct = unflatten(out_spec[0], list(cts))
             grads = backward(res, ct)
             if not isinstance(grads, (tuple, list)) or len(grads) != len(args):
                 got = f"{len(grads)} value(s)" if isinstance(grads, (tuple, list)) else type(grads).__name__
@@ -164,4 +163,4 @@ class custom_vjp:
                 gl.extend(gs)
             return gl
         outs = custom_vjp_call_p.bind(*leaves, fun=fun, fwd=fwd, bwd=bwd)
-        return unflatten(out_spec, outs)
+        return unflatten(out_spec[0], outs)

@@ -115,8 +115,9 @@ def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
     v = var(a, axis=axes, dtype=acc, ddof=ddof, keepdims=keepdims)
     acc, out_dt = ops.real_dtype(acc), ops.real_dtype(out_dt)
     # at zero variance (constant data, or one element) sqrt's derivative is infinite and meets a
-    # zero: the gradient is taken as 0 there instead of NaN (as for abs at 0)
-    pos = ops.gt(v, 0)
+    # zero: the gradient is taken as 0 there instead of NaN (as for abs at 0). ``ne``, not ``gt``: the
+    # variance of nothing is NaN, and so is its square root
+    pos = ops.ne(v, 0)
     safe = ops.select(pos, v, ops.full_like(v, 1, get_aval(v).shape, get_aval(v).dtype))
     s = ops.select(pos, ops.sqrt(safe), ops.full_like(v, 0, get_aval(v).shape, get_aval(v).dtype))
     return convert(s, acc, out_dt)

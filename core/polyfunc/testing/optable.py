@@ -319,7 +319,8 @@ def _minmax_make(rng, dtype):
         y = np.array(x)
         flip = rng.permutation(5)[:2]
         y[flip] = ~y[flip] if dtype == BOOL else y[flip] + 1
-        return out + [Sample((x, y), label="ties")]
+        # complex ties are kinks as real ones are: first order only (integers and booleans have none)
+        return out + [Sample((x, y), label="ties", order=1 if dtype.kind == "c" else None)]
     out = _binary_make("grid_lo", "grid_hi")(rng, dtype)
     # ties: x == y at some entries (the tangent splits evenly there, which is what the central
     # difference measures), and relu's kink max(x, 0) at x == 0
