@@ -48,9 +48,15 @@ def _conv_plan(ls, rs, window_strides, padding, lhs_dilation, rhs_dilation, dime
     rperm = None if tuple(rspec) == canon else list(rspec)
     operm = None if tuple(ospec) == canon else _inverse(ospec)
     dilated = any(d > 1 for d in lhs_dilation)
-    if dilated:
+    in_sp = [ls[a] for a in lspec[2:]]
+    k_sp = [rs[a] for a in rspec[2:]]
+    out_sp = [out[a] for a in ospec[2:]]
+    if dilated or (all(s == 1 for s in window_strides) and math.prod(in_sp) < math.prod(out_sp)):
         # conv with input dilation s == torch's transposed conv with stride s (the kernel
-        # flipped, in/out exchanged), cropped or zero-extended to the padding asked for
+        # flipped, in/out exchanged), cropped or zero-extended to the padding asked for.  Taken
+        # too for an input smaller than the output, so mostly padding (the convolution a
+        # transpose rule makes with a large kernel, as second derivatives through a kernel
+        # gradient do): it touches only the input's positions (30x faster in the MAML meta-step)
         o, i = rs[rspec[0]], rs[rspec[1]]
         k = [rs[a] for a in rspec[2:]]
         ext = [(kk - 1) * d + 1 for kk, d in zip(k, rhs_dilation)]
@@ -58,9 +64,6 @@ def _conv_plan(ls, rs, window_strides, padding, lhs_dilation, rhs_dilation, dime
     sym = all(lo == hi and lo >= 0 for lo, hi in padding)
     conv_pad = [lo for lo, _ in padding] if sym else [0] * len(padding)
     pre_pad = None if sym else _torch_pad(padding)
-    in_sp = [ls[a] for a in lspec[2:]]
-    k_sp = [rs[a] for a in rspec[2:]]
-    out_sp = [out[a] for a in ospec[2:]]
     if math.prod(k_sp) > math.prod(out_sp) and _is_kernel_gradient(in_sp, k_sp, out_sp, window_strides, padding,
                                                                     rhs_dilation):
         return ("kernel_gradient", lperm, rperm, operm, out, conv_pad, pre_pad)
