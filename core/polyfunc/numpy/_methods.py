@@ -180,6 +180,9 @@ def _transpose(self: Tracer, *axes: Any) -> Any:
 
 
 def _torch_function(cls: type, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+    impl = native_map.get(func)     # every torch call on a tracer lands here: the map first, no detour
+    if impl is not None:
+        return impl(*args, **kwargs) if kwargs else impl(*args)
     return dispatch_function(func, args, kwargs or {})
 
 

@@ -348,7 +348,7 @@ def _select_jvp(pr, t):
 def _select_transpose(ct, p, x, y):
     if isinstance(p, LinearArg):
         raise TypeError("select is not linear in its condition")
-    z = zeros(ct)
+    z = zeros(ct, shape=())     # broadcast by select: no full-size zeros
     # the branch not taken gets an exact zero, so a NaN there never reaches the gradient
     return [None, _lin(select(p, ct, z), x) if isinstance(x, LinearArg) else None,
             _lin(select(p, z, ct), y) if isinstance(y, LinearArg) else None]

@@ -33,6 +33,15 @@ class TorchBackend(Backend):
     native_methods = True     # torch code on a tracer means torch's method semantics
 
     def native_dtype(self, dtype):
+        # a tracer's x.dtype lands here on every torch call that reads it: the common
+        # case (a numpy dtype with a torch twin) is one dict lookup
+        torch_of = self._torch_of
+        if torch_of is None:
+            from .dtypes import NP_TO_TORCH
+            torch_of = self._torch_of = NP_TO_TORCH
+        td = torch_of.get(dtype)
+        if td is not None:
+            return td
         from .dtypes import to_torch_dtype
         return to_torch_dtype(dtype)
 
@@ -46,6 +55,7 @@ class TorchBackend(Backend):
         self._rng = _rng if _rng is not None else {"seed": 0, "generators": {}}
         self._bound: dict = {}
         self._np_of = None
+        self._torch_of = None
 
     # ---------------------------------------------------------------- availability
     def is_available(self):

@@ -21,8 +21,10 @@ implements(F.log_softmax)(log_softmax)
 
 @implements(torch.relu, F.relu, method="relu")
 def relu(input, inplace=False):
-    # zeros_like, not a Python 0: the gradient is exactly 0 for x <= 0, as torch's
-    return pnp.where(pnp.greater(input, 0), input, pnp.zeros_like(input))
+    # x <= 0 picks 0, as torch's kernel does: NaN passes through, with its gradient; the gradient is
+    # exactly 0 for x <= 0 (the 0 branch carries no tangent).  A Python 0 (weak: the input's dtype)
+    # rather than zeros_like: no full-size zeros in the forward pass
+    return pnp.where(pnp.less_equal(input, 0), 0, input)
 
 
 @implements(F.hardtanh)
