@@ -269,10 +269,14 @@ def test_unknown_chunk_lengths_get_a_clear_error():
     np.testing.assert_allclose(pf.grad(lambda v: pnp.sum(v ** 2))(ok).compute(), 2 * np.arange(4.0, 10.0))
 
 
-def test_boolean_mask_indexing_is_refused_as_data_dependent():
+def test_boolean_mask_indexing_under_grad_matches_numpy():
+    # the mask's length depends on the data: the index is computed (as eager NumPy and torch.func
+    # do) and the gradient scatters back into a lazy array of the input's shape
     x = da.from_array(np.arange(6.0), chunks=3)
-    with pytest.raises(IndexError, match="data-dependent"):
-        pf.grad(lambda v: pnp.sum(v[v > 2.0]))(x)
+    g = pf.grad(lambda v: pnp.sum(v[v > 2.0] ** 2))(x)
+    assert isinstance(g, da.Array)
+    np.testing.assert_allclose(g.compute(), pf.grad(lambda v: pnp.sum(v[v > 2.0] ** 2))(np.arange(6.0)))
+    np.testing.assert_allclose(g.compute(), [0, 0, 0, 6, 8, 10])
 
 
 def test_random_draws_under_vmap_are_lazy_and_per_sample():
