@@ -99,6 +99,8 @@ class DaskBackend(Backend):
     def new_chunks(self, shape: tuple, dtype: Any) -> tuple:
         """Chunks for a new array of ``shape``: like a recently seen chunked axis of the same length
         (or of a length it is a multiple of), else dask's automatic chunks (up to ``array.chunk-size``)."""
+        if 0 in shape:      # nothing to split; and dask cannot reshape an empty array split in blocks
+            return tuple((n,) for n in shape)
         return _da().core.normalize_chunks(tuple(self._hint(n) for n in shape), shape, dtype=dtype)
 
     def _hint(self, n: int) -> Any:
