@@ -96,6 +96,22 @@ MEANINGS: dict[str, str] = {
     "random_normal": "Standard normal numbers of `shape` and `dtype` from the backend's generator.",
     "random_uniform": "Uniform numbers in [0, 1) of `shape` and `dtype`.",
     "random_randint": "Integers in [`low`, `high`) of `shape` and `dtype`.",
+    "real": "The real part of a complex x, in the real dtype of its precision.",
+    "imag": "The imaginary part of a complex x, in the real dtype of its precision.",
+    "conj": "The complex conjugate of x.",
+    "angle": "The argument of x, atan2(imag, real), in the real dtype (a real x: 0, or pi where x < 0 or x is -0.0).",
+    "conv_general_dilated": "Convolution (cross-correlation, no kernel flip) of `lhs` with `rhs`: `window_strides`, "
+                            "(lo, hi) `padding` per spatial axis (negative crops), `lhs_dilation` (zeros between "
+                            "input elements: a transposed convolution), `rhs_dilation` (zeros between kernel "
+                            "elements), `feature_group_count` groups; `dimension_numbers = (lhs, rhs, out)` are the "
+                            "permutations that bring each operand to (batch, feature, *spatial) order.",
+    "reduce_window_sum": "Sum over each window of `window_dimensions` placed every `window_strides` over x padded "
+                         "by `padding` with zeros, with `window_dilation`; one window per output element.",
+    "reduce_window_max": "Maximum over each window (as `reduce_window_sum`), padding with the dtype's lowest value.",
+    "window_select": "For each window of `operand` (as `reduce_window_max`), the element of `t` at the window's "
+                     "first arg-max: the tangent of max pooling.",
+    "window_scatter": "Adds each element of `source` (one per window) at its window's first arg-max in `operand`; "
+                      "the result has operand's shape: the transpose of `window_select`.",
 }
 
 _OPTABLE_SOURCE: list = []
