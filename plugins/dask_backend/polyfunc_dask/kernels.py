@@ -168,7 +168,11 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
             if lo > 0 or hi > 0:
                 widths = [(0, 0)] * x.ndim
                 widths[axis] = (max(lo, 0), max(hi, 0))
-                x = da.pad(x, widths, mode="constant", constant_values=padding_value)
+                if 0 in x.shape:    # nothing but fill (and da.pad divides by an empty axis's chunk)
+                    shape = tuple(n + a + b for n, (a, b) in zip(x.shape, widths))
+                    x = da.full(shape, padding_value, dtype=x.dtype)
+                else:
+                    x = da.pad(x, widths, mode="constant", constant_values=padding_value)
         return x
 
     def gather(x, idx, *, axis):
