@@ -465,7 +465,7 @@ def _check_forward(backend, case, args, params, specs):
     what = f"{case.name}{[np.shape(a) for a in args]} {params} on {backend.name} vs NumPy"
     assert g.shape == want.shape, f"{what}: shape {g.shape}, NumPy {want.shape}"
     assert g.dtype == want.dtype, f"{what}: dtype {g.dtype}, NumPy {want.dtype}"
-    if want.dtype.kind == "f":
+    if want.dtype.kind in "fc":
         rtol, atol = tolerance(want.dtype, case.tol)
         kinds = [k for _, _, k in specs]
         for k in kinds:                       # ill-conditioned input: the answer is only so exact
@@ -525,7 +525,7 @@ def _check_vmap(backend, case, draw, specs, params, generic):
     what = f"vmap({case.name}) in_dims={tuple(dims)} {params}{' generic rules' if generic else ''} vs a loop"
     assert got.shape == want.shape and got.dtype == want.dtype, \
         f"{what}: {got.dtype}{list(got.shape)}, expected {want.dtype}{list(want.shape)}"
-    if want.dtype.kind == "f":
+    if want.dtype.kind in "fc":
         _assert_close(got, want, *tolerance(want.dtype, case.tol), what)
     else:
         np.testing.assert_array_equal(got, want, err_msg=what)
