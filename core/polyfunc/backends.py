@@ -97,6 +97,11 @@ class Backend:
     def synchronize(self) -> None:
         """Wait for queued device work (no-op on the CPU)."""
 
+    def clear_caches(self) -> None:
+        """Forget what the backend carries from one computation to the next that changes only its
+        speed, never its values (dask's chunk hints).  The ``backend`` test fixture calls it, so a
+        test runs as it would alone."""
+
     # True when code written for this library calls methods with its own semantics
     # (torch's x.sum(dim=0), x.transpose(0, 1), x.size(0)): tracers then use the
     # plugin's method map and report dtypes in the library's own terms.

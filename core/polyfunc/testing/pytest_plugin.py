@@ -132,6 +132,7 @@ def backend(request):
         pytest.skip(f"backend {spec!r} is unavailable: {why}")
     from polyfunc.backends import _plugin_of, kernel_check
     with polyfunc.use_backend(spec) as b, kernel_check.checked(b, _plugin_of.get(b.name, "?")):
+        b.clear_caches()     # what earlier tests left (chunk hints) changes speed, and only speed
         yield b      # every kernel result is checked against its primitive's contract meanwhile
 
 

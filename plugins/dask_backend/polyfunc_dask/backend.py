@@ -88,13 +88,20 @@ class DaskBackend(Backend):
                     f"polyfunc cannot trace through it without computing. Call x.compute_chunk_sizes() "
                     f"first (it computes the lengths), or avoid boolean-mask selection before the transform.")
         for n, c in zip(shape, x.chunks):
-            if len(c) > 1 and self._axis_chunks.get(n) != c:
+            # only splits into non-empty blocks are hints: a slice can leave an axis as (0, 0) or
+            # (1, 0), and a hint of length 0 would divide by zero when scaled below
+            if len(c) > 1 and 0 not in c and self._axis_chunks.get(n) != c:
                 hints = self._axis_chunks
                 hints.pop(n, None)
                 hints[n] = c
                 if len(hints) > _HINTS:
                     del hints[next(iter(hints))]     # forget the least recently chunked length
         return ShapedArray(tuple(shape), np.dtype(x.dtype))
+
+    def clear_caches(self) -> None:
+        # hints left by one computation split another's small arrays into many blocks: a test of
+        # det after tests with axes chunked (1, 1, 1, 1) took minutes instead of a second
+        self._axis_chunks.clear()
 
     def new_chunks(self, shape: tuple, dtype: Any) -> tuple:
         """Chunks for a new array of ``shape``: like a recently seen chunked axis of the same length

@@ -73,6 +73,16 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
             return da.map_blocks(_on_host, name, x, dtype=out_dtype)
         return kernel
 
+    def gufunc(fn: Callable, signature: str, *xs: Any, output_dtypes: Any) -> Any:
+        """``da.apply_gufunc`` with core axes rechunked to one block, for empty operands too: dask
+        divides by an empty axis's chunk size there, so an empty call runs ``fn`` on empty host
+        arrays at once (nothing to compute, and its result shapes follow NumPy's)."""
+        if any(0 in x.shape for x in xs):
+            out = fn(*[np.zeros(x.shape, x.dtype) for x in xs])
+            return tuple(da.from_array(np.asarray(o)) for o in out) if isinstance(out, tuple) \
+                else da.from_array(np.asarray(out))
+        return da.apply_gufunc(fn, signature, *xs, output_dtypes=output_dtypes, allow_rechunk=True)
+
     def on_core(fn: Callable, signature: str, n_out: int = 1) -> Callable:
         """A kernel over core axes (a matrix, a sorted axis): the core axes become one chunk and
         the NumPy function runs once per block of the other (batch) axes, which keep their chunks."""
@@ -80,7 +90,7 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
             xs = [da.asarray(x) for x in xs]
             dtype = np.result_type(*[x.dtype for x in xs])    # linear algebra keeps its float dtype
             dtypes = [dtype] * n_out if n_out > 1 else dtype
-            out = da.apply_gufunc(fn, signature, *xs, output_dtypes=dtypes, allow_rechunk=True)
+            out = gufunc(fn, signature, *xs, output_dtypes=dtypes)
             return list(out) if n_out > 1 else out
         return kernel
 
@@ -237,6 +247,8 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
     def argsort(x, *, axis, descending, index_dtype):
         def sort_last(b):
             return _host("argsort")(b, axis=-1, descending=descending, index_dtype=index_dtype)
+        if 0 in x.shape:
+            return da.zeros(x.shape, dtype=index_dtype)
         return da.apply_gufunc(sort_last, "(n)->(n)", x, axis=axis, output_dtypes=np.dtype(index_dtype),
                                allow_rechunk=True)
 
