@@ -77,13 +77,15 @@ def _like(name, a, dtype, shape):
 
 
 def zeros_like(a, dtype=None, shape=None):
-    """Zeros with ``a``'s shape, dtype and backend."""
+    """Zeros with ``a``'s shape and dtype, on the selected backend (``use_backend``,
+    ``POLYFUNC_BACKEND``) if one is selected, else on ``a``'s, as ``asarray`` chooses."""
     a, dt, s = _like("zeros_like", a, dtype, shape)
     return ops.full_like(a, 0, s, dt)
 
 
 def ones_like(a, dtype=None, shape=None):
-    """Ones with ``a``'s shape, dtype and backend."""
+    """Ones with ``a``'s shape and dtype, on the selected backend (``use_backend``,
+    ``POLYFUNC_BACKEND``) if one is selected, else on ``a``'s, as ``asarray`` chooses."""
     a, dt, s = _like("ones_like", a, dtype, shape)
     return ops.full_like(a, 1, s, dt)
 
@@ -94,7 +96,7 @@ def empty_like(a, dtype=None, shape=None):
 
 
 def full_like(a, fill_value, dtype=None, shape=None):
-    """``fill_value`` in ``a``'s shape, dtype and backend."""
+    """``fill_value`` in ``a``'s shape and dtype, on the backend ``zeros_like`` chooses."""
     a, dt, s = _like("full_like", a, dtype, shape)
     if fill_value.__class__ in PY_SCALARS:
         if dt.kind in "iub" and fill_value.__class__ is float:
