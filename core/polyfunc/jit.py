@@ -9,6 +9,7 @@ from .avals import get_aval
 from .backends import backend_of, graph_compiler
 from .errors import TransformError
 from .interpreters.eval import EVAL, current_trace, set_trace
+from .interpreters.codegen import straight_line
 from .interpreters.graph import Graph, GraphTrace, GraphTracer, eval_graph
 from .scopes import call_in_scopes
 from .trace import Tracer
@@ -151,10 +152,11 @@ class _Jitted(Generic[P, R]):
 
 
 def _compiled(graph: Graph) -> Callable | None:
-    """A backend's own compiler for the graph, if it offers one (the graph_compiler hook)."""
+    """A backend's own compiler for the graph, if a plugin offers one (the graph_compiler hook),
+    else straight-line Python that calls the backend's kernels (codegen.py)."""
     if graph.backend is None:
         return None
-    return graph_compiler(graph.backend, graph)
+    return graph_compiler(graph.backend, graph) or straight_line(graph)
 
 
 @overload

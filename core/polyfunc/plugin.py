@@ -25,6 +25,7 @@ from .backends import ArrayAPIBackend, Backend, backend_of
 from .gradmode import set_grad_mode_source
 from .hookspecs import hookimpl
 from .interpreters.batching import BatchTrace
+from .interpreters.codegen import straight_line
 from .interpreters.eval import EVAL, current_trace
 from .memo import remembered
 from .native import method as native_method
@@ -38,7 +39,7 @@ from .trace import ShapedArray, Trace, Tracer, base_value
 __all__ = ["Backend", "ArrayAPIBackend", "hookimpl", "ShapedArray", "Tracer", "Primitive", "backend_of", "base_value",
            "get_aval", "in_vmap", "under_transform", "generic_batch_rule", "native_method",
            "remembered", "abstract_eval", "register_native", "getitem",
-           "add_transform_scope", "set_grad_mode_source"]
+           "add_transform_scope", "set_grad_mode_source", "straight_line"]
 
 
 def under_transform() -> bool:

@@ -8,11 +8,12 @@ definition with ``registry.implements``: ``elementwise``, ``reductions``, ``sort
 ``inplace``, ``nn/`` (``activations``, ``losses``, ``convolution`` (with pooling),
 ``resampling``, ``normalization``, ``attention``, ``recurrent``, ``embedding``,
 ``distances``), with ``arguments`` and ``promotion`` as their helpers and ``torch_map``
-importing them all; ``interception`` (torch's random factories and mask helpers while a
+importing them all; ``compiler`` (jit's graphs through ``torch.compile``); ``interception`` (torch's random factories and mask helpers while a
 transform runs).
 """
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import nullcontext
 from typing import Any, Callable, ContextManager
@@ -38,6 +39,15 @@ def polyfunc_native_functions(register):
     if "torch" in sys.modules:
         from .torch_map import register_all
         register_all(register)
+
+
+@hookimpl
+def polyfunc_graph_compiler(backend, graph):
+    # jit's graphs go to torch.compile when POLYFUNC_TORCH_COMPILE asks for it (compiler.py)
+    if backend.name != "torch" or not os.environ.get("POLYFUNC_TORCH_COMPILE"):
+        return None
+    from .compiler import compile_graph
+    return compile_graph(backend, graph, os.environ["POLYFUNC_TORCH_COMPILE"])
 
 
 _NULL = nullcontext()
