@@ -107,6 +107,32 @@ def test_raising_graph_compiler_is_isolated(plugins):
     _numpy_still_works()
 
 
+def test_raising_conformance_gaps_hook_is_isolated(plugins):
+    from polyfunc.testing import pytest_plugin
+    plugins("badgaps", "typos")
+    pytest_plugin._gap_cache.clear()
+    # the typo plugin's own gaps still arrive, asked after the broken hook
+    gaps = B.conformance_gaps(pf.get_backend("typo"))
+    assert gaps["sin"] == "fine: a real case" and "test_forwrd" in gaps
+    assert "RuntimeError in polyfunc_conformance_gaps: gaps hook crashed on purpose" in pf.failed_plugins()["badgaps"]
+    # what the pytest plugin calls while collecting: a dict, not an exception
+    try:
+        assert "sin" in pytest_plugin.backend_gaps("typo")
+        assert isinstance(pytest_plugin.backend_gaps("numpy"), dict)
+    finally:
+        pytest_plugin._gap_cache.clear()
+    assert "typos" in {impl.plugin_name for impl in B.plugin_manager().hook.polyfunc_conformance_gaps.get_hookimpls()}
+    _numpy_still_works()
+
+
+def test_raising_register_primitives_is_recorded(plugins, capsys):
+    plugins("badprims")
+    assert "RuntimeError while registering primitives: primitive table corrupt on purpose" \
+        in pf.failed_plugins()["badprims"]
+    _numpy_still_works()
+    assert "badprims: RuntimeError" in _info_text(capsys)
+
+
 def test_sys_exit_at_import_is_recorded(plugins, capsys):
     plugins("sysexit")
     assert "SystemExit('sysexit_plugin refuses to load') at import" in pf.failed_plugins()["sysexit"]

@@ -31,7 +31,8 @@ from .registry import (UNKNOWN, abstract_eval_rules, aval_of_type, batch_rule_na
 from .trace import ShapedArray, Tracer
 
 __all__ = ["Backend", "ArrayAPIBackend", "backends", "get_backend", "use_backend", "current_backend",
-           "plugin_manager", "failed_plugins", "BackendInfo", "kernel_coverage", "graph_compiler"]
+           "plugin_manager", "failed_plugins", "BackendInfo", "kernel_coverage", "graph_compiler",
+           "conformance_gaps"]
 
 ENTRY_POINT_GROUP = "polyfunc.plugins"
 
@@ -447,6 +448,25 @@ def graph_compiler(backend: "Backend", graph: Any) -> Callable | None:
         if out is not None:
             return out
     return None
+
+
+def conformance_gaps(backend: "Backend") -> dict[str, str]:
+    """{test or primitive name: reason} that the plugins declare for ``backend`` (polyfunc_conformance_gaps).
+
+    Each plugin is asked on its own: one whose hook raises (or returns something other than a dict)
+    is recorded in failed_plugins() and the others' gaps still count, so one broken plugin cannot
+    abort the collection of every backend's conformance tests.  The plugin stays registered: its
+    backend may work, and only its declared gaps are lost (those tests then fail, visibly)."""
+    gaps: dict[str, str] = {}
+    # reversed: the order pm.hook would call them in, so later-registered plugins are overridden alike
+    for impl in reversed(plugin_manager().hook.polyfunc_conformance_gaps.get_hookimpls()):
+        try:
+            result: Any = impl.function(backend=backend)
+            if result:
+                gaps.update(dict(result))
+        except (Exception, SystemExit) as e:
+            _record(impl.plugin_name, f"{type(e).__name__} in polyfunc_conformance_gaps: {e}")
+    return gaps
 
 
 plugin_primitives: dict[str, str] = {}   # primitive name -> the plugin that added it

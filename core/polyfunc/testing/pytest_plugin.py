@@ -144,14 +144,12 @@ def backend_gaps(spec: str) -> dict:
     if spec in _gap_cache:
         return _gap_cache[spec]
     import polyfunc
-    from polyfunc.backends import plugin_manager
+    from polyfunc.backends import conformance_gaps
     gaps: dict = {}
     ok, _ = _availability(spec)
     if ok:
-        b = polyfunc.get_backend(spec)
-        for result in plugin_manager().hook.polyfunc_conformance_gaps(backend=b) or []:
-            if result:
-                gaps.update(result)
+        # each plugin asked on its own: one whose hook raises is recorded, not fatal to collection
+        gaps = conformance_gaps(polyfunc.get_backend(spec))
     _gap_cache[spec] = gaps
     return gaps
 
