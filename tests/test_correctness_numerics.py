@@ -247,6 +247,41 @@ def test_det_derivative_on_stacks_and_under_vmap(backend):
                                np.linalg.det(big) * np.linalg.inv(big).T, rtol=1e-9)
 
 
+def _singular_9x9(kind):
+    a = np.random.default_rng(9).standard_normal((9, 9))
+    if kind == "zero row":
+        a[8] = 0.0              # LU keeps the zero row: an exactly zero pivot, det(a) == 0.0
+    else:
+        a[8] = a[3]             # rank 8, though rounding leaves det(a) about 1e-15
+    return a
+
+
+def test_grad_det_at_a_singular_matrix_above_the_cofactor_limit_names_the_limit_and_the_fix(backend):
+    from polyfunc.ops import matrix
+    assert matrix.COFACTOR_MAX_N < 9
+    a = _singular_9x9("zero row")
+    assert np.linalg.det(a) == 0.0
+    with pytest.raises(pf.TransformError, match=r"derivative of det \(grad.*singular 9x9 matrix.*above 8x8"
+                                                r".*COFACTOR_MAX_N = 9.*slogdet"):
+        pf.grad(pnp.linalg.det)(arr(a))
+    with pytest.raises(pf.TransformError, match="singular 9x9"):     # a stack with one singular matrix
+        pf.grad(lambda m: pnp.linalg.det(m).sum())(arr(np.stack([_spd(9, 1), a])))
+    # the forward value is no derivative, and stays NumPy's
+    assert num(pnp.linalg.det(arr(a))) == 0.0
+
+
+@pytest.mark.parametrize("kind", ["zero row", "equal rows"])
+def test_grad_det_at_a_singular_9x9_matrix_with_the_limit_raised_is_the_cofactor_matrix(backend, monkeypatch, kind):
+    from polyfunc.ops import matrix
+    monkeypatch.setattr(matrix, "COFACTOR_MAX_N", 9)       # the fix the error names
+    a = _singular_9x9(kind)
+    g = num(pf.grad(pnp.linalg.det)(arr(a)))
+    ref = _adjugate_transposed(a)
+    assert np.abs(ref).max() > 1e-3                          # rank 8: the adjugate is not zero
+    np.testing.assert_allclose(g, ref, atol=1e-10)
+    np.testing.assert_allclose(g, torch.func.grad(torch.linalg.det)(torch.tensor(a)).numpy(), atol=1e-10)
+
+
 # ------------------------------------------------------------------ var and std of nothing
 @pytest.mark.parametrize("fn", [pnp.var, pnp.std], ids=["var", "std"])
 def test_jvp_of_var_of_an_empty_array_is_zero(backend, fn):

@@ -146,7 +146,13 @@ def inv(a):
 
 
 def det(a):
-    """The determinant of each matrix."""
+    """The determinant of each matrix.
+
+    Its derivative is the cofactor matrix (the transposed adjugate) up to 8x8
+    (``polyfunc.ops.matrix.COFACTOR_MAX_N``), exact also at singular matrices, as JAX and torch.func
+    give it; above that it is ``det(a) * inv(a).T``, and an exactly singular matrix raises a
+    TransformError naming the limit.  Raise the limit (the cofactors cost n^2 determinants of n x n
+    matrices) to differentiate larger singular matrices."""
     (a,) = _matrices("det", a)
     return ops.det(a)
 

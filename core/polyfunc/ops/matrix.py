@@ -3,13 +3,14 @@ cholesky.  Their derivatives are written with solve itself, so they differentiat
 Batch axes must match exactly (the polyfunc.numpy and torch wrappers broadcast first)."""
 from __future__ import annotations
 
-from ..errors import DTypeError, ShapeError
+from ..errors import DTypeError, ShapeError, TransformError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
-from ..trace import ShapedArray
-from .elementwise import add, mul, neg, sub
+from ..trace import ShapedArray, Tracer
+from .elementwise import add, eq, mul, neg, select, sub
 from .contraction import dot_general
 from .reductions import cumsum, reduce_sum
-from .structural import LinearArg, broadcast_in_dim, dtype_of, eye_like, moveaxis, ndim_of, shape_of, transpose
+from .structural import (LinearArg, broadcast_in_dim, dtype_of, eye_like, full_like, moveaxis, ndim_of, shape_of,
+                         transpose)
 
 __all__ = ["solve", "det", "cofactors", "slogdet", "cholesky", "matmul_stacked", "matrix_transpose", "trace_stacked"]
 
@@ -135,7 +136,9 @@ def _slogdet_jvp(pr, t):
 
 # Up to this size the derivative of det uses the cofactor matrix, which exists (the adjugate,
 # transposed) also where a is singular; above it, det(a) * tr(a^-1 da), whose solve fails there.
-# The cofactors cost n^2 determinants of n x n matrices, too much for large n.
+# The cofactors cost n^2 determinants of n x n matrices (an (n, n, n, n) intermediate), too much
+# for large n.  polyfunc has no SVD primitive to build the adjugate of a singular matrix from, so
+# a larger singular matrix is refused with an error that says how to raise this limit.
 COFACTOR_MAX_N = 8
 
 
@@ -153,6 +156,11 @@ def cofactors(a):
 
 
 def _det_jvp(pr, t):
+    """The derivative of det: the cofactor matrix for n <= COFACTOR_MAX_N (exact at singular
+    matrices too, as JAX and torch.func give it), det(a) * tr(a^-1 da) above.  There, an exactly
+    singular concrete matrix raises a TransformError naming the limit (the solve would fail with the
+    backend's bare LinAlgError); under jit or vmap the matrix is not known here, and the backend's
+    error arises when the derivative is evaluated."""
     a, ta = pr[0], t[0]
     d = det(a)
     n = shape_of(a)[-1]
@@ -162,7 +170,21 @@ def _det_jvp(pr, t):
         # d det = sum_ij cof(a)_ij da_ij: exact also at singular a (grad det = the cofactors)
         nd = ndim_of(a)
         return d, reduce_sum(mul(cofactors(a), ta), (nd - 2, nd - 1))
+    if not isinstance(d, Tracer) and _any_zero(d):
+        raise TransformError(
+            f"the derivative of det (grad, jvp, jacrev, ... of det) at a singular {n}x{n} matrix: above "
+            f"{COFACTOR_MAX_N}x{COFACTOR_MAX_N} it is det(a) * tr(a^-1 da), which needs a nonsingular a. "
+            f"Set polyfunc.ops.matrix.COFACTOR_MAX_N = {n} to use the cofactor matrix instead (exact at "
+            f"singular matrices; it costs {n}^2 determinants of {n}x{n} matrices), or differentiate "
+            f"slogdet away from singular matrices.")
     return d, mul(d, _logdet_tangent(a, ta))
+
+
+def _any_zero(d) -> bool:
+    """Whether any determinant of the concrete stack ``d`` is exactly 0 (the solve would fail)."""
+    zero = full_like(d, 0, shape_of(d), dtype_of(d))
+    hits = select(eq(d, zero), full_like(d, 1, shape_of(d), dtype_of(d)), zero)
+    return bool(reduce_sum(hits, tuple(range(ndim_of(d)))))
 
 
 JR[det_p] = _det_jvp
