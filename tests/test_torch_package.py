@@ -67,7 +67,7 @@ def test_torch_is_unchanged_outside_transforms():
                                      lambda: torch.randn(3, dtype=torch.float64), lambda: torch.randn((3,))])
 def test_torch_factories_follow_vmap_randomness(factory):
     xs = torch.zeros(4, 3)
-    with pytest.raises(Exception, match="randomness"):
+    with pytest.raises(pf.TransformError, match="randomness"):
         pf.vmap(lambda x: x + factory())(xs)
     diff = pf.vmap(lambda x: x + factory(), randomness="different")(xs)
     assert not torch.equal(diff[0], diff[1])
