@@ -41,3 +41,22 @@ def test_every_page_and_example_is_reachable():
     shown = "".join(p.read_text() for p in DOCS.glob("*.md"))
     for example in EXAMPLES:
         assert f"docs/examples/{example.name}" in shown, f"{example.name} is not shown on any page"
+
+
+def test_docs_state_the_strict_backends_one_gap_as_the_plugin_declares_it():
+    """The ten-line example's one declared gap, as the docs describe it, is the plugin's real one."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "strict_backend_for_docs", ROOT / "tests" / "plugins" / "strict_dist" / "strict_backend.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    gaps = mod.polyfunc_conformance_gaps(mod.StrictBackend())
+    assert list(gaps) == ["test_reflected_operators"] and "NotImplemented" in gaps["test_reflected_operators"]
+    for text in ((DOCS / "writing-a-backend.md").read_text(), (ROOT / "README.md").read_text()):
+        assert "test_reflected_operators" in text and "NotImplemented" in text
+    page = (DOCS / "writing-a-backend.md").read_text()
+    assert "all marked with" not in page           # the one rule: the marker is optional
+    assert "test_contract" in page
+    assert "ArrayAPIBackend" in (DOCS / "backends.md").read_text() and "dask" in (DOCS / "backends.md").read_text()
+    assert "(docs/index.md)" in (ROOT / "README.md").read_text()
