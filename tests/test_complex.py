@@ -111,6 +111,21 @@ def test_holomorphic_grad_is_the_complex_derivative(backend):
     np.testing.assert_allclose(to_numpy(jf), to_numpy(jr), rtol=1e-12)
 
 
+def test_holomorphic_hessian_is_the_complex_second_derivative(backend):
+    z = _on(backend, Z)
+    # f(z) = sum(z e^z): d2f/dz_i dz_j = [i == j] (2 + z_i) e^{z_i}
+    h = pf.hessian(lambda z: pnp.sum(z * pnp.exp(z)), holomorphic=True)(z[0])
+    np.testing.assert_allclose(to_numpy(h), np.diag((2 + Z[0]) * np.exp(Z[0])), rtol=1e-12)
+    # a vector output: h[k, i, j] = [k == i == j] 6 z_k for z ** 3
+    h3 = to_numpy(pf.hessian(lambda z: z ** 3, holomorphic=True)(z[0]))
+    n = Z.shape[1]
+    want = np.zeros((n, n, n), dtype=Z.dtype)
+    want[np.arange(n), np.arange(n), np.arange(n)] = 6 * Z[0]
+    np.testing.assert_allclose(h3, want, rtol=1e-12)
+    with pytest.raises(TransformError, match="holomorphic=True"):
+        pf.hessian(lambda z: pnp.sum(z * pnp.exp(z)))(z[0])
+
+
 def test_complex_output_needs_holomorphic(backend):
     z = _on(backend, Z)
     for t in (pf.grad, pf.jacrev):

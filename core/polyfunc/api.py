@@ -585,13 +585,16 @@ def jacfwd(func: Callable[P, Any], argnums: ArgNums = 0, has_aux: bool = False, 
     return wrapped
 
 
-def hessian(func: Callable[P, Any], argnums: ArgNums = 0) -> Callable[P, Any]:
+def hessian(func: Callable[P, Any], argnums: ArgNums = 0, *, holomorphic: bool = False) -> Callable[P, Any]:
     """``jacfwd(jacrev(func))``: second derivatives, shape ``out.shape + in.shape + in.shape``.
+
+    ``holomorphic=True`` is passed to both: the complex second derivative of a holomorphic
+    function of complex inputs (without it a complex output is refused, as by jacrev).
 
     >>> import polyfunc as pf, polyfunc.numpy as pnp
     >>> pf.hessian(lambda x: (x ** 3).sum())(pnp.asarray([1.0, 2.0])).tolist()
     [[6.0, 0.0], [0.0, 12.0]]
     """
-    h = jacfwd(jacrev(func, argnums), argnums)
+    h = jacfwd(jacrev(func, argnums, holomorphic=holomorphic), argnums, holomorphic=holomorphic)
     _name(h, func, "hessian")
     return h
