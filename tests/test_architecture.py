@@ -248,6 +248,23 @@ def test_every_core_module_imports_on_its_own(module):
     assert r.returncode == 0, r.stderr[-3000:]
 
 
+
+def test_a_folder_named_polyfunc_in_the_working_directory_does_not_shadow_the_package(tmp_path):
+    # the newcomer trap: a script run from the folder that holds the clone (named "polyfunc", with
+    # core/ and plugins/ but no __init__.py) must still import the installed package, not the clone
+    # folder as an empty namespace package without grad
+    clone = tmp_path / "polyfunc"
+    (clone / "core").mkdir(parents=True)
+    (clone / "plugins").mkdir()
+    (clone / "README.md").write_text("a clone of polyfunc\n")
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    r = subprocess.run([sys.executable, "-c", "import polyfunc; print(polyfunc.grad); print(polyfunc.__file__)"],
+                       capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=120)
+    assert r.returncode == 0, r.stderr[-3000:]
+    shown, where = r.stdout.strip().splitlines()[-2:]
+    assert "grad" in shown and Path(where).resolve() == (CORE / PACKAGE / "__init__.py").resolve()
+
 def test_trace_knows_no_user_module():
     # a fresh process: importing the trace module alone (its package's __init__ aside) pulls in
     # no user-level module on its own account

@@ -281,6 +281,23 @@ def test_boolean_mask_indexing_under_grad_matches_numpy():
     np.testing.assert_allclose(g.compute(), [0, 0, 0, 6, 8, 10])
 
 
+
+def test_a_constant_boolean_mask_is_computed_while_tracing_and_a_traced_one_is_refused():
+    # README "Dask", known limit: the constant mask is computed (one dask compute, of the mask) to
+    # find its True positions; the function's result stays lazy
+    x = da.from_array(np.arange(6.0), chunks=3)
+    mask = da.from_array(np.array([True, False, True, True, False, True]), chunks=3)
+    starts = []
+    with Callback(start=lambda dsk: starts.append(len(dsk))):
+        out = pf.jit(lambda v: pnp.sum(v[mask] ** 2))(x)
+    assert isinstance(out, da.Array) and len(starts) == 1
+    np.testing.assert_allclose(out.compute(), np.sum(np.arange(6.0)[mask.compute()] ** 2))
+    # a mask computed from the traced argument selects a data-dependent count: refused, naming where
+    with pytest.raises(IndexError, match="where"):
+        pf.jit(lambda v: pnp.sum(v[v > 2.0]))(x)
+    with pytest.raises(IndexError, match="where"):
+        pf.vmap(lambda v: pnp.sum(v[v > 2.0]))(x.reshape(2, 3))
+
 def test_random_draws_under_vmap_are_lazy_and_per_sample():
     pf.random.seed(3, backend="dask")
     x = da.from_array(np.zeros((N, 2)), chunks=(30, 2))

@@ -3,8 +3,9 @@ at the points where composite rules go wrong: ties of maximum/minimum/max and lo
 odd functions, the kinks of abs/clip/relu, huge and tiny magnitudes, singular matrices.
 
 Forward against NumPy; derivatives to second order against finite differences in float64
-(check_grads), on every installed backend.  The defects of issue 15 that these tests found are
-pinned below as regression tests (``test_issue15_defect``).
+(check_grads), on every installed backend.  The defects these tests found (ties, 0, huge and
+tiny magnitudes, singular and symmetric matrices) are pinned below as regression tests
+(``test_composite_rules_are_right_at_edge_points``).
 """
 from __future__ import annotations
 
@@ -144,5 +145,5 @@ DEFECTS = {
 
 
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
-def test_issue15_defect(backend, defect):
+def test_composite_rules_are_right_at_edge_points(backend, defect):
     DEFECTS[defect](backend)

@@ -360,22 +360,26 @@ def test_conv_transpose_matches_torch(make):
     close(got[1], want[1], torch.float64)
 
 
-def test_review_fixes_sorting_attention_recurrent():
-    import polyfunc.ops as ops
-    # a NumPy-backed tracer keeps NumPy's methods when torch is loaded
+def test_a_numpy_tracer_keeps_numpy_methods_when_torch_is_loaded():
     with pytest.raises(TypeError, match="sorts in place"):
         pf.jit(lambda x: (x * 1.0).sort())(np.array([3.0, 1.0, 2.0]))
     np.testing.assert_array_equal(pf.jit(lambda x: x.argsort(axis=0))(np.array([[2.0, 1.0], [0.0, 3.0]])),
                                   [[1, 0], [0, 1]])
     with pytest.raises(AttributeError):
         pf.jit(lambda x: x.relu())(np.ones(2))
-    # argsort under vmap: 0-d rows (torch), negative axes with the batch dim elsewhere
+
+
+def test_argsort_and_sort_under_vmap_on_0d_rows_and_negative_axes():
+    import polyfunc.ops as ops
+    # 0-d rows (torch), negative axes with the batch dim elsewhere
     assert torch.equal(pf.vmap(torch.argsort)(torch.tensor([3.0, 1.0, 2.0])), torch.zeros(3, dtype=torch.int64))
     got = pf.vmap(lambda r: ops.argsort(r, -1), in_dims=1)(np.array([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]]))
     np.testing.assert_array_equal(got, [[1, 0], [0, 1], [0, 1]])
     v0 = pf.vmap(lambda r: torch.sort(r))(torch.tensor([2.0, -1.0]))
     assert torch.equal(v0.values, torch.tensor([2.0, -1.0])) and torch.equal(v0.indices, torch.zeros(2, dtype=torch.int64))
-    # attention: a query row that may attend to nothing gives zeros, and finite gradients
+
+
+def test_attention_query_that_may_attend_to_nothing_gives_zeros_and_finite_gradients():
     g = torch.Generator().manual_seed(3)
     q, k, v = (torch.randn(*s, generator=g, dtype=torch.float64) for s in ((3, 4), (5, 4), (5, 2)))
     mask = torch.ones(3, 5, dtype=torch.bool)
@@ -385,24 +389,37 @@ def test_review_fixes_sorting_attention_recurrent():
     for got, want in zip(pf.grad(lambda q, k, v: f(q, k, v).pow(2).sum(), argnums=(0, 1, 2))(q, k, v),
                          tf.grad(lambda q, k, v: f(q, k, v).pow(2).sum(), argnums=(0, 1, 2))(q, k, v)):
         close(got, want, torch.float64)
-    # grouped-query attention with different key and value head counts
+
+
+def test_grouped_query_attention_with_different_key_and_value_head_counts():
+    g = torch.Generator().manual_seed(4)
     q, k, v = (torch.randn(*s, generator=g, dtype=torch.float64) for s in ((6, 3, 4), (2, 5, 4), (3, 5, 4)))
     gqa = lambda q: F.scaled_dot_product_attention(q, k, v, enable_gqa=True).pow(2).sum()  # noqa: E731
     same_grad(gqa, q, torch.float64)
     with pytest.raises(RuntimeError, match="must divide"):
         pf.grad(lambda q: F.scaled_dot_product_attention(q, k[:1].expand(4, 5, 4)[:4], v, enable_gqa=True).sum())(
             torch.randn(5, 3, 4, dtype=torch.float64))
-    # erfc keeps its accuracy far out (1 - erf would round to 0)
+
+
+def test_erfc_keeps_its_accuracy_far_out():
+    # 1 - erf would round to 0 there
     x = torch.tensor([3.0, 5.0, 10.0], dtype=torch.float64)
     np.testing.assert_allclose(pf.vmap(torch.erfc)(x).numpy(), torch.erfc(x).numpy(), rtol=1e-12)
     same_grad(lambda x: torch.erfc(x).sum(), x, torch.float64)
-    # rms_norm refuses a normalized_shape the input does not end with
+
+
+def test_rms_norm_refuses_a_normalized_shape_the_input_does_not_end_with():
     with pytest.raises(RuntimeError, match="expected input with shape"):
         pf.grad(lambda x: F.rms_norm(x, (5,)).sum())(torch.randn(3, 4, 6))
-    # rnn relu: gradient 0 where the pre-activation is exactly 0, as torch's relu
+
+
+def test_relu_rnn_gradient_is_zero_where_the_preactivation_is_zero():
+    # as torch's relu
     rnn = torch.nn.RNN(3, 4, nonlinearity="relu", bias=False).double()
     same_grad(lambda x: rnn(x)[0].sum(), torch.zeros(2, 3, dtype=torch.float64), torch.float64)
-    # packed sequences are refused by name
+
+
+def test_packed_sequences_are_refused_by_name():
     from polyfunc_torch import functional_call
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
     lstm = torch.nn.LSTM(3, 4)
@@ -614,10 +631,9 @@ def test_pools_1d_3d_and_lp_match_torch(name):
     np.testing.assert_allclose(pf.grad(f)(a).numpy(), tf.grad(f)(a).numpy(), rtol=1e-9, atol=1e-10)
 
 
-def test_review3_fixes_attention_masks_interpolate_scans():
+def test_multihead_attention_without_weights_gives_zeros_for_a_query_with_nothing_to_attend():
     from polyfunc_torch import functional_call
     torch.manual_seed(0)
-    # MultiheadAttention with need_weights=False: a query with nothing to attend to gives zeros, as torch
     mha = torch.nn.MultiheadAttention(4, 1).double()
     p = {n: t.detach() for n, t in mha.named_parameters()}
     q = torch.randn(2, 1, 4, dtype=torch.float64)
@@ -625,18 +641,29 @@ def test_review3_fixes_attention_masks_interpolate_scans():
     call = dict(key_padding_mask=kpm, need_weights=False)
     close(pf.jit(lambda p, q: functional_call(mha, p, (q, q, q), call)[0])(p, q),
           tf.functional_call(mha, p, (q, q, q), call)[0], torch.float64)
-    # TransformerEncoder (nested-tensor fast path probe) with a padding mask, in eval mode
+
+
+def test_transformer_encoder_with_a_padding_mask_in_eval_mode():
+    # eval mode probes torch's nested-tensor fast path with the mask
+    torch.manual_seed(0)
     enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, 16, 0.0, batch_first=True), 2).eval()
     x = torch.randn(2, 5, 8)
     pad = torch.tensor([[False] * 5, [False] * 3 + [True] * 2])
     close(pf.jit(lambda x: enc(x, src_key_padding_mask=pad))(x)[~pad], enc(x, src_key_padding_mask=pad)[~pad],
           torch.float32)
-    # a traced (per-sample) padding mask through MultiheadAttention
+
+
+def test_multihead_attention_with_a_per_sample_padding_mask_under_vmap():
+    torch.manual_seed(0)
+    mha = torch.nn.MultiheadAttention(4, 1).double()
     xs = torch.randn(3, 2, 4, dtype=torch.float64)
     masks = torch.tensor([[False, True], [False, False], [True, False]])
     f = lambda x, m: mha(x, x, x, key_padding_mask=m, need_weights=False)[0]  # noqa: E731  (unbatched (L, E))
     close(pf.vmap(f)(xs, masks), torch.stack([f(a, m) for a, m in zip(xs, masks)]), torch.float64)
-    # interpolate: an unchanged axis is copied; nearest picks torch's elements (its float32 indices)
+
+
+def test_interpolate_copies_an_unchanged_axis_and_nearest_picks_torchs_elements():
+    # nearest computes its source indices in float32, as torch does
     line = torch.arange(4.0)[None, None]
     close(pf.jit(lambda x: F.interpolate(x, scale_factor=1.1, mode="linear"))(line),
           F.interpolate(line, scale_factor=1.1, mode="linear"), torch.float32)
@@ -644,15 +671,26 @@ def test_review3_fixes_attention_masks_interpolate_scans():
                   (torch.arange(2.0).reshape(1, 1, 1, 2), dict(scale_factor=2.1)),
                   (torch.arange(14.0)[None, None], dict(size=46))]:
         close(pf.jit(lambda x: F.interpolate(x, **kw))(x), F.interpolate(x, **kw), torch.float32)
+
+
+def test_interpolate_refuses_integer_bilinear_and_a_size_of_the_wrong_length():
     with pytest.raises(NotImplementedError, match="floating"):
         pf.jit(lambda x: F.interpolate(x, size=(3, 3), mode="bilinear"))(torch.zeros(1, 1, 2, 2, dtype=torch.uint8))
     with pytest.raises(ValueError, match="entries"):
         pf.jit(lambda x: F.interpolate(x, size=(3, 3, 3)))(torch.zeros(1, 1, 2, 2))
-    # 0-d scans, positional int devices, pad lengths
+
+
+def test_scans_of_a_0d_tensor_have_gradient_one():
     s = torch.tensor(2.0)
     assert float(pf.grad(lambda s: torch.cumprod(s, 0))(s)) == 1.0 and float(pf.grad(lambda s: torch.cumsum(s, -1))(s)) == 1.0
+
+
+def test_a_move_to_a_positional_int_device_is_refused():
     with pytest.raises(NotImplementedError, match="cuda"):
         pf.grad(lambda x: x.to(0).sum())(torch.ones(2))
+
+
+def test_pad_refuses_a_pad_of_odd_or_too_great_length():
     for bad in ((3,), (1, 1, 1, 1, 2, 2)):
         with pytest.raises(RuntimeError, match="even length"):
             pf.jit(lambda x: F.pad(x, bad))(torch.ones(3, 5))

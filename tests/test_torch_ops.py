@@ -365,7 +365,7 @@ row("torch.rnn_relu_cell", lambda x: RC(x), (rn(2, 4),))
 DECLARED: dict = {
     F.multi_head_attention_forward: "nn.MultiheadAttention: test_torch_native.py::test_multihead_attention_matches_torch",
     torch._nested_tensor_from_mask_left_aligned: "TransformerEncoder's fast-path probe: "
-    "test_torch_native.py::test_review3_fixes_attention_masks_interpolate_scans",
+    "test_torch_native.py::test_transformer_encoder_with_a_padding_mask_in_eval_mode",
     F.dropout: "random: test_torch_ops.py::test_random_draws_under_transforms",
     torch.randn_like: "random: test_torch_ops.py::test_random_draws_under_transforms",
     torch.rand_like: "random: test_torch_ops.py::test_random_draws_under_transforms",

@@ -3,14 +3,17 @@
 * torch is left unchanged: ``torch.randn`` & co. and ``F._canonical_mask`` are torch's own
   after importing polyfunc, after using the torch backend and after a transform; while a
   vmap runs they draw under vmap's ``randomness``.
-* the plugin imports only the public plugin API (``polyfunc.plugin``, ``polyfunc.errors``,
-  ``polyfunc.ops``, ``polyfunc.numpy``, the user API), and its modules import each other
-  without a cycle.
+* every built-in plugin (numpy, torch, cupy, dask) imports only the public plugin API
+  (``polyfunc.plugin``, ``polyfunc.errors``, ``polyfunc.ops``, ``polyfunc.numpy``, the user API)
+  and other plugins' public names, says what it exports in ``__all__``, and its modules import
+  each other without a cycle.
 """
 from __future__ import annotations
 
 import ast
+import importlib
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -20,7 +23,10 @@ torch = pytest.importorskip("torch")
 
 import polyfunc as pf  # noqa: E402
 
-PLUGIN = pathlib.Path(__file__).resolve().parents[1] / "plugins" / "torch_backend" / "polyfunc_torch"
+PLUGINS_DIR = pathlib.Path(__file__).resolve().parents[1] / "plugins"
+PLUGIN = PLUGINS_DIR / "torch_backend" / "polyfunc_torch"
+# every built-in plugin's package folder: the import rules below hold for all of them
+BUILT_IN = {name: PLUGINS_DIR / f"{name}_backend" / f"polyfunc_{name}" for name in ("numpy", "torch", "cupy", "dask")}
 INTERCEPTED = ("torch.randn", "torch.rand", "torch.randint", "torch.randn_like", "torch.rand_like",
                "torch.bernoulli", "torch.nn.functional._canonical_mask", "torch.nn.functional._none_or_dtype")
 
@@ -96,14 +102,14 @@ def test_outside_vmap_torch_draws_from_its_own_generator():
     assert torch.equal(got, want)
 
 
-def _imports(path: pathlib.Path):
-    """(module imported, at function level?) for every import statement of a file."""
+def _imports(path: pathlib.Path, root: pathlib.Path = PLUGIN):
+    """(module imported, at function level?) for every import statement of a file of the package at ``root``."""
     tree = ast.parse(path.read_text())
     in_function = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             in_function.update(id(n) for n in ast.walk(node) if n is not node)
-    pkg = ".".join(path.relative_to(PLUGIN.parent).with_suffix("").parts)
+    pkg = ".".join(path.relative_to(root.parent).with_suffix("").parts)
     if path.name == "__init__.py":
         pkg = pkg.rsplit(".", 1)[0]
     for node in ast.walk(tree):
@@ -125,24 +131,53 @@ def _imports(path: pathlib.Path):
 PUBLIC = {"polyfunc", "polyfunc.plugin", "polyfunc.errors", "polyfunc.ops", "polyfunc.numpy", "polyfunc.random"}
 
 
-def test_plugin_imports_only_the_public_plugin_api():
+def _names_from_other_plugins(path: pathlib.Path, own: str):
+    """(module, name) for every ``from polyfunc_<other> ... import name`` of a file."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("polyfunc_") \
+                and node.module.split(".")[0] != own:
+            for a in node.names:
+                yield node.module, a.name
+
+
+@pytest.mark.parametrize("plugin", sorted(BUILT_IN))
+def test_plugin_imports_only_the_public_plugin_api(plugin):
+    root = BUILT_IN[plugin]
+    files = sorted(root.rglob("*.py"))
+    assert files, root
     bad = []
-    for path in PLUGIN.rglob("*.py"):
-        for mod, _ in _imports(path):
+    for path in files:
+        for mod, _ in _imports(path, root):
             if mod.split(".")[0] == "polyfunc" and mod not in PUBLIC:
                 bad.append((path.name, mod))
+            # another plugin is used through its public modules only (polyfunc_numpy.kernels, not ._x)
+            if mod.startswith("polyfunc_") and mod.split(".")[0] != root.name and any(p.startswith("_") for p in mod.split(".")):
+                bad.append((path.name, mod))
+        for mod, name in _names_from_other_plugins(path, root.name):
+            if name.startswith("_"):
+                bad.append((path.name, f"{mod}.{name}"))
         text = path.read_text()
         for private in ("pf.trace", "pf.backends", "pf.native", "pnp._", "_current", "native_map"):
-            if private in text:
+            if re.search(rf"(?<!\w){re.escape(private)}", text):     # cupy's get_current_stream is no `_current`
                 bad.append((path.name, private))
     assert not bad, bad
 
 
-def test_plugin_modules_import_each_other_without_a_cycle():
+@pytest.mark.parametrize("plugin", sorted(BUILT_IN))
+def test_plugin_says_what_it_exports(plugin):
+    mod = importlib.import_module(f"polyfunc_{plugin}")
+    assert isinstance(getattr(mod, "__all__", None), list), f"polyfunc_{plugin} has no __all__"
+    missing = [n for n in mod.__all__ if not hasattr(mod, n)]
+    assert not missing, f"polyfunc_{plugin}.__all__ names what it does not define: {missing}"
+
+
+@pytest.mark.parametrize("plugin", sorted(BUILT_IN))
+def test_plugin_modules_import_each_other_without_a_cycle(plugin):
+    root = BUILT_IN[plugin]
     graph: dict[str, set] = {}
-    for path in PLUGIN.rglob("*.py"):
-        name = ".".join(path.relative_to(PLUGIN.parent).with_suffix("").parts).removesuffix(".__init__")
-        graph[name] = {m for m, _ in _imports(path) if m.startswith("polyfunc_torch") and m != name}
+    for path in root.rglob("*.py"):
+        name = ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__")
+        graph[name] = {m for m, _ in _imports(path, root) if m.startswith(root.name) and m != name}
     state: dict[str, int] = {}
 
     def visit(n, stack):
@@ -156,7 +191,9 @@ def test_plugin_modules_import_each_other_without_a_cycle():
         state[n] = 2
     for n in sorted(graph):
         visit(n, [])
-    assert "polyfunc_torch.torch_map" in graph and "polyfunc_torch.nn.attention" in graph
+    assert f"{root.name}.backend" in graph
+    if plugin == "torch":
+        assert "polyfunc_torch.torch_map" in graph and "polyfunc_torch.nn.attention" in graph
 
 
 def test_no_module_level_torch_import_in_what_discovery_loads():

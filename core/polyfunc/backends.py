@@ -288,7 +288,8 @@ class _PluginManager(pluggy.PluginManager):
 # for the whole load (the registry is published only when it is complete).  Re-entrant, so a
 # plugin's hook that calls back into polyfunc from the loading thread sees the load in progress.
 _load_lock = threading.RLock()
-_loading: list = [None]      # the manager being filled, while the loading thread runs the hooks
+# the manager being filled while the loading thread runs the hooks; read and written only under _load_lock
+_loading: pluggy.PluginManager | None = None
 load_count = [0]             # how many times plugins were discovered (a test reads it)
 
 
@@ -299,8 +300,8 @@ def plugin_manager() -> pluggy.PluginManager:
         return pm
     with _load_lock:
         if _pm is None:
-            if _loading[0] is not None:      # re-entered from a hook of the loading thread
-                return _loading[0]
+            if _loading is not None:      # re-entered from a hook of the loading thread
+                return _loading
             _load()
         assert _pm is not None
         return _pm
@@ -328,11 +329,11 @@ def _misspelled_hooks(plugin) -> list[str]:
 
 
 def _load(entry_points: Iterable | None = None) -> None:
-    global _pm
+    global _pm, _loading
     load_count[0] += 1
     pm = _PluginManager("polyfunc")
     pm.add_hookspecs(hookspecs)
-    _loading[0] = pm
+    _loading = pm
     try:
         disabled = _disabled()
         # Our own loop: pluggy's load_setuptools_entrypoints stops at the first failure.
@@ -365,7 +366,7 @@ def _load(entry_points: Iterable | None = None) -> None:
                 _check_kernel_keys(b)
         _pm = pm
     finally:
-        _loading[0] = None
+        _loading = None
 
 
 def _each_plugin(pm, hook_name: str, register, what: str) -> None:

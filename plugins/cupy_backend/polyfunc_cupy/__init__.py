@@ -1,6 +1,9 @@
 """polyfunc's CuPy backend (CUDA).  cupy is imported only when the backend is first used."""
 from polyfunc.plugin import hookimpl
 
+# the hooks pluggy calls through the polyfunc.plugins entry point
+__all__ = ["polyfunc_register_backends", "polyfunc_native_functions"]
+
 
 @hookimpl
 def polyfunc_register_backends(register):

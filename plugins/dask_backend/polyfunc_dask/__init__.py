@@ -5,6 +5,9 @@ from polyfunc.plugin import hookimpl
 
 from .gaps import CONFORMANCE_GAPS
 
+# the hooks pluggy calls through the polyfunc.plugins entry point
+__all__ = ["polyfunc_register_backends", "polyfunc_conformance_gaps", "CONFORMANCE_GAPS"]
+
 
 @hookimpl
 def polyfunc_register_backends(register):

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from polyfunc.plugin import generic_batch_rule
-from polyfunc_numpy.batching import _gather_both_batched
+from polyfunc_numpy.batching import gather_both_batched
 
 
 def _front(x: Any, d: int) -> Any:
@@ -38,7 +38,7 @@ def gather(vals, dims, *, axis):
     out = [b] + xi[1:axis + 1] + ii[1:] + xi[axis + 2:]
 
     def block(xb, ib):
-        return _gather_both_batched((xb, ib), (0, 0), axis=axis)[0]
+        return gather_both_batched((xb, ib), (0, 0), axis=axis)[0]
     return da.blockwise(block, "".join(out), x, "".join(xi), idx, "".join(ii), dtype=x.dtype, concatenate=True), 0
 
 

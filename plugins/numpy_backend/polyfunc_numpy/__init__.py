@@ -1,6 +1,9 @@
 """polyfunc's NumPy backend (CPU, the default), registered as a plugin like any other."""
 from polyfunc.plugin import hookimpl
 
+# the hooks pluggy calls through the polyfunc.plugins entry point
+__all__ = ["polyfunc_register_backends", "polyfunc_native_functions"]
+
 
 @hookimpl
 def polyfunc_register_backends(register):

@@ -10,8 +10,12 @@ import numpy as np
 
 from polyfunc.plugin import generic_batch_rule
 
+__all__ = ["batch_rules", "gather_both_batched"]
 
-def _gather_both_batched(vals, dims, *, axis):
+
+def gather_both_batched(vals, dims, *, axis):
+    """gather with both operand and indices batched, as one NumPy advanced-indexing call
+    (also run per block by the dask plugin)."""
     x, idx = vals
     dx, di = dims
     if dx is None or di is None:
@@ -37,4 +41,4 @@ def _generic(name):
     return generic_batch_rule(name)
 
 
-batch_rules = {"gather": _gather_both_batched}
+batch_rules = {"gather": gather_both_batched}

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 
-from polyfunc.memo import remembered
 from polyfunc.ops import conv_output_shape, window_output_shape
+from polyfunc.plugin import remembered
 
 
 def make_conv_kernels(xp) -> dict:
