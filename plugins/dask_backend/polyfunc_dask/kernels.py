@@ -257,7 +257,22 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
             raise ValueError("integer_pow: integers to negative integer powers are not allowed")
         return da.power(x, y) if y >= 0 else da.power(x, float(y)).astype(x.dtype)
 
+    def extremum(name: str, reduce: Callable) -> Callable:
+        """max and min as NumPy has them on empty operands, where dask's reduction would not: no axes
+        is the operand itself; an empty reduced axis is NumPy's ValueError, raised now rather than
+        at compute; an empty result with nothing empty reduced is an empty array."""
+        def kernel(x, *, axes):
+            if not axes:
+                return x
+            if 0 in x.shape:
+                if any(x.shape[a] == 0 for a in axes):
+                    raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
+                return da.zeros(tuple(n for i, n in enumerate(x.shape) if i not in axes), dtype=x.dtype)
+            return reduce(x, axis=axes)
+        return kernel
+
     kernels.update({
+        "reduce_max": extremum("maximum", da.max), "reduce_min": extremum("minimum", da.min),
         "dot_general": dot_general, "broadcast_in_dim": broadcast_in_dim, "full_like": full_like,
         "iota": iota, "eye": eye, "pad": pad, "gather": gather, "scatter_add": scatter_add,
         "random_normal": normal, "random_uniform": uniform, "random_randint": randint,
