@@ -17,7 +17,9 @@ backend cannot run them and is skipped); the ``...Peers`` classes run torch.func
 
 ``python asv_benchmarks/bench_torch_tutorials.py`` prints interleaved medians and the
 polyfunc / torch.func ratio of every workload (one torch thread unless
-POLYFUNC_BENCH_THREADS says otherwise).
+POLYFUNC_BENCH_THREADS says otherwise); ``--jit`` adds polyfunc with the workload's
+outermost function under ``jit`` (torch.func has no counterpart: its ratio is to
+torch.func's eager time).
 """
 from __future__ import annotations
 
@@ -25,7 +27,6 @@ import os
 import sys
 import types
 
-import numpy as np
 
 if __package__ in (None, ""):        # run as a script: import the package for its thread limits
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -38,18 +39,24 @@ PEERS = ["torch.func:cpu", "torch.func:cuda"]
 
 
 def _api(lib):
-    """The transforms and module helpers of ``lib`` ('polyfunc' or 'torch.func') under one set of names."""
-    if lib == "polyfunc":
+    """The transforms and module helpers of ``lib`` ('polyfunc', 'polyfunc+jit' or 'torch.func') under
+    one set of names; ``jit`` wraps a workload's outermost function ('polyfunc+jit' only)."""
+    if lib.startswith("polyfunc"):
         import polyfunc as pf
         import polyfunc_torch
         return types.SimpleNamespace(vmap=pf.vmap, grad=pf.grad, grad_and_value=pf.grad_and_value,
                                      jacrev=pf.jacrev, vjp=pf.vjp, jvp=pf.jvp,
                                      functional_call=polyfunc_torch.functional_call,
-                                     stack_module_state=polyfunc_torch.stack_module_state)
+                                     stack_module_state=polyfunc_torch.stack_module_state,
+                                     jit=pf.jit if lib.endswith("+jit") else _same)
     import torch.func as tf
     return types.SimpleNamespace(vmap=tf.vmap, grad=tf.grad, grad_and_value=tf.grad_and_value, jacrev=tf.jacrev,
                                  vjp=tf.vjp, jvp=tf.jvp, functional_call=tf.functional_call,
-                                 stack_module_state=tf.stack_module_state)
+                                 stack_module_state=tf.stack_module_state, jit=_same)
+
+
+def _same(f):
+    return f
 
 
 # ---------------------------------------------------------------- the workloads
@@ -87,7 +94,7 @@ def per_sample_cnn(lib, dev):
         predictions = api.functional_call(model, (params, buffers), (batch,))
         return F.nll_loss(predictions, targets)
 
-    f = api.vmap(api.grad(compute_loss), in_dims=(None, None, 0, 0))
+    f = api.jit(api.vmap(api.grad(compute_loss), in_dims=(None, None, 0, 0)))
     return lambda: f(params, buffers, data, targets)
 
 
@@ -125,7 +132,7 @@ def ntk_jacobian(lib, dev):
     def fnet_single(params, x):
         return api.functional_call(net, params, (x.unsqueeze(0),)).squeeze(0)
 
-    jac = api.vmap(api.jacrev(fnet_single), (None, 0))
+    jac = api.jit(api.vmap(api.jacrev(fnet_single), (None, 0)))
 
     def ntk():
         j1 = [j.flatten(2) for j in jac(params, x1).values()]
@@ -157,7 +164,7 @@ def ntk_vector_products(lib, dev):
         basis = torch.eye(output.numel(), dtype=output.dtype, device=output.device).view(output.numel(), -1)
         return api.vmap(get_ntk_slice)(basis)
 
-    f = api.vmap(api.vmap(get_ntk, (None, 0)), (0, None))
+    f = api.jit(api.vmap(api.vmap(get_ntk, (None, 0)), (0, None)))
     return lambda: f(x1, x2)
 
 
@@ -188,9 +195,9 @@ def maml_step(lib, dev):
         return F.cross_entropy(api.functional_call(net, new_params, (x_qry,)), y_qry)
 
     batched = api.vmap(task_loss, in_dims=(None, 0, 0, 0, 0))
-    if lib == "polyfunc":
+    if lib.startswith("polyfunc"):
         params = {k: v.detach() for k, v in net.named_parameters()}
-        g = api.grad(lambda p: batched(p, x_spt, y_spt, x_qry, y_qry).sum())
+        g = api.jit(api.grad(lambda p: batched(p, x_spt, y_spt, x_qry, y_qry).sum()))
         return lambda: g(params)
     params = {k: v.detach().requires_grad_() for k, v in net.named_parameters()}
 
@@ -218,7 +225,7 @@ def ensemble_train_step(lib, dev, models):
         def forward(self, x):
             return self.fc2(F.relu(self.fc1(x)))
     mods = [MLP().to(dev) for _ in range(models)]
-    weights, _ = api.stack_module_state(mods) if lib == "polyfunc" else torch.func.stack_module_state(mods)
+    weights, _ = api.stack_module_state(mods) if lib.startswith("polyfunc") else torch.func.stack_module_state(mods)
     weights = {k: v.detach() for k, v in weights.items()}
     base = mods[0]
     x = torch.randn(100, 2, device=dev)
@@ -233,7 +240,7 @@ def ensemble_train_step(lib, dev, models):
         new = {k: weights[k] - g * lr for k, g in grads.items()}
         return loss, new
 
-    f = api.vmap(step, in_dims=(0, None, None))
+    f = api.jit(api.vmap(step, in_dims=(0, None, None)))
     return lambda: f(weights, x, t)
 
 
@@ -264,7 +271,7 @@ def ensemble_mlps(lib, dev):
 
     def fmodel(params, buffers, x):
         return api.functional_call(base, (params, buffers), (x,))
-    f = api.vmap(fmodel, in_dims=(0, 0, 0))
+    f = api.jit(api.vmap(fmodel, in_dims=(0, 0, 0)))
     return lambda: f(params, buffers, minibatches)
 
 
@@ -344,18 +351,22 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--target", type=float, default=0.2, help="seconds per timed sample")
     p.add_argument("--no-check", action="store_true", help="skip the agreement check (older polyfunc versions)")
+    p.add_argument("--jit", action="store_true", help="also polyfunc with the workload's outer function under jit "
+                   "(POLYFUNC_TORCH_COMPILE=1 sends its graphs to torch.compile)")
     a = p.parse_args(argv)
     limit_torch_threads(torch)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {a.device}")
     for name, make in WORKLOADS.items():
         if a.k not in name:
             continue
-        fs = {lib: make(lib, a.device) for lib in ("polyfunc", "torch.func")}
+        libs = ("polyfunc", "polyfunc+jit", "torch.func") if a.jit else ("polyfunc", "torch.func")
+        fs = {lib: make(lib, a.device) for lib in libs}
         outs = {lib: f() for lib, f in fs.items()}       # warm and check they agree
         # (not MAML: torch.func's vmap over tasks of a net with batch norm gives gradients that differ
         # from a loop over the tasks by up to 1e-2 in float64; polyfunc's match the loop to 1e-15)
-        for x, y in zip(_leaves(outs["polyfunc"]), _leaves(outs["torch.func"])) if name != "maml_step" and not a.no_check else ():
-            torch.testing.assert_close(torch.as_tensor(x), y, rtol=2e-3, atol=2e-4)
+        for lib in libs[:-1]:
+            for x, y in zip(_leaves(outs[lib]), _leaves(outs["torch.func"])) if name != "maml_step" and not a.no_check else ():
+                torch.testing.assert_close(torch.as_tensor(x), y, rtol=2e-3, atol=2e-4)
         sync = (lambda: torch.cuda.synchronize()) if a.device.startswith("cuda") else (lambda: None)
         loops = {}
         for lib, f in fs.items():
@@ -374,10 +385,10 @@ def main(argv=None):
                 sync()
                 times[lib].append((time.perf_counter() - t0) / loops[lib])
         med = {lib: statistics.median(v) for lib, v in times.items()}
-        ratios = sorted(x / y for x, y in zip(times["polyfunc"], times["torch.func"]))
-        print(f"{name:22s} polyfunc {med['polyfunc'] * 1e3:9.3f} ms  torch.func {med['torch.func'] * 1e3:9.3f} ms  "
-              f"ratio {med['polyfunc'] / med['torch.func']:.2f} (range {ratios[0]:.2f}-{ratios[-1]:.2f})",
-              flush=True)
+        for lib in libs[:-1]:
+            ratios = sorted(x / y for x, y in zip(times[lib], times["torch.func"]))
+            print(f"{name:22s} {lib:12s} {med[lib] * 1e3:9.3f} ms  torch.func {med['torch.func'] * 1e3:9.3f} ms  "
+                  f"ratio {med[lib] / med['torch.func']:.2f} (range {ratios[0]:.2f}-{ratios[-1]:.2f})", flush=True)
 
 
 if __name__ == "__main__":
