@@ -348,8 +348,23 @@ def make_kernels(backend: Any, xp: Any) -> dict[str, Callable]:
             return complex_reduce(minimum, x, axes)
         return xp.all(x, axis=tuple(axes)) if is_bool(x) else xp.min(x, axis=tuple(axes))
 
-    def arg(f):
+    def complex_arg(x, axis, want_max):
+        """NumPy's complex argmax/argmin: the first index of the lexicographic extreme (the extreme
+        real part, then among those the extreme imaginary part), or of the first NaN where a slice
+        holds one; the standard's argmax returns the first of equal maxima, so it finds the first hit."""
+        red = xp.max if want_max else xp.min
+        re, im = xp.real(x), xp.imag(x)
+        cand = re == red(re, axis=axis, keepdims=True)
+        im = xp.where(cand, im, xp.full_like(im, -math.inf if want_max else math.inf))
+        hit = xp.logical_and(cand, im == red(im, axis=axis, keepdims=True))
+        nan = xp.isnan(x)
+        hit = xp.where(xp.any(nan, axis=axis, keepdims=True), nan, hit)
+        return xp.argmax(xp.astype(hit, xp.int8), axis=axis)
+
+    def arg(f, want_max):
         def k(x, *, axis, index_dtype):
+            if is_complex(x):
+                return xp.astype(complex_arg(x, axis, want_max), xdt(index_dtype))
             if is_bool(x):
                 x = xp.astype(x, xp.int8)
             return xp.astype(f(x, axis=axis), xdt(index_dtype))
@@ -442,7 +457,7 @@ def make_kernels(backend: Any, xp: Any) -> dict[str, Callable]:
         "rev": lambda x, *, dimensions: xp.flip(x, axis=tuple(dimensions)) if dimensions else x,
         "gather": gather, "scatter_add": scatter_add,
         "reduce_sum": reduce_sum, "reduce_max": reduce_max, "reduce_min": reduce_min, "reduce_prod": reduce_prod,
-        "argmax": arg(xp.argmax), "argmin": arg(xp.argmin), "cumsum": cumsum, "dot_general": dot_general,
+        "argmax": arg(xp.argmax, True), "argmin": arg(xp.argmin, False), "cumsum": cumsum, "dot_general": dot_general,
         "random_normal": random_normal, "random_uniform": random_uniform, "random_randint": random_randint,
         "real": xp.real, "imag": xp.imag, "conj": xp.conj, "angle": angle,
         **make_window_kernels(xp, pad, scatter_add),

@@ -490,9 +490,19 @@ def _extremum_ties(rng, dtype):
 
 def _arg_make(rng, dtype):
     cfgs = [((4,), 0, I64), ((2, 3), 0, I64), ((2, 3), 1, I32), ((3, 1), 1, I64)]
-    dom = "small" if dtype.kind in "iu" else "normal"
-    return [Sample((_vals(rng, s, dtype, dom),), dict(axis=a, index_dtype=idt), label=f"{s}@{a}")
-            for s, a, idt in cfgs]
+    # complex: small integer parts, so real parts tie often and the imaginary part decides
+    dom = "small" if dtype.kind in "iu" else ("ties" if dtype.kind == "c" else "normal")
+    out = [Sample((_vals(rng, s, dtype, dom),), dict(axis=a, index_dtype=idt), label=f"{s}@{a}")
+           for s, a, idt in cfgs]
+    if dtype.kind == "c":
+        # NumPy's lexicographic order: equal real parts ordered by the imaginary part, and the
+        # first of equal values wins; NaN in either part wins wherever it comes first
+        x = np.asarray([[1 + 2j, 1 + 3j, 1 + 3j, 0j, 1 - 1j],
+                        [2 - 1j, 2 - 1j, 2 - 2j, -1 + 9j, 2 + 0j],
+                        [0j, complex(0, np.nan), 5j, complex(np.nan, 0), -5j]], dtype=dtype)
+        out += [Sample((x,), dict(axis=1, index_dtype=I64), label="real-part ties (3,5)@1"),
+                Sample((x[:2].T,), dict(axis=1, index_dtype=I32), label="real-part ties (5,2)@1")]
+    return out
 
 
 def _argsort_make(rng, dtype):
@@ -691,9 +701,9 @@ OP_CASES: list[OpCase] = [
     _p("reduce_prod", lambda x, **p: ops.reduce_prod(x, **p), _reduce_ref(np.prod), _reduce_make("small", empty=True),
        dtypes=NUMERIC + COMPLEX),
     _p("argmax", lambda x, **p: ops.argmax(x, **p), lambda x, *, axis, index_dtype: np.argmax(x, axis=axis).astype(
-        index_dtype), _arg_make, dtypes=ALL_DTYPES, diff=()),
+        index_dtype), _arg_make, dtypes=ALL_DTYPES + COMPLEX, diff=()),
     _p("argmin", lambda x, **p: ops.argmin(x, **p), lambda x, *, axis, index_dtype: np.argmin(x, axis=axis).astype(
-        index_dtype), _arg_make, dtypes=ALL_DTYPES, diff=()),
+        index_dtype), _arg_make, dtypes=ALL_DTYPES + COMPLEX, diff=()),
     _p("argsort", lambda x, **p: ops.argsort(x, **p), _argsort_ref, _argsort_make, dtypes=NUMERIC, diff=()),
     _p("cumsum", lambda x, **p: ops.cumsum(x, **p), _cumsum_ref, _cumsum_make, dtypes=NUMERIC + COMPLEX),
     _p("dot_general", lambda x, y, **p: ops.dot_general(x, y, **p), _dot_general_ref, _dot_make,

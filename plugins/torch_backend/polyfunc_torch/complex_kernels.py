@@ -2,8 +2,8 @@
 complex-aware versions of the kernels whose torch function refuses complex input or
 does something else with it than NumPy does:
 
-- comparisons and maximum/minimum order complex numbers lexicographically (real part,
-  then imaginary), as NumPy does; torch refuses to compare them;
+- comparisons, maximum/minimum and argmax/argmin order complex numbers lexicographically
+  (real part, then imaginary), as NumPy does; torch refuses to compare them;
 - sign of a complex number is ``z / |z|`` (torch.sgn; torch.sign refuses complex);
 - converting complex to real keeps the real part, without torch's warning;
 Each wrapper hands real input to the kernel it wraps unchanged.  (A Python complex operand is a
@@ -87,6 +87,30 @@ def _reduce_extremum(real_kernel, want_max: bool):
     return kernel
 
 
+def _arg_extremum(real_kernel, first_max, want_max: bool):
+    """argmax/argmin along ``axis`` of a complex tensor by NumPy's lexicographic order: the
+    first index of the extreme value, and the first index holding a NaN (in either part)
+    wherever one is present, as NumPy's argmax/argmin do."""
+    def kernel(x, *, axis, index_dtype):
+        try:
+            return real_kernel(x, axis=axis, index_dtype=index_dtype)
+        except _REFUSALS:
+            if not x.is_complex():
+                raise
+        pick = torch.amax if want_max else torch.amin
+        worst = -math.inf if want_max else math.inf
+        re, im = x.real, x.imag
+        # candidates: the extreme real part; among them, the extreme imaginary part
+        cand = re == pick(re, axis, keepdim=True)
+        im = torch.where(cand, im, torch.full_like(im, worst))
+        hit = cand & (im == pick(im, axis, keepdim=True))
+        nan = torch.isnan(re) | torch.isnan(x.imag)
+        hit = torch.where(nan.any(axis, keepdim=True), nan, hit)
+        # the real argmax kernel returns the first of equal maxima: the first hit
+        return first_max(hit.to(torch.uint8), axis=axis, index_dtype=index_dtype)
+    return kernel
+
+
 def _sign(real_kernel):
     def kernel(x):
         try:
@@ -131,6 +155,8 @@ def complex_kernels(k: dict) -> dict:
         "max": _extremum(k["max"], True), "min": _extremum(k["min"], False),
         "reduce_max": _reduce_extremum(k["reduce_max"], True),
         "reduce_min": _reduce_extremum(k["reduce_min"], False),
+        "argmax": _arg_extremum(k["argmax"], k["argmax"], True),
+        "argmin": _arg_extremum(k["argmin"], k["argmax"], False),
     }
 
 
