@@ -9,6 +9,17 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+try:
+    import dask
+except ImportError:      # the dask extra is not installed: its tests skip
+    pass
+else:
+    # dask's tests here compute tiny arrays hundreds of times each (check_grads, the op table):
+    # the threaded scheduler's hand-offs cost ~3 ms a compute, a third of the dask suite's time,
+    # so they compute in the calling thread.  test_dask.py runs on the threaded scheduler (its
+    # fixture) and test_dask_cluster.py on a dask.distributed cluster.
+    dask.config.set(scheduler="synchronous")
+
 settings.register_profile("ci", derandomize=True, max_examples=25, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=40, deadline=None)

@@ -20,6 +20,14 @@ import polyfunc.numpy as pnp  # noqa: E402
 from polyfunc.errors import BackendError, ShapeError  # noqa: E402
 from polyfunc.testing import assert_backends_agree, check_grads, to_numpy  # noqa: E402
 
+@pytest.fixture(autouse=True)
+def _threaded_scheduler():
+    """dask's default scheduler, as users have it (the suite's conftest makes the other files'
+    dask tests compute in the calling thread, for speed)."""
+    with dask.config.set(scheduler="threads"):
+        yield
+
+
 N = 120          # the batch; no other axis in these tests has this length
 D_IN, D_HID, D_OUT = 5, 7, 3
 
