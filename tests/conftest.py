@@ -26,3 +26,12 @@ settings.register_profile("dev", max_examples=40, deadline=None)
 settings.register_profile("nightly", max_examples=1000, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_configure(config):
+    # -n N distributes by xdist's "load" (tests dealt out in fixed batches); "worksteal" lets an
+    # idle worker take tests queued for the other, so the slow dask tests at the end of the
+    # collection do not run on one worker while the other waits.  (Not in pyproject's addopts:
+    # --dist is unknown to a run with -p no:xdist, as the strict backend's conformance run is.)
+    if getattr(config.option, "dist", None) == "load":
+        config.option.dist = "worksteal"

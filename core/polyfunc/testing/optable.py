@@ -500,7 +500,7 @@ def _arg_make(rng, dtype):
         x = np.asarray([[1 + 2j, 1 + 3j, 1 + 3j, 0j, 1 - 1j],
                         [2 - 1j, 2 - 1j, 2 - 2j, -1 + 9j, 2 + 0j],
                         [0j, complex(0, np.nan), 5j, complex(np.nan, 0), -5j]], dtype=dtype)
-        out += [Sample((x,), dict(axis=1, index_dtype=I64), label="real-part ties (3,5)@1"),
+        out += [Sample((x,), dict(axis=1, index_dtype=I64), label="real-part ties (3,5)@1", grad=False),
                 Sample((x[:2].T,), dict(axis=1, index_dtype=I32), label="real-part ties (5,2)@1")]
     return out
 
