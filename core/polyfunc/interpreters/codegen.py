@@ -27,7 +27,7 @@ from ..avals import get_aval
 from ..errors import PolyfuncError
 from ..trace import Tracer
 from .eval import EVAL
-from .graph import Graph, _compile, eval_graph
+from .graph import Graph, eval_graph, plan_of
 
 __all__ = ["straight_line"]
 
@@ -40,7 +40,7 @@ def straight_line(graph: Graph, backend: Any = None) -> Callable[..., list] | No
     if backend is None:
         return None
     n_in = len(graph.invars)
-    n, consts, plan, outs = _compile(graph)
+    n, consts, plan, outs = plan_of(graph)      # the interpreter's plan, shared
     if any(isinstance(c, Tracer) for c in consts):
         return None
     kernels = backend.kernels

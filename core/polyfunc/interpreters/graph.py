@@ -13,7 +13,7 @@ from ..registry import abstract_eval_rules
 from ..trace import ShapedArray, Trace, Tracer
 from .eval import _current
 
-__all__ = ["Graph", "GraphTrace", "GraphTracer", "Eqn", "eval_graph"]
+__all__ = ["Graph", "GraphTrace", "GraphTracer", "Eqn", "eval_graph", "plan_of"]
 
 
 class GraphTracer(Tracer):
@@ -192,11 +192,16 @@ def _compile(graph: Graph):
     return n, consts, plan, outs
 
 
-def eval_graph(graph: Graph, *args: Any) -> list:
-    """Run ``graph`` on ``args`` through the current trace (kernels directly at top level)."""
+def plan_of(graph: Graph):
+    """The graph's flat plan (``_compile``), made once and kept on the graph."""
     if graph._plan is None:
         graph._plan = _compile(graph)
-    n, consts, plan, outs = graph._plan
+    return graph._plan
+
+
+def eval_graph(graph: Graph, *args: Any) -> list:
+    """Run ``graph`` on ``args`` through the current trace (kernels directly at top level)."""
+    n, consts, plan, outs = plan_of(graph)
     env: list = list(args) + [None] * (n - len(args))
     trace = _current.get()
     for prim, ins, params, o in plan:

@@ -24,8 +24,5 @@ def compile_graph(backend: Any, graph: Any, choice: str) -> Callable[..., list] 
         return None
     compiled = torch.compile(run.__wrapped__, backend="inductor" if choice in ("1", "inductor") else choice,
                              dynamic=False)
-
-    def call(*args: Any) -> list:
-        return compiled(*args)
-    call.source = run.source  # type: ignore[attr-defined]
-    return call
+    compiled.source = run.source  # type: ignore[attr-defined]
+    return compiled
