@@ -21,9 +21,12 @@ from polyfunc.errors import BackendError, ShapeError  # noqa: E402
 from polyfunc.testing import assert_backends_agree, check_grads, to_numpy  # noqa: E402
 
 @pytest.fixture(autouse=True)
-def _threaded_scheduler():
+def _threaded_scheduler_and_no_hints():
     """dask's default scheduler, as users have it (the suite's conftest makes the other files'
-    dask tests compute in the calling thread, for speed)."""
+    dask tests compute in the calling thread, for speed), and no chunk hints left by earlier
+    tests in the process (as the `backend` fixture does): these tests assert chunks, and a hint
+    for a length of 3, 5 or 7 split the parameters' axes when the order of tests changed."""
+    pf.get_backend("dask").clear_caches()
     with dask.config.set(scheduler="threads"):
         yield
 
