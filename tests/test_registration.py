@@ -189,6 +189,52 @@ def test_kernel_key_typo_gap_key_typo_and_misspelled_hook(plugins, capsys):
     _numpy_still_works()
 
 
+def test_gap_key_typos_are_reported_when_plugins_load(plugins):
+    from polyfunc.testing import pytest_plugin
+    plugins("gaptypo")
+    # no info, no conformance run: loading the plugins is enough
+    err = pf.failed_plugins()["gaptypo"]
+    for typo, near in [("tanhh", "tanh"), ("jvp:sinn", "jvp:sin"), ("test_reflected_operator", "test_reflected_operators")]:
+        assert f"gap key {typo!r} (did you mean {near!r}?) for backend 'gaptypo' matches no conformance test" in err
+    for real in ("'sin'", "'jvp:cos'", "test_forward[cos", "'test_random_randint'"):
+        assert real not in err
+    assert err.count("gap key") == 3
+    # the plugin's other registrations stand: its backend runs, and all its gaps still reach the suite
+    from gaptypo_plugin import REAL, TYPOS, GapArray
+    assert "gaptypo" in {b.name for b in pf.backends() if b.available}
+    np.testing.assert_allclose(pf.ops.cos(pf.ops.sin(GapArray([0.5]))).data, np.cos(np.sin([0.5])))
+    pytest_plugin._gap_cache.clear()
+    try:
+        assert pytest_plugin.backend_gaps("gaptypo") == {**REAL, **TYPOS}
+    finally:
+        pytest_plugin._gap_cache.clear()
+    _numpy_still_works()
+
+
+def test_gap_key_typo_of_a_runtime_backend_is_reported(plugins):
+    # register_backend (no entry point) checks the new backend's gaps as loading does
+    plugins("gaptypo")
+    from gaptypo_plugin import GapTypoBackend
+
+    class Late(GapTypoBackend):
+        name = "gaptypo-late"
+    assert "for backend 'gaptypo-late'" not in pf.failed_plugins()["gaptypo"]
+    B.register_backend(Late(), "late")
+    assert "gap key 'tanhh' (did you mean 'tanh'?) for backend 'gaptypo-late'" in pf.failed_plugins()["gaptypo"]
+    assert "late" not in pf.failed_plugins()
+
+
+def test_load_time_gap_check_reads_the_suite_the_way_pytest_does():
+    # the load-time check reads the suite's test names from source (no pytest); they are the functions
+    # pytest collects, so a key naming a real test is never reported
+    from polyfunc import gapkeys
+    from polyfunc.testing.conformance import gapkeys as exact
+    assert gapkeys.suite_test_names() == exact.suite_test_names()
+    assert gapkeys.unmatched({"random_normal": "", "jvp:random_uniform": ""}) == []       # names a primitive
+    assert exact.unmatched_gap_keys({"random_normal": ""}) == \
+        ["'random_normal' (a primitive with tests of its own, no op-table tests)"]     # but no op-table test
+
+
 def test_every_mistake_at_once_leaves_the_others_working(plugins):
     plugins("badcompiler", "sysexit", "dupname", "typeclash", "typos", "broken")
     _numpy_still_works()
