@@ -408,7 +408,8 @@ _checked_kernels: set[int] = set()   # id of backends whose kernel keys were che
 
 
 def _check_kernel_keys(b: "Backend") -> None:
-    """Report kernel keys that name no primitive, with the closest primitive names."""
+    """Report kernel keys that name no primitive, with the closest primitive names, and check the
+    owner of each kernel's first result (kernel_check.check_first_calls)."""
     if id(b) in _checked_kernels:
         return
     _checked_kernels.add(id(b))
@@ -424,6 +425,10 @@ def _check_kernel_keys(b: "Backend") -> None:
             hint = f"; did you mean {close[0]!r}?" if close else ""
             _record(_plugin_of.get(b.name, b.name), f"backend {b.name!r} has a kernel for {k!r}, which is no "
                                                     f"primitive{hint}")
+    # the first result of each kernel is checked for its owner: a kernel returning another library's
+    # array is blamed on its plugin, not on the user (free after each kernel's first call)
+    with contextlib.suppress(Exception):
+        kernel_check.check_first_calls(b, _plugin_of.get(b.name, b.name), b.kernels)
 
 
 def _check_gap_keys(pm: pluggy.PluginManager, backends: list["Backend"]) -> None:
