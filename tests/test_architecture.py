@@ -343,7 +343,7 @@ def test_tracers_get_their_methods_from_the_table_polyfunc_numpy_installs():
 # the README's layers ("Design", "Architecture"): a module imports only its own layer or earlier ones
 LAYERS = [
     ["polyfunc.errors", "polyfunc.memo", "polyfunc.tree", "polyfunc.hookspecs", "polyfunc.registry",
-     "polyfunc.array_api_windows", "polyfunc.array_api", "polyfunc.scopes", "polyfunc.gradmode"],
+     "polyfunc.array_api_windows", "polyfunc.array_api", "polyfunc.scopes", "polyfunc.gradmode", "polyfunc.gapkeys"],
     ["polyfunc.trace", "polyfunc.kernel_check"],
     ["polyfunc.backends"],
     ["polyfunc.avals", "polyfunc.native"],
