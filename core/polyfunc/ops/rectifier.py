@@ -13,8 +13,8 @@ comparison, a select and a zero.
 
 relu's jvp reads the mask off its output rather than its input: relu(x) <= 0 exactly where
 x <= 0 (NaN stays NaN), and a reverse pass then keeps the output, which the next layer
-needs anyway, instead of the input.  Both broadcast like the other binary elementwise
-primitives and batch with the same rule."""
+needs anyway, instead of the input.  relu_grad's operands broadcast, and it batches, as the
+binary elementwise primitives do."""
 from __future__ import annotations
 
 from ..avals import get_aval
@@ -22,7 +22,7 @@ from ..errors import DTypeError
 from ..interpreters.batching import ElementwiseBatchRule
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from .elementwise import _ae_elementwise, _batch_elementwise, _lin
-from .structural import LinearArg, broadcast_to, shape_of
+from .structural import LinearArg
 
 __all__ = ["relu", "relu_grad", "relu_p", "relu_grad_p"]
 
@@ -77,13 +77,8 @@ BR[relu_p] = ElementwiseBatchRule(lambda v, d: (relu_p.bind(v[0]), d[0]))
 def _relu_grad_jvp(primals, tangents):
     x, t = primals
     out = relu_grad_p.bind(x, t)
-    tt = tangents[1]
-    if tt is None:
-        return out, None
-    tout = relu_grad_p.bind(x, tt)
-    if shape_of(tout) != shape_of(out):      # t broadcast against a larger x: so does its tangent
-        tout = broadcast_to(tout, shape_of(out))
-    return out, tout
+    tt = tangents[1]       # x only picks where t passes: no tangent of its own
+    return out, (None if tt is None else relu_grad_p.bind(x, tt))
 
 
 def _relu_grad_transpose(ct, x, t):
