@@ -694,3 +694,92 @@ def test_pad_refuses_a_pad_of_odd_or_too_great_length():
     for bad in ((3,), (1, 1, 1, 1, 2, 2)):
         with pytest.raises(RuntimeError, match="even length"):
             pf.jit(lambda x: F.pad(x, bad))(torch.ones(3, 5))
+
+
+# ---------------------------------------------------------------- relu: a primitive with torch's own kernels
+_RELU_FORMS = {"F.relu": lambda x: F.relu(x), "torch.relu": lambda x: torch.relu(x), "Tensor.relu": lambda x: x.relu(),
+               "nn.ReLU": lambda x: torch.nn.ReLU()(x), "nn.ReLU(inplace)": lambda x: torch.nn.ReLU(inplace=True)(x * 1)}
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("form", list(_RELU_FORMS))
+def test_relu_forms_match_torch_func_at_the_kink(form, dt):
+    relu = _RELU_FORMS[form]
+    x = torch.tensor([[-1.5, 0.0, -0.0, 0.7], [2.0, -0.2, 0.0, 1.1]], dtype=dt)
+    w = torch.arange(1.0, 9.0, dtype=dt).reshape(2, 4)
+    f = lambda x: (relu(x) * w).sum()  # noqa: E731
+    same_grad(f, x, dt)
+    same_grad(lambda x: (relu(x) ** 2 * w).sum(), x, dt)
+    for jac in ("jacrev", "jacfwd", "hessian"):
+        g = (lambda x: relu(x) * w) if jac != "hessian" else (lambda x: (relu(x) ** 2 * w).sum())
+        close(getattr(pf, jac)(g)(x), getattr(tf, jac)(g)(x), dt)
+    t = torch.linspace(-1, 1, 8, dtype=dt).reshape(2, 4)
+    for a, b in zip(pf.jvp(relu, (x,), (t,)), tf.jvp(relu, (x,), (t,))):
+        close(a, b, dt)
+    (pa, va), (pb, vb) = pf.vjp(relu, x), tf.vjp(relu, x)
+    close(pa, pb, dt)
+    close(va(t)[0], vb(t)[0], dt)
+    close(pf.vmap(pf.grad(f))(torch.stack([x, -x, x * 0])), tf.vmap(tf.grad(f))(torch.stack([x, -x, x * 0])), dt)
+    close(pf.jit(pf.grad(f))(x), tf.grad(f)(x), dt)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_relu_cnn_per_sample_grads_and_second_order_match_torch_func(dt):
+    from polyfunc_torch import functional_call
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+                              torch.nn.Linear(12, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2)).to(dt)
+    params = {k: v.detach() for k, v in net.named_parameters()}
+    xs, ys = torch.randn(4, 1, 6, 6, dtype=dt), torch.tensor([0, 1, 1, 0])
+    xs[1] = 0.0                    # every pre-activation of the first layer at the kink: the bias alone
+
+    def loss(fc, p, x, y):
+        return F.cross_entropy(fc(net, p, (x[None],)), y[None])
+    per_pf = pf.vmap(pf.grad(lambda p, x, y: loss(functional_call, p, x, y)), in_dims=(None, 0, 0))(params, xs, ys)
+    per_tf = tf.vmap(tf.grad(lambda p, x, y: loss(tf.functional_call, p, x, y)), in_dims=(None, 0, 0))(params, xs, ys)
+    for k in params:
+        close(per_pf[k], per_tf[k], dt)
+
+    # second order: the gradient of the squared gradient norm (a MAML-like inner step), and an hvp
+    def gnorm(fc, grad):
+        def f(p):
+            g = grad(lambda q: sum(loss(fc, q, xs[i], ys[i]) for i in range(4)))(p)
+            return sum((v ** 2).sum() for v in g.values())
+        return f
+    g2_pf = pf.grad(gnorm(functional_call, pf.grad))(params)
+    g2_tf = tf.grad(gnorm(tf.functional_call, tf.grad))(params)
+    for k in params:
+        close(g2_pf[k], g2_tf[k], dt)
+    x0 = xs[2]
+    f_in = lambda x: (net(x[None]) ** 2).sum()  # noqa: E731
+    v = torch.randn_like(x0)
+    hvp_pf = pf.jvp(pf.grad(f_in), (x0,), (v,))[1]
+    hvp_tf = tf.jvp(tf.grad(f_in), (x0,), (v,))[1]
+    close(hvp_pf, hvp_tf, dt)
+
+
+def test_relu_nan_and_integers_as_torch():
+    x = torch.tensor([float("nan"), -1.0, 0.0, 2.0], dtype=torch.float64)
+    f = lambda x: F.relu(x).sum()  # noqa: E731
+    torch.testing.assert_close(pf.grad(f)(x), tf.grad(f)(x), equal_nan=True)
+    torch.testing.assert_close(pf.jit(F.relu)(x), F.relu(x), equal_nan=True)
+    i = torch.tensor([-3, 0, 5], dtype=torch.int32)
+    out = pf.jit(lambda i: torch.relu(i))(i)
+    assert out.dtype == torch.int32 and out.tolist() == [0, 0, 5]
+    with pytest.raises(pf.errors.DTypeError, match="relu: expected real numbers .* got bool"):
+        pf.vmap(F.relu)(torch.tensor([[True, False]]))
+
+
+def test_relu_runs_torchs_kernels_not_a_select():
+    # forward torch.relu, backward threshold_backward: no comparison, select or zeros in the graph
+    x = torch.randn(3, 4, dtype=torch.float64)
+    graph = pf.make_graph(pf.vmap(pf.grad(lambda x: (F.relu(x) * x).sum())))(x)
+    names = [e.prim.name for e in graph.eqns]
+    assert "relu" in names and "relu_grad" in names, names
+    assert not {"select", "le", "gt"} & set(names), names
+    b = pf.get_backend("torch")
+    assert b.kernels["relu"] is torch.relu
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        pf.jit(pf.grad(lambda x: (F.relu(x) * x).sum()))(x)
+    calls = {e.key for e in prof.key_averages()}
+    assert "aten::threshold_backward" in calls and "aten::relu" in calls and "aten::where" not in calls, calls

@@ -215,6 +215,15 @@ def make_kernels(backend: Any, xp: Any) -> dict[str, Callable]:
             c = xp.asarray(bool(c))
         return xp.where(as_bool(c), x, y)
 
+    def relu(x):
+        (x,) = operands(x)
+        # a select rather than maximum: the standard leaves maximum's NaN result to the library
+        return xp.where(x <= 0, xp.zeros((), dtype=x.dtype), x)
+
+    def relu_grad(x, t):
+        x, t = operands(x, t)
+        return xp.where(x <= 0, xp.zeros((), dtype=t.dtype), t)
+
     def integer_pow(x, *, y):
         if y < 0 and not xp.isdtype(x.dtype, "real floating"):
             raise ValueError("integer_pow: integers to negative integer powers are not allowed")
@@ -446,7 +455,7 @@ def make_kernels(backend: Any, xp: Any) -> dict[str, Callable]:
         "logical_xor": logical(xp.logical_xor), "logical_not": logical(xp.logical_not),
         "bitwise_and": binary(xp.bitwise_and), "bitwise_or": binary(xp.bitwise_or),
         "bitwise_xor": binary(xp.bitwise_xor), "bitwise_not": xp.bitwise_invert,
-        "select": select, "integer_pow": integer_pow, "convert_element_type": convert,
+        "select": select, "relu": relu, "relu_grad": relu_grad, "integer_pow": integer_pow, "convert_element_type": convert,
         "full_like": full_like, "argsort": argsort,
         "solve": solve, "det": xp.linalg.det, "cholesky": xp.linalg.cholesky, "slogdet": slogdet,
         "iota": iota, "eye": eye, "broadcast_in_dim": broadcast_in_dim,

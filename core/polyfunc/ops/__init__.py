@@ -13,11 +13,12 @@ from .random import *  # noqa: F401,F403
 from .custom import *  # noqa: F401,F403
 from .convolution import *  # noqa: F401,F403
 from .windowed import *  # noqa: F401,F403
-from . import (complex, contraction, convolution, custom, elementwise, indexing, matrix, random, reductions, structural,
-               windowed)
+from .rectifier import *  # noqa: F401,F403
+from . import (complex, contraction, convolution, custom, elementwise, indexing, matrix, random, rectifier, reductions,
+               structural, windowed)
 from . import loop as _loop  # noqa: F401  (hands vmap its loop fallback)
 
 __all__ = [*structural.__all__, *elementwise.__all__, *complex.__all__, *reductions.__all__, *indexing.__all__,
            *contraction.__all__, *matrix.__all__,
-           *convolution.__all__, *windowed.__all__,
+           *convolution.__all__, *windowed.__all__, *rectifier.__all__,
            *random.__all__, *custom.__all__]

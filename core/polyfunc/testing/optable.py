@@ -864,6 +864,50 @@ OP_CASES += [
 ]
 
 
+# ---------------------------------------------------------------- the rectifier
+def _relu_ref(x):
+    return np.where(x <= 0, np.zeros((), x.dtype), x)        # NaN is not <= 0: it stays
+
+
+def _relu_grad_ref(x, t):
+    return np.where(x <= 0, np.zeros((), t.dtype), t)
+
+
+def _relu_make(rng, dtype):
+    out = _unary_make("away0")(rng, dtype)       # smooth samples (|x| >= 0.3) and, for floats, inf/nan
+    x = _vals(rng, (2, 3), dtype, "away0")
+    x[0, rng.permutation(3)[:2]] = 0
+    if dtype.kind == "f":
+        x[1, 0] = -0.0
+    # at the kink the central difference is 1/2 and relu's derivative is 0 (torch's and JAX's
+    # convention), so this sample checks the forward pass and vmap; the derivative there is
+    # relu_grad's, whose row below checks it at x == 0 on every backend
+    out.append(Sample((x,), label="kink at 0 (2,3)", grad=False))
+    return out
+
+
+def _relu_grad_make(rng, dtype):
+    out = []
+    for sx, st in [((3,), (3,)), ((2, 3), (3,)), ((3,), (2, 3)), ((), (2, 3)), ((2, 1), (1, 3)), ((2, 3), ())]:
+        x = _vals(rng, sx, dtype, "away0")
+        if x.ndim:                      # zeros (and -0.0): the kink, where the mask is 0
+            flat = x.reshape(-1)
+            flat[rng.permutation(flat.size)[:max(1, flat.size // 2)]] = 0
+            if dtype.kind == "f":
+                flat[0] = -0.0
+        out.append(Sample((x, _vals(rng, st, dtype)), label=f"{sx}x{st} with zeros"))
+    if dtype.kind == "f":
+        out.append(Sample((_specials(dtype), _vals(rng, (len(SPECIALS),), dtype)), label="x inf,nan,1e300",
+                          grad=False))
+    return out
+
+
+OP_CASES += [
+    _p("relu", lambda x: ops.relu(x), _relu_ref, _relu_make, dtypes=NUMERIC),
+    _p("relu_grad", lambda x, t: ops.relu_grad(x, t), _relu_grad_ref, _relu_grad_make, dtypes=NUMERIC, diff=(1,)),
+]
+
+
 # the ops-level helpers forward a Python call to the primitive, so e.g. ops.reshape(x, s) with the same
 # shape returns x itself: the table always binds with shapes that change something.
 

@@ -67,6 +67,9 @@ MEANINGS: dict[str, str] = {
     "tanh": "Hyperbolic tangent.", "erf": "The error function.", "erfc": "1 - erf(x), accurate where erf(x) is near 1.",
     "logistic": "1 / (1 + exp(-x)), without overflow for large |x|.", "sqrt": "Square root.",
     "rsqrt": "1 / sqrt(x).", "asin": "Arcsine.", "acos": "Arccosine.", "atan": "Arctangent.",
+    "relu": "max(x, 0): x where x > 0, else 0; NaN stays NaN (integers and floats only).",
+    "relu_grad": "`t` where `x <= 0` is false (NaN included), else 0: relu's derivative at `x` (0 at x == 0) "
+                 "applied to `t`; the operands broadcast (integers and floats only).",
     "sinh": "Hyperbolic sine.", "cosh": "Hyperbolic cosine.", "abs": "|x|.",
     "sign": "-1, 0 or 1 by the sign of x (NaN stays NaN).", "floor": "Largest integer <= x (integers unchanged).",
     "ceil": "Smallest integer >= x (integers unchanged).", "round": "Nearest integer, halves to even.",
@@ -119,6 +122,8 @@ MEANINGS: dict[str, str] = {
 # the reader gets what the suite computes, in public NumPy terms, not the name of a private helper
 # (render() refuses a row whose reference would show one)
 REFERENCES: dict[str, str] = {
+    "relu": "`np.where(x <= 0, 0, x)` (NaN stays NaN)",
+    "relu_grad": "`np.where(x <= 0, 0, t)`: relu's derivative at `x` (0 at the kink) applied to `t`",
     "gather": "`np.take(x, indices, axis=axis)`",
     "select": "`np.where(pred, on_true, on_false)`",
     "broadcast_in_dim": "`np.broadcast_to(np.reshape(x, s), shape)`, where `s` has `x.shape[i]` at position "

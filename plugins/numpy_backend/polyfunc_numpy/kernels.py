@@ -167,6 +167,9 @@ def make_kernels(backend, xp):
         "logical_xor": xp.logical_xor, "logical_not": xp.logical_not, "bitwise_and": xp.bitwise_and,
         "bitwise_or": xp.bitwise_or, "bitwise_xor": xp.bitwise_xor, "bitwise_not": xp.invert,
         "select": xp.where,
+        # relu keeps NaN (maximum propagates it); relu_grad passes t where x <= 0 is false, NaN included
+        "relu": lambda x: xp.maximum(x, 0),
+        "relu_grad": lambda x, t: xp.where(x <= 0, 0, t),
         "integer_pow": integer_pow,
         "convert_element_type": convert_element_type,
         "real": xp.real, "imag": xp.imag, "conj": xp.conj, "angle": xp.angle,

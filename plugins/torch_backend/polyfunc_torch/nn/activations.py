@@ -21,10 +21,9 @@ implements(F.log_softmax)(log_softmax)
 
 @implements(torch.relu, F.relu, method="relu")
 def relu(input, inplace=False):
-    # x <= 0 picks 0, as torch's kernel does: NaN passes through, with its gradient; the gradient is
-    # exactly 0 for x <= 0 (the 0 branch carries no tangent).  A Python 0 (weak: the input's dtype)
-    # rather than zeros_like: no full-size zeros in the forward pass
-    return pnp.where(pnp.less_equal(input, 0), 0, input)
+    # the relu primitive: torch.relu forward and threshold_backward for its derivative (0 at x == 0,
+    # NaN passing with its gradient, as torch's own); straight to bind, no NumPy-namespace wrapper
+    return ops.relu(input)
 
 
 @implements(F.hardtanh)
