@@ -122,6 +122,12 @@ MUTANTS = [
     Mutant("off-by-one", "reductions.py", "shifted = slice_(pad(x, identity, cfg), [0] * len(shape), list(shape))",
            "shifted = slice_(pad(x, identity, cfg), [1] * len(shape), [n + 1 for n in shape])",
            "prefix_scan shifts by one place too few", "cumprod"),
+    # the rectifier (its kink is a tie of x with 0)
+    Mutant("permutation", "rectifier.py", "return out, (None if t is None else relu_grad_p.bind(out, t))",
+           "return out, (None if t is None else relu_grad_p.bind(t, out))", "relu's jvp: mask and tangent swapped",
+           "relu"),
+    Mutant("tie", "rectifier.py", "return [None, _lin(relu_grad_p.bind(x, ct), t)]", "return [None, _lin(ct, t)]",
+           "relu_grad's transpose lets the cotangent through at x <= 0", "relu"),
 ]
 
 
