@@ -42,5 +42,5 @@ functions that take "one or several" test for."""
 ShapeLike: TypeAlias = Ints
 """A shape: one length, or a tuple or list of lengths."""
 
-BackendLike: TypeAlias = Union[str, "Backend", None]
+BackendLike: TypeAlias = Union[str, Backend, None]
 """A backend by name (``'numpy'``, ``'torch:cuda'``), a :class:`~polyfunc.backends.Backend`, or None for the current one."""

@@ -3,11 +3,15 @@ Axes are given in the input's coordinates; batching shifts them past the
 batch dimension."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
 import numpy as np  # dtypes only
 
 from ..errors import ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
+from ..typing import Array, DTypeLike, Scalar
 from .elementwise import convert_element_type, div, eq, mul, select
 from .structural import (broadcast_in_dim, linear_jvp, broadcast_to, dtype_of, eye_like, full_like, pad, reshape, shape_of,
                          slice as slice_, transpose)
@@ -47,7 +51,13 @@ def _expand_back(y, x_shape, axes):
 reduce_prims: dict = {}
 
 
-def reduction(name, jvp):
+class Reduce(Protocol):
+    """The signature of reduce_sum, reduce_max, reduce_min and reduce_prod."""
+
+    def __call__(self, x: Array, axes: Sequence[int]) -> Array: ...
+
+
+def reduction(name: str, jvp: Callable | None) -> tuple[Primitive, Reduce]:
     p = Primitive(name)
     reduce_prims[name] = p
 
@@ -56,9 +66,11 @@ def reduction(name, jvp):
         return ShapedArray(_keep_shape(x.shape, axes), x.dtype)
     AE[p] = ae
     BR[p] = _reduce_batch(p)
-    JR[p] = jvp
+    if jvp is not None:      # reduce_max and reduce_min get theirs below, made from their primitives
+        JR[p] = jvp
 
-    def f(x, axes):
+
+    def f(x: Array, axes: Sequence[int]) -> Array:
         return p.bind(x, axes=tuple(sorted(axes)))
     return p, f
 
@@ -115,7 +127,7 @@ reduce_prod_p, reduce_prod = reduction("reduce_prod", _prod_jvp)
 
 
 # ------------------------------------------------------------------ argmax / argmin
-def _arg(name):
+def _arg(name: str) -> tuple[Primitive, Callable[..., Array]]:
     p = Primitive(name)
     reduce_prims[name] = p
 
@@ -131,7 +143,7 @@ def _arg(name):
         return p.bind(v[0], axis=a, index_dtype=index_dtype), bd - (a < bd)
     BR[p] = batch
 
-    def f(x, axis, index_dtype=np.int64):
+    def f(x: Array, axis: int, index_dtype: DTypeLike = np.int64) -> Array:
         return p.bind(x, axis=axis, index_dtype=np.dtype(index_dtype))
     return p, f
 
@@ -145,7 +157,7 @@ argmin_p, argmin = _arg("argmin")
 argsort_p = Primitive("argsort")
 
 
-def argsort(x, axis, descending=False, index_dtype=np.int64):
+def argsort(x: Array, axis: int, descending: bool = False, index_dtype: DTypeLike = np.int64) -> Array:
     axis = axis + len(shape_of(x)) if axis < 0 else axis     # the primitive takes axes >= 0
     return argsort_p.bind(x, axis=axis, descending=bool(descending), index_dtype=np.dtype(index_dtype))
 
@@ -163,7 +175,7 @@ BR[argsort_p] = lambda v, d, *, axis, **kw: (argsort_p.bind(v[0], axis=axis + (a
 cumsum_p = Primitive("cumsum")
 
 
-def cumsum(x, axis, reverse=False):
+def cumsum(x: Array, axis: int, reverse: bool = False) -> Array:
     axis = axis + len(shape_of(x)) if axis < 0 else axis     # the primitive takes axes >= 0
     return cumsum_p.bind(x, axis=axis, reverse=reverse)
 
@@ -178,7 +190,8 @@ JR[cumsum_p] = linear_jvp(cumsum_p)
 TR[cumsum_p] = lambda ct, x, *, axis, reverse: [cumsum(ct, axis, not reverse)]
 BR[cumsum_p] = lambda v, d, *, axis, reverse: (cumsum(v[0], axis + (axis >= d[0]), reverse), d[0])
 
-def prefix_scan(combine, x, axis, identity):
+def prefix_scan(combine: Callable[[Array, Array], Array], x: Array, axis: int, identity: Scalar) -> Array:
+
     """Inclusive scan of an associative ``combine`` along ``axis`` in log depth: each step
     combines the array with itself shifted 1, 2, 4, ... places (``identity`` shifted in), so it
     is differentiable through whatever ``combine`` is built of (cumprod: mul; logcumsumexp:
