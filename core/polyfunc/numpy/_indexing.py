@@ -157,7 +157,9 @@ def _getitem(x, idx):
             limits.append(lo + (m - 1) * st + 1 if m else lo)
             strides.append(st)
         elif p in adv:
-            starts.append(0), limits.append(n), strides.append(1)
+            starts.append(0)
+            limits.append(n)
+            strides.append(1)
         else:
             i = operator.index(k)
             if not -n <= i < n:
@@ -166,10 +168,14 @@ def _getitem(x, idx):
             if adv:
                 # next to an index array an int is an index array too (NumPy's rule)
                 ints[p] = i
-                starts.append(0), limits.append(n), strides.append(1)
+                starts.append(0)
+                limits.append(n)
+                strides.append(1)
             else:
                 squeeze_axes.append(p)
-                starts.append(i), limits.append(i + 1), strides.append(1)
+                starts.append(i)
+                limits.append(i + 1)
+                strides.append(1)
     if revs:
         x = ops.rev(x, revs)
     if list(starts) != [0] * len(shape) or list(limits) != list(shape) or builtins.any(s != 1 for s in strides):

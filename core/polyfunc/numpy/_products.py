@@ -3,6 +3,8 @@ are one or a few dot_general primitives; bool products are computed in int64
 and compared with zero, as NumPy's logical-or-of-ands."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .. import ops
 from ..errors import ShapeError
 from ..avals import get_aval
@@ -119,7 +121,7 @@ def outer(a: ArrayLike, b: ArrayLike) -> Array:
     return multiply(ops.reshape(x, (n, 1)), ops.reshape(y, (1, m)))
 
 
-def tensordot(a: ArrayLike, b: ArrayLike, axes: int | tuple[Ints, Ints] | list[Ints] = 2) -> Array:
+def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[Ints] = 2) -> Array:
     """Sum products over ``axes`` (an int N: the last N of ``a`` and the first N of ``b``; or a pair of
     axis lists)."""
     x, y, dt = _pair("tensordot", a, b)

@@ -113,9 +113,9 @@ def matrix_norm(x: ArrayLike, keepdims: bool = False, ord: float | str = "fro") 
 
 
 # ------------------------------------------------------------------ solve, inv, det
-def _matrices(name, *xs):
+def _matrices(name, *given):
     """Stacks of matrices in one floating dtype, their leading axes broadcast to one shape."""
-    xs = [_float(x) for x in xs]
+    xs = [_float(x) for x in given]
     dt = result_type(*xs) if len(xs) > 1 else get_aval(xs[0]).dtype
     xs = [convert(x, get_aval(x).dtype, dt) for x in xs]
     for x in xs:

@@ -151,7 +151,7 @@ def binary(name: str, jvp: Callable | None = None, transpose: Callable | None = 
 
 
 def _sum_tangents(*ts):
-    ts = [t for t in ts if t is not None]
+    ts = [t for t in ts if t is not None]  # type: ignore[assignment]    # the tangents present, as a list
     if not ts:
         return None
     out = ts[0]
