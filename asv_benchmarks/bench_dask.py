@@ -14,7 +14,7 @@ e.g. ``POLYFUNC_DASK_BENCH_N=40000`` for a quick run.  The issue's full size is 
 examples with 1 GiB per worker (in chunks of 2,500: see CHUNK)::
 
     POLYFUNC_DASK_BENCH_N=2000000 asv run --python=same -b DaskPerSample
-    python -m asv_benchmarks.bench_dask 40000 2500      # one interleaved comparison, printed
+    python -m asv_benchmarks.bench_dask 40000 2500 3    # one interleaved comparison (3 rounds), printed
 """
 from __future__ import annotations
 
@@ -80,8 +80,12 @@ def start_cluster(workers):
 
 def peak_worker_mib(client):
     def peak():
-        import resource
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024     # KiB on Linux
+        # VmHWM, not getrusage's ru_maxrss: a worker is forked from this process and then
+        # exec'd, and ru_maxrss keeps the high-water mark of the forked copy, i.e. this
+        # process's size at the fork (it read 2.8 GiB for workers that never held 1 GiB).
+        with open("/proc/self/status") as status:
+            kib = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+        return int(kib) / 1024
     return max(client.run(peak).values())
 
 
@@ -176,4 +180,5 @@ def compare(n, chunk, repeats=3):
 
 
 if __name__ == "__main__":
-    compare(int(sys.argv[1]) if len(sys.argv) > 1 else 40_000, int(sys.argv[2]) if len(sys.argv) > 2 else CHUNK)
+    compare(int(sys.argv[1]) if len(sys.argv) > 1 else 40_000, int(sys.argv[2]) if len(sys.argv) > 2 else CHUNK,
+            int(sys.argv[3]) if len(sys.argv) > 3 else 3)

@@ -36,15 +36,6 @@ FUNCTION_LEVEL_ALLOWED = {
     ("polyfunc.quickbench", "polyfunc.numpy"): "a script's body, run on demand",
 }
 
-# The one cycle left: the rules of broadcast_in_dim (in structural) and reduce_sum (in
-# reductions) are each other's transposes, and gather's batching rule adds indices, so these
-# three rule modules use each other; structural imports the other two last (see its end).
-# Breaking it means moving rules between files, which waits for the ops branches to land.
-ALLOWED_CYCLES = [
-    {"polyfunc.ops.structural", "polyfunc.ops.elementwise", "polyfunc.ops.reductions"},
-]
-
-
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(CORE).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -178,13 +169,8 @@ def test_the_graph_sees_the_modules_and_their_imports():
 
 
 def test_the_import_graph_has_no_cycle():
-    cycles = [c for c in _strongly_connected(_graph()) if c not in ALLOWED_CYCLES]
+    cycles = _strongly_connected(_graph())
     assert not cycles, "import cycles in the core:\n" + "\n".join(" <-> ".join(sorted(c)) for c in cycles)
-
-
-def test_the_allowed_cycle_is_still_needed():
-    # when the ops branches break the last cycle, drop it from ALLOWED_CYCLES
-    assert _strongly_connected(_graph()) == ALLOWED_CYCLES
 
 
 def test_no_polyfunc_import_inside_a_function():
@@ -357,7 +343,7 @@ def test_tracers_get_their_methods_from_the_table_polyfunc_numpy_installs():
 # the README's layers ("Design", "Architecture"): a module imports only its own layer or earlier ones
 LAYERS = [
     ["polyfunc.errors", "polyfunc.memo", "polyfunc.tree", "polyfunc.hookspecs", "polyfunc.registry",
-     "polyfunc.array_api_windows", "polyfunc.array_api", "polyfunc.scopes", "polyfunc.gradmode"],
+     "polyfunc.array_api_windows", "polyfunc.array_api", "polyfunc.scopes", "polyfunc.gradmode", "polyfunc.gapkeys"],
     ["polyfunc.trace", "polyfunc.kernel_check"],
     ["polyfunc.backends", "polyfunc.typing"],
     ["polyfunc.avals", "polyfunc.native"],

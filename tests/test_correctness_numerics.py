@@ -251,29 +251,86 @@ def _singular_9x9(kind):
     a = np.random.default_rng(9).standard_normal((9, 9))
     if kind == "zero row":
         a[8] = 0.0              # LU keeps the zero row: an exactly zero pivot, det(a) == 0.0
-    else:
+    elif kind == "equal rows":
         a[8] = a[3]             # rank 8, though rounding leaves det(a) about 1e-15
+    elif kind == "rank 7":
+        a[8], a[7] = a[3], a[2]  # adj(a) = 0: every 8x8 minor is singular
+    elif kind == "zero":
+        a[:] = 0.0
+    elif kind == "rank 1":
+        a = np.outer(a[0], a[1])
     return a
 
 
-def test_grad_det_at_a_singular_matrix_above_the_cofactor_limit_names_the_limit_and_the_fix(backend):
+SINGULAR_KINDS = ["zero row", "equal rows", "rank 7", "zero", "rank 1", "nonsingular"]
+
+
+@pytest.mark.parametrize("kind", SINGULAR_KINDS)
+def test_grad_det_above_the_cofactor_limit_is_the_adjugate_even_at_singular_matrices(backend, kind):
     from polyfunc.ops import matrix
-    assert matrix.COFACTOR_MAX_N < 9
-    a = _singular_9x9("zero row")
-    assert np.linalg.det(a) == 0.0
-    with pytest.raises(pf.TransformError, match=r"derivative of det \(grad.*singular 9x9 matrix.*above 8x8"
-                                                r".*COFACTOR_MAX_N = 9.*slogdet"):
-        pf.grad(pnp.linalg.det)(arr(a))
-    with pytest.raises(pf.TransformError, match="singular 9x9"):     # a stack with one singular matrix
-        pf.grad(lambda m: pnp.linalg.det(m).sum())(arr(np.stack([_spd(9, 1), a])))
-    # the forward value is no derivative, and stays NumPy's
-    assert num(pnp.linalg.det(arr(a))) == 0.0
+    assert matrix.COFACTOR_MAX_N < 9                  # the two-shift form, not the cofactors
+    a = _singular_9x9(kind)
+    ref = _adjugate_transposed(a)
+    g = num(pf.grad(pnp.linalg.det)(arr(a)))
+    np.testing.assert_allclose(g, ref, atol=1e-10 * max(1.0, np.abs(ref).max()))
+    np.testing.assert_allclose(g, torch.func.grad(torch.linalg.det)(torch.tensor(a)).numpy(),
+                               atol=1e-10 * max(1.0, np.abs(ref).max()))
+    if kind == "zero row":
+        assert num(pnp.linalg.det(arr(a))) == 0.0     # the forward value stays NumPy's
+
+
+def test_grad_det_above_the_cofactor_limit_under_jit_vmap_and_in_float32(backend):
+    # a stack mixing singular kinds, under vmap and jit, where the matrices are not known while
+    # the derivative is built
+    stack = np.stack([_singular_9x9(k) for k in SINGULAR_KINDS])
+    ref = np.stack([_adjugate_transposed(m) for m in stack])
+    tol = 1e-10 * np.abs(ref).max()
+    f = pf.grad(pnp.linalg.det)
+    np.testing.assert_allclose(num(pf.vmap(f)(arr(stack))), ref, atol=tol)
+    np.testing.assert_allclose(num(pf.jit(pf.vmap(f))(arr(stack))), ref, atol=tol)
+    np.testing.assert_allclose(num(pf.grad(lambda m: pnp.linalg.det(m).sum())(arr(stack))), ref, atol=tol)
+    g32 = pf.vmap(f)(arr(stack, "float32"))
+    assert str(g32.dtype).endswith("float32")
+    np.testing.assert_allclose(num(g32), ref, atol=1e-5 * np.abs(ref).max())
+
+
+def test_det_second_derivatives_above_the_cofactor_limit_match_torch_func(backend):
+    for kind in ("equal rows", "nonsingular"):
+        a = _singular_9x9(kind)
+        ours = num(pf.hessian(pnp.linalg.det)(arr(a)))
+        ref = torch.func.hessian(torch.linalg.det)(torch.tensor(a)).numpy()
+        np.testing.assert_allclose(ours, ref, atol=1e-9 * np.abs(ref).max())
+
+
+def test_slogdet_of_complex_matrices_matches_torch_func(backend):
+    rng = np.random.default_rng(6)
+    z = rng.standard_normal((2, 4, 4)) + 1j * rng.standard_normal((2, 4, 4))
+    dz = rng.standard_normal((2, 4, 4)) + 1j * rng.standard_normal((2, 4, 4))
+    (sign, logabs), (tsign, tlog) = pf.jvp(pnp.linalg.slogdet, (arr(z, "complex128"),), (arr(dz, "complex128"),))
+    assert "complex" in str(sign.dtype) and "float64" in str(logabs.dtype)
+    want, want_t = torch.func.jvp(lambda m: tuple(torch.linalg.slogdet(m)), (torch.tensor(z),), (torch.tensor(dz),))
+    for got, ref in zip((sign, logabs, tsign, tlog), (*want, *want_t)):
+        got = got.detach().numpy() if isinstance(got, torch.Tensor) else np.asarray(got)
+        np.testing.assert_allclose(got, ref.numpy(), atol=1e-12)
+
+
+def test_grad_det_of_a_complex_singular_matrix_above_the_cofactor_limit(backend):
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((9, 9)) + 1j * rng.standard_normal((9, 9))
+    z[8] = z[3]
+    ours = pf.grad(lambda m: pnp.real(pnp.linalg.det(m)))(arr(z, "complex128"))
+    ours = ours.numpy() if isinstance(ours, torch.Tensor) else np.asarray(ours)     # num() drops imaginary parts
+    # torch.func's gradient of a real function of complex input is the conjugate of polyfunc's
+    # (tests/test_complex.py); the cofactors give it directly
+    ref = torch.func.grad(lambda m: torch.linalg.det(m).real)(torch.tensor(z)).numpy().conj()
+    np.testing.assert_allclose(ours, ref, atol=1e-10 * np.abs(ref).max())
+    np.testing.assert_allclose(ours, _adjugate_transposed(z), atol=1e-10 * np.abs(ref).max())
 
 
 @pytest.mark.parametrize("kind", ["zero row", "equal rows"])
 def test_grad_det_at_a_singular_9x9_matrix_with_the_limit_raised_is_the_cofactor_matrix(backend, monkeypatch, kind):
     from polyfunc.ops import matrix
-    monkeypatch.setattr(matrix, "COFACTOR_MAX_N", 9)       # the fix the error names
+    monkeypatch.setattr(matrix, "COFACTOR_MAX_N", 9)       # both forms agree at the limit
     a = _singular_9x9(kind)
     g = num(pf.grad(pnp.linalg.det)(arr(a)))
     ref = _adjugate_transposed(a)

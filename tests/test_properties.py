@@ -575,3 +575,49 @@ def test_op_properties(backend, name):
         if case.batchable and specs:
             _check_vmap(backend, case, draw, specs, params, generic=draw(st.booleans(), label="generic rules"))
     prop()
+
+
+# ---------------------------------------------------------------- ties of reduce_max / reduce_min
+# Central differences cannot check a reduction at a tie (a k-way tie gives (max v - min v) / 2 over
+# the tied entries, not a derivative), so test_op_properties draws distinct values for them.  The
+# convention polyfunc shares with JAX and torch's amax/amin -- a tie shares the tangent evenly -- is
+# checked here against its closed form, on values drawn from a few integers so ties are everywhere.
+@pytest.mark.parametrize("which", ["max", "min"])
+def test_reduce_max_min_share_tied_tangents_evenly(backend, which):
+    prim = pf.ops.reduce_max if which == "max" else pf.ops.reduce_min
+    pick = np.max if which == "max" else np.min
+
+    @settings(max_examples=_examples(4), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.data())
+    def prop(data):
+        shape = data.draw(nonempty_shape_st.filter(lambda s: len(s) >= 1), label="shape")
+        axes = tuple(sorted(data.draw(st.sets(st.integers(0, len(shape) - 1), min_size=1), label="axes")))
+        x = np.asarray(data.draw(hnp.arrays(F64, shape, elements=st.sampled_from([-1.0, 0.0, 2.0])), label="x"))
+        v = np.asarray(data.draw(hnp.arrays(F64, shape, elements=st.floats(-2, 2, width=64)), label="v"))
+        w = np.asarray(data.draw(hnp.arrays(F64, _kept(shape, axes), elements=st.floats(-2, 2, width=64)), label="w"))
+        hit = (x == pick(x, axis=axes, keepdims=True)).astype(F64)
+        count = hit.sum(axis=axes, keepdims=True)
+        want_t = (v * hit / count).sum(axis=axes)                       # each output's mean tangent over its ties
+        want_g = np.expand_dims(w, axes) * hit / count                 # each tied entry gets w / (number of ties)
+        on = backend.asarray
+        _, t = pf.jvp(lambda a: prim(a, axes), (on(x),), (on(v),))
+        _assert_close(to_numpy(t), want_t, 1e-12, 1e-12, f"jvp of reduce_{which} at ties")
+        g = pf.grad(lambda a: (prim(a, axes) * on(w)).sum())(on(x))
+        _assert_close(to_numpy(g), want_g, 1e-12, 1e-12, f"grad of reduce_{which} at ties")
+        gv = pf.vmap(pf.grad(lambda a: (prim(a, axes) * on(w)).sum()))(on(np.stack([x, -x])))
+        want_neg = np.expand_dims(w, axes) * (-x == pick(-x, axis=axes, keepdims=True)) / \
+            (-x == pick(-x, axis=axes, keepdims=True)).sum(axis=axes, keepdims=True)
+        _assert_close(to_numpy(gv), np.stack([want_g, want_neg]), 1e-12, 1e-12, f"vmap of grad of reduce_{which}")
+    prop()
+
+
+def _kept(shape, axes):
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def test_reduce_max_ties_agree_with_torch_amax():
+    torch = pytest.importorskip("torch")
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    want = torch.func.grad(lambda a: torch.amax(a, dim=1).sum())(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(to_numpy(pf.grad(lambda a: pf.ops.reduce_max(a, (1,)).sum())(x)), want)
+    np.testing.assert_allclose(want, [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])

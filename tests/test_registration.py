@@ -189,6 +189,52 @@ def test_kernel_key_typo_gap_key_typo_and_misspelled_hook(plugins, capsys):
     _numpy_still_works()
 
 
+def test_gap_key_typos_are_reported_when_plugins_load(plugins):
+    from polyfunc.testing import pytest_plugin
+    plugins("gaptypo")
+    # no info, no conformance run: loading the plugins is enough
+    err = pf.failed_plugins()["gaptypo"]
+    for typo, near in [("tanhh", "tanh"), ("jvp:sinn", "jvp:sin"), ("test_reflected_operator", "test_reflected_operators")]:
+        assert f"gap key {typo!r} (did you mean {near!r}?) for backend 'gaptypo' matches no conformance test" in err
+    for real in ("'sin'", "'jvp:cos'", "test_forward[cos", "'test_random_randint'"):
+        assert real not in err
+    assert err.count("gap key") == 3
+    # the plugin's other registrations stand: its backend runs, and all its gaps still reach the suite
+    from gaptypo_plugin import REAL, TYPOS, GapArray
+    assert "gaptypo" in {b.name for b in pf.backends() if b.available}
+    np.testing.assert_allclose(pf.ops.cos(pf.ops.sin(GapArray([0.5]))).data, np.cos(np.sin([0.5])))
+    pytest_plugin._gap_cache.clear()
+    try:
+        assert pytest_plugin.backend_gaps("gaptypo") == {**REAL, **TYPOS}
+    finally:
+        pytest_plugin._gap_cache.clear()
+    _numpy_still_works()
+
+
+def test_gap_key_typo_of_a_runtime_backend_is_reported(plugins):
+    # register_backend (no entry point) checks the new backend's gaps as loading does
+    plugins("gaptypo")
+    from gaptypo_plugin import GapTypoBackend
+
+    class Late(GapTypoBackend):
+        name = "gaptypo-late"
+    assert "for backend 'gaptypo-late'" not in pf.failed_plugins()["gaptypo"]
+    B.register_backend(Late(), "late")
+    assert "gap key 'tanhh' (did you mean 'tanh'?) for backend 'gaptypo-late'" in pf.failed_plugins()["gaptypo"]
+    assert "late" not in pf.failed_plugins()
+
+
+def test_load_time_gap_check_reads_the_suite_the_way_pytest_does():
+    # the load-time check reads the suite's test names from source (no pytest); they are the functions
+    # pytest collects, so a key naming a real test is never reported
+    from polyfunc import gapkeys
+    from polyfunc.testing.conformance import gapkeys as exact
+    assert gapkeys.suite_test_names() == exact.suite_test_names()
+    assert gapkeys.unmatched({"random_normal": "", "jvp:random_uniform": ""}) == []       # names a primitive
+    assert exact.unmatched_gap_keys({"random_normal": ""}) == \
+        ["'random_normal' (a primitive with tests of its own, no op-table tests)"]     # but no op-table test
+
+
 def test_every_mistake_at_once_leaves_the_others_working(plugins):
     plugins("badcompiler", "sysexit", "dupname", "typeclash", "typos", "broken")
     _numpy_still_works()
@@ -248,8 +294,11 @@ def test_checked_kernels_name_primitive_backend_and_plugin(plugins, monkeypatch,
                                                  r"'badkernels'.*fault of the backend plugin, not of the calling code"):
             pf.ops.cos(x)
         np.testing.assert_array_equal(pf.ops.neg(x).data, -x.data)
-    if how == "context":      # checks end with the block
-        assert type(pf.ops.cos(x)) is np.ndarray
+    if how == "context":      # the full checks end with the block; the owner check of the default path stays
+        assert pf.ops.sin(x).data.shape == (1,)
+        with pytest.raises(pf.KernelError, match=r"primitive 'cos' returned a numpy.ndarray, not an array of "
+                                                 r"backend 'badkernels' \(expected badkernels_plugin.BadArray\)"):
+            pf.ops.cos(x)
     _numpy_still_works()
 
 
@@ -257,6 +306,69 @@ def test_kernel_checks_are_off_by_default(plugins):
     plugins("badkernels")
     from badkernels_plugin import BadArray
     assert pf.ops.sin(BadArray(np.ones((2, 3)))).data.shape == (1,)    # unchecked: the kernel's word is taken
+
+
+# ---------------------------------------------------------------- a foreign result, on the default path
+def test_a_kernel_returning_a_torch_tensor_is_blamed_on_its_plugin(plugins):
+    torch = pytest.importorskip("torch")
+    plugins("foreign")
+    from foreign_plugin import ForeignArray
+    x = ForeignArray(np.array([0.5, 1.0]))
+    msg = (r"backend 'foreign' \(plugin 'foreign'\): the kernel for primitive 'sin' returned a torch.Tensor, "
+           r"not an array of backend 'foreign' \(expected foreign_plugin.ForeignArray\)\. This is a fault of "
+           r"the backend plugin, not of the calling code")
+    with pytest.raises(pf.KernelError, match=msg):
+        pf.ops.sin(x)
+    with pytest.raises(pf.KernelError, match=msg):        # every call, not only the first: the kernel stays wrapped
+        pf.ops.sin(x)
+    # under a transform the same kernel runs on the primal values, and the same plugin is blamed (not
+    # "'torch' and 'foreign' meet" in some later primitive, nor the user)
+    with pytest.raises(pf.KernelError, match=msg):
+        pf.grad(lambda v: pf.ops.reduce_sum(pf.ops.mul(pf.ops.sin(v), 2.0), axes=(0,)))(x)
+    assert torch.is_tensor(pf.get_backend("foreign").kernels["sin"].first_call_of(x))
+
+
+def test_a_kernel_returning_a_list_or_a_foreign_half_is_blamed(plugins):
+    plugins("foreign")
+    from foreign_plugin import ForeignArray
+    with pytest.raises(pf.KernelError, match=r"plugin 'foreign'\): the kernel for primitive 'cos' returned a "
+                                             r"builtins.list, not an array of backend 'foreign' \(expected "
+                                             r"foreign_plugin.ForeignArray\)"):
+        pf.ops.cos(ForeignArray([0.5]))
+    with pytest.raises(pf.KernelError, match=r"primitive 'slogdet' returned a numpy.float64 \(result 1\), not an "
+                                             r"array of backend 'foreign'"):
+        pf.ops.slogdet(ForeignArray(np.eye(2)))
+    _numpy_still_works()
+
+
+def test_a_right_kernel_is_checked_once_then_runs_bare(plugins):
+    plugins("foreign")
+    from foreign_plugin import ForeignArray, ForeignBackend
+    b = pf.get_backend("foreign")
+    raw = b.kernels["neg"].first_call_of
+    assert raw is not None and b.kernels["neg"] is not raw          # wrapped until its first call
+    y = pf.ops.neg(ForeignArray([1.0, 2.0]))
+    np.testing.assert_array_equal(y.data, [-1.0, -2.0])
+    assert b.kernels["neg"] is raw is ForeignBackend.kernels["neg"]  # the kernel itself from then on
+    # compiled code calls the kernels themselves, even those not yet called eagerly
+    from polyfunc.interpreters.codegen import straight_line
+    graph = pf.make_graph(lambda v: pf.ops.exp(pf.ops.neg(v)))(ForeignArray([1.0, 2.0]))
+    run = straight_line(graph)
+    called = {k: v for k, v in run.__wrapped__.__globals__.items() if k.startswith("k")}
+    assert set(map(id, called.values())) == {id(raw), id(b.kernels["exp"].first_call_of)}
+    np.testing.assert_allclose(run(ForeignArray([1.0, 2.0]))[0].data, np.exp([-1.0, -2.0]))
+
+
+def test_the_numpy_backend_passes_the_first_call_checks(plugins):
+    # every numpy kernel a workload runs is checked once and put back; no false blame on the way
+    plugins()
+    b = pf.get_backend("numpy")
+    x = pnp.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    g = pf.grad(lambda w: pnp.sum(pnp.tanh(x @ w) ** 2 + pnp.exp(-w.T).mean()))(pnp.ones((3, 2)))
+    v = pf.vmap(pf.jacfwd(lambda r: pnp.sin(r) * 2.0 + pnp.where(r > 0, r, 0.0)))(x)
+    assert g.shape == (3, 2) and v.shape == (2, 3, 3)
+    bare = [n for n, k in b.kernels.items() if not hasattr(k, "first_call_of")]
+    assert {"tanh", "dot_general", "exp", "sin", "select", "mul"} <= set(bare)
 
 
 def test_checked_numpy_backend_passes_a_workload(monkeypatch):

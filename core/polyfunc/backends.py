@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 import pluggy
 
+from . import gapkeys
 from . import hookspecs
 from . import kernel_check
 from .array_api import dtype_table, load_namespace, make_kernels
@@ -364,6 +365,7 @@ def _load(entry_points: Iterable | None = None) -> None:
         for name, b in list(_registry.items()):
             if not _has_lazy(b, "kernels"):
                 _check_kernel_keys(b)
+        _check_gap_keys(pm, list(_registry.values()))
         _pm = pm
     finally:
         _loading = None
@@ -406,7 +408,8 @@ _checked_kernels: set[int] = set()   # id of backends whose kernel keys were che
 
 
 def _check_kernel_keys(b: "Backend") -> None:
-    """Report kernel keys that name no primitive, with the closest primitive names."""
+    """Report kernel keys that name no primitive, with the closest primitive names, and check the
+    owner of each kernel's first result (kernel_check.check_first_calls)."""
     if id(b) in _checked_kernels:
         return
     _checked_kernels.add(id(b))
@@ -422,6 +425,28 @@ def _check_kernel_keys(b: "Backend") -> None:
             hint = f"; did you mean {close[0]!r}?" if close else ""
             _record(_plugin_of.get(b.name, b.name), f"backend {b.name!r} has a kernel for {k!r}, which is no "
                                                     f"primitive{hint}")
+    # the first result of each kernel is checked for its owner: a kernel returning another library's
+    # array is blamed on its plugin, not on the user (free after each kernel's first call)
+    with contextlib.suppress(Exception):
+        kernel_check.check_first_calls(b, _plugin_of.get(b.name, b.name), b.kernels)
+
+
+def _check_gap_keys(pm: pluggy.PluginManager, backends: list["Backend"]) -> None:
+    """Report, under the plugin that declares them, conformance gap keys that name no primitive and
+    no conformance test (``polyfunc.gapkeys``), with the closest valid key.  The plugin stays
+    registered and its other gaps still count: a typo hides nothing, which is the harm reported."""
+    for impl in pm.hook.polyfunc_conformance_gaps.get_hookimpls():
+        for b in backends:
+            try:
+                gaps: Any = impl.function(backend=b)
+                if not gaps:
+                    continue
+                bad = gapkeys.unmatched_gap_keys(dict(gaps))
+            except (Exception, SystemExit) as e:
+                _record(impl.plugin_name, f"{type(e).__name__} in polyfunc_conformance_gaps: {e}")
+                continue
+            for text in bad:
+                _record(impl.plugin_name, gapkeys.gap_key_report(text, b.name))
 
 
 def kernel_coverage(b: "Backend") -> tuple[int, int, list[str]]:
@@ -541,18 +566,20 @@ def _reset() -> None:
 
 def register_backend(backend: Backend, plugin_name: str = "<runtime>") -> None:
     """Register a backend object directly, without an entry point."""
-    plugin_manager()
+    pm = plugin_manager()
     _register(backend, plugin_name)
     if not _has_lazy(backend, "kernels"):
         _check_kernel_keys(backend)
+    if _registry.get(backend.name) is backend:
+        _check_gap_keys(pm, [backend])
     type_owner.clear()
     aval_of_type.clear()
 
 
 def failed_plugins() -> dict[str, str]:
     """{plugin name: what went wrong}: plugins that failed to import or to register, and the
-    registration mistakes found in the others (refused backends, unknown kernel keys, misspelled
-    hooks).  The other plugins and backends keep working."""
+    registration mistakes found in the others (refused backends, unknown kernel keys, conformance
+    gap keys that name no primitive or test, misspelled hooks).  The other plugins and backends keep working."""
     plugin_manager()
     return dict(_failed)
 

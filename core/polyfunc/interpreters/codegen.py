@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 from ..avals import get_aval
 from ..errors import PolyfuncError
+from ..kernel_check import unchecked
 from ..trace import Tracer
 from .eval import EVAL
 from .graph import Graph, eval_graph, plan_of
@@ -69,7 +70,7 @@ def straight_line(graph: Graph, backend: Any = None) -> Callable[..., list] | No
     body: list[str] = []
     for line, (prim, ins, params, o) in enumerate(plan):
         args = ", ".join(ref(i) for i in ins)
-        kernel = kernels.get(prim.name)
+        kernel = unchecked(kernels.get(prim.name))   # not the one-shot owner check of eager first calls
         direct = kernel is not None and all(k.isidentifier() and not keyword.iskeyword(k) for k in params) \
             and any(i >= 0 or _is_array(consts[-i - 1]) for i in ins)
         if direct:

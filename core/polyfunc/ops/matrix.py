@@ -3,12 +3,18 @@ cholesky.  Their derivatives are written with solve itself, so they differentiat
 Batch axes must match exactly (the polyfunc.numpy and torch wrappers broadcast first)."""
 from __future__ import annotations
 
-from ..errors import DTypeError, ShapeError, TransformError
+import math
+
+import numpy as np  # dtypes only
+
+from ..errors import DTypeError, ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
-from ..trace import ShapedArray, Tracer
+from ..trace import ShapedArray
 from ..typing import Array
-from .elementwise import add, eq, mul, neg, select, sub
+from .complex import abs, is_complex_dtype, real, real_dtype
+from .elementwise import add, convert_element_type, cos, div, eq, ge, log, mul, neg, select, sqrt, stop_gradient, sub
 from .contraction import dot_general
+from .indexing import iota_like
 from .reductions import cumsum, reduce_sum
 from .structural import (LinearArg, broadcast_in_dim, dtype_of, eye_like, full_like, moveaxis, ndim_of, shape_of,
                          transpose)
@@ -105,23 +111,26 @@ BR[solve_p] = _solve_batch
 
 
 # ------------------------------------------------------------------ det, slogdet, cholesky
-def _one_matrix(prim, keep_matrix: bool):
+def _one_matrix(prim, keep_matrix: bool, result_dtypes=None):
     """Abstract eval and batching of a primitive of one stack of square matrices: the output is
-    the stack itself (``keep_matrix``) or one value per matrix, once per result; the batch
-    axis goes first, where the kernels take stacks."""
+    the stack itself (``keep_matrix``) or one value per matrix, once per result, of the input's
+    dtype or ``result_dtypes(dtype)``; the batch axis goes first, where the kernels take stacks."""
     n_out = 2 if prim.multiple_results else 1
 
     def ae(a):
         _square(prim.name, a)
-        out = ShapedArray(a.shape if keep_matrix else a.shape[:-2], a.dtype)
-        return [out] * n_out if prim.multiple_results else out
+        shape = a.shape if keep_matrix else a.shape[:-2]
+        dtypes = result_dtypes(a.dtype) if result_dtypes else [a.dtype] * n_out
+        out = [ShapedArray(shape, dt) for dt in dtypes]
+        return out if prim.multiple_results else out[0]
     AE[prim] = ae
     BR[prim] = lambda v, d: (prim.bind(moveaxis(v[0], d[0], 0)), [0] * n_out if prim.multiple_results else 0)
     return prim.bind
 
 
 det = _one_matrix(det_p, keep_matrix=False)
-slogdet = _one_matrix(slogdet_p, keep_matrix=False)         # [sign, log|det a|]
+# [sign, log|det a|]: the sign of a complex matrix is det / |det|, and log|det| is real
+slogdet = _one_matrix(slogdet_p, keep_matrix=False, result_dtypes=lambda dt: [dt, real_dtype(dt)])
 cholesky = _one_matrix(cholesky_p, keep_matrix=True)        # lower l with l @ l^T == a (a symmetric pos. def.)
 
 
@@ -131,15 +140,19 @@ def _logdet_tangent(a, ta):
 
 
 def _slogdet_jvp(pr, t):
-    sign, logabs = slogdet(pr[0])
-    return [sign, logabs], [None, _logdet_tangent(pr[0], t[0])]
+    a = pr[0]
+    sign, logabs = slogdet(a)
+    tr = _logdet_tangent(a, t[0])                 # d log det a = tr(a^-1 da)
+    if not is_complex_dtype(dtype_of(a)):
+        return [sign, logabs], [None, tr]
+    # log det = log|det| + i angle: log|det| moves with tr's real part, the sign turns with i Im(tr)
+    re = real(tr)
+    return [sign, logabs], [mul(sign, sub(tr, convert_element_type(re, dtype_of(a)))), re]
 
 
-# Up to this size the derivative of det uses the cofactor matrix, which exists (the adjugate,
-# transposed) also where a is singular; above it, det(a) * tr(a^-1 da), whose solve fails there.
-# The cofactors cost n^2 determinants of n x n matrices (an (n, n, n, n) intermediate), too much
-# for large n.  polyfunc has no SVD primitive to build the adjugate of a singular matrix from, so
-# a larger singular matrix is refused with an error that says how to raise this limit.
+# Up to this size the derivative of det uses the cofactor matrix (exact, also at singular a).
+# The cofactors cost n^2 determinants of n x n matrices (an (n, n, n, n) intermediate), so above
+# it the derivative is taken at two rank-one shifts of a instead (see _det_tangent_shifted).
 COFACTOR_MAX_N = 8
 
 
@@ -157,12 +170,54 @@ def cofactors(a: Array) -> Array:
     return det(add(mul(spread, sub(1.0, row_i)), mul(row_i, col_j)))
 
 
+def _rank_one_shift(a):
+    """t * u v^T per matrix of the stack: u and v fixed unit vectors with generic entries (the
+    same for every a, so the result has no structure in common with a's), t a's root-mean-square
+    singular value (held constant: the formula below does not depend on it)."""
+    s = shape_of(a)
+    n, nd = s[-1], len(s)
+    i = iota_like(full_like(a, 0, (), dtype_of(a)), (n,))
+    u, v = cos(add(mul(i, 1.7), 0.4)), cos(add(mul(i, 2.3), 1.1))
+    u, v = div(u, sqrt(reduce_sum(mul(u, u), (0,)))), div(v, sqrt(reduce_sum(mul(v, v), (0,))))
+    uv = mul(broadcast_in_dim(u, (n, n), (0,)), broadcast_in_dim(v, (n, n), (1,)))
+    mag = abs(a)
+    t = stop_gradient(sqrt(div(reduce_sum(mul(mag, mag), (nd - 2, nd - 1)), float(n))))
+    t = convert_element_type(select(eq(t, 0.0), full_like(t, 1.0, shape_of(t), dtype_of(t)), t), dtype_of(a))
+    return mul(broadcast_in_dim(t, s, tuple(range(nd - 2))), broadcast_in_dim(uv, s, (nd - 2, nd - 1)))
+
+
+def _det_tangent_shifted(a, ta):
+    """tr(adj(a) da) from two neighbours of a: every cofactor of a + s E, for a rank-one E, is
+    the determinant of a rank-one update of a minor of a, hence affine in s, so
+    adj(a) = (adj(a + E) + adj(a - E)) / 2, and adj(m) da = det(m) m^-1 da where m is nonsingular.
+    For a generic E, a +- E are nonsingular when a has rank n or n - 1, so this holds at singular
+    a too, and it needs no look at a's values: it works under jit and vmap.  Where a has rank
+    n - 2 or less, adj(a) = 0 and a +- E are singular as well; such an m is given a zero term (and
+    the identity to solve with, so nothing raises).  Singular is judged numerically -- |det m|
+    below n * eps times the product of m's row norms, its largest possible value -- because
+    det(m) m^-1 of a numerically singular m is not adj(m) once transposed: det and the solve
+    with m^T factor different matrices, and their tiny pivots no longer cancel."""
+    shift = _rank_one_shift(a)
+    s = shape_of(a)
+    n, nd = s[-1], len(s)
+    eye = broadcast_in_dim(eye_like(a, n, dtype_of(a)), s, (nd - 2, nd - 1))
+    log_tol = math.log(n * np.finfo(dtype_of(a)).eps)
+    terms = []
+    for m in (add(a, shift), sub(a, shift)):
+        fixed = stop_gradient(m)
+        mag = abs(fixed)
+        log_rows = reduce_sum(mul(log(reduce_sum(mul(mag, mag), (nd - 1,))), 0.5), (nd - 2,))
+        ok = ge(sub(slogdet(fixed)[1], log_rows), log_tol)          # NaN (a zero row) counts as singular
+        ok_m = broadcast_in_dim(ok, s, tuple(range(nd - 2)))
+        d = select(ok, det(m), full_like(m, 0, s[:-2], dtype_of(m)))
+        terms.append(mul(d, _logdet_tangent(select(ok_m, m, eye), ta)))
+    return mul(add(terms[0], terms[1]), 0.5)
+
+
 def _det_jvp(pr, t):
-    """The derivative of det: the cofactor matrix for n <= COFACTOR_MAX_N (exact at singular
-    matrices too, as JAX and torch.func give it), det(a) * tr(a^-1 da) above.  There, an exactly
-    singular concrete matrix raises a TransformError naming the limit (the solve would fail with the
-    backend's bare LinAlgError); under jit or vmap the matrix is not known here, and the backend's
-    error arises when the derivative is evaluated."""
+    """The derivative of det, tr(adj(a) da), exact at singular matrices too, as JAX and
+    torch.func give it: with the cofactor matrix up to COFACTOR_MAX_N, from two rank-one shifts
+    of a above."""
     a, ta = pr[0], t[0]
     d = det(a)
     n = shape_of(a)[-1]
@@ -172,21 +227,7 @@ def _det_jvp(pr, t):
         # d det = sum_ij cof(a)_ij da_ij: exact also at singular a (grad det = the cofactors)
         nd = ndim_of(a)
         return d, reduce_sum(mul(cofactors(a), ta), (nd - 2, nd - 1))
-    if not isinstance(d, Tracer) and _any_zero(d):
-        raise TransformError(
-            f"the derivative of det (grad, jvp, jacrev, ... of det) at a singular {n}x{n} matrix: above "
-            f"{COFACTOR_MAX_N}x{COFACTOR_MAX_N} it is det(a) * tr(a^-1 da), which needs a nonsingular a. "
-            f"Set polyfunc.ops.matrix.COFACTOR_MAX_N = {n} to use the cofactor matrix instead (exact at "
-            f"singular matrices; it costs {n}^2 determinants of {n}x{n} matrices), or differentiate "
-            f"slogdet away from singular matrices.")
-    return d, mul(d, _logdet_tangent(a, ta))
-
-
-def _any_zero(d) -> bool:
-    """Whether any determinant of the concrete stack ``d`` is exactly 0 (the solve would fail)."""
-    zero = full_like(d, 0, shape_of(d), dtype_of(d))
-    hits = select(eq(d, zero), full_like(d, 1, shape_of(d), dtype_of(d)), zero)
-    return bool(reduce_sum(hits, tuple(range(ndim_of(d)))))
+    return d, _det_tangent_shifted(a, ta)
 
 
 JR[det_p] = _det_jvp

@@ -3,91 +3,28 @@ Axes are given in the input's coordinates; batching shifts them past the
 batch dimension."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable
 
 import numpy as np  # dtypes only
 
-from ..errors import ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
 from ..typing import Array, DTypeLike, Scalar
 from .elementwise import convert_element_type, div, eq, mul, select
-from .structural import (broadcast_in_dim, linear_jvp, broadcast_to, dtype_of, eye_like, full_like, pad, reshape, shape_of,
+from .structural import (broadcast_in_dim, broadcast_to, check_axes, dtype_of, expand_back, eye_like, full_like,
+                         keep_shape, linear_jvp, pad, reduce_prims, reduce_sum, reduction, reshape, shape_of,
                          slice as slice_, transpose)
 
-__all__ = ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin", "argsort", "cumsum",
-           "prefix_scan", "reduce_prims"]
+__all__ = ["reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin", "argsort", "cumsum", "prefix_scan"]
 
 
-def _check_axes(name, x, axes):
-    for a in axes:
-        if not 0 <= a < x.ndim:
-            raise ShapeError(f"{name}: axis {a} is out of range for an array of shape {x.shape}")
-
-
-def _phys(axes, bd):
-    return tuple(a + (a >= bd) for a in axes)
-
-
-def _reduce_batch(prim):
-    def rule(v, d, *, axes):
-        bd = d[0]
-        ph = _phys(axes, bd)
-        return prim.bind(v[0], axes=ph), bd - sum(1 for a in ph if a < bd)
-    return rule
-
-
-def _keep_shape(x_shape, axes):
-    return tuple(n for i, n in enumerate(x_shape) if i not in axes)
-
-
-def _expand_back(y, x_shape, axes):
-    """Broadcast a reduced value back to the input's shape."""
-    kept = tuple(i for i in range(len(x_shape)) if i not in axes)
-    return broadcast_in_dim(y, x_shape, kept)
-
-
-reduce_prims: dict = {}
-
-
-class Reduce(Protocol):
-    """The signature of reduce_sum, reduce_max, reduce_min and reduce_prod."""
-
-    def __call__(self, x: Array, axes: Sequence[int]) -> Array: ...
-
-
-def reduction(name: str, jvp: Callable | None) -> tuple[Primitive, Reduce]:
-    p = Primitive(name)
-    reduce_prims[name] = p
-
-    def ae(x, *, axes):
-        _check_axes(name, x, axes)
-        return ShapedArray(_keep_shape(x.shape, axes), x.dtype)
-    AE[p] = ae
-    BR[p] = _reduce_batch(p)
-    if jvp is not None:      # reduce_max and reduce_min get theirs below, made from their primitives
-        JR[p] = jvp
-
-
-    def f(x: Array, axes: Sequence[int]) -> Array:
-        return p.bind(x, axes=tuple(sorted(axes)))
-    return p, f
-
-
-def _sum_jvp(pr, t, *, axes):
-    return reduce_sum(pr[0], axes), reduce_sum(t[0], axes)
-
-
-reduce_sum_p, reduce_sum = reduction("reduce_sum", _sum_jvp)
-TR[reduce_sum_p] = lambda ct, x, *, axes: [_expand_back(ct, x.aval.shape, axes)]
 
 
 def _extremum_jvp(prim):
     def jvp(pr, t, *, axes):
         x = pr[0]
         out = prim.bind(x, axes=axes)
-        mask = convert_element_type(eq(x, _expand_back(out, shape_of(x), axes)), dtype_of(x))
+        mask = convert_element_type(eq(x, expand_back(out, shape_of(x), axes)), dtype_of(x))
         count = reduce_sum(mask, axes)
         # ties share the tangent evenly
         return out, div(reduce_sum(mul(t[0], mask), axes), count)
@@ -132,8 +69,8 @@ def _arg(name: str) -> tuple[Primitive, Callable[..., Array]]:
     reduce_prims[name] = p
 
     def ae(x, *, axis, index_dtype):
-        _check_axes(name, x, (axis,))
-        return ShapedArray(_keep_shape(x.shape, (axis,)), np.dtype(index_dtype))
+        check_axes(name, x, (axis,))
+        return ShapedArray(keep_shape(x.shape, (axis,)), np.dtype(index_dtype))
     AE[p] = ae
     JR[p] = lambda pr, t, **kw: (p.bind(pr[0], **kw), None)
 
@@ -163,7 +100,7 @@ def argsort(x: Array, axis: int, descending: bool = False, index_dtype: DTypeLik
 
 
 def _argsort_ae(x, *, axis, descending, index_dtype):
-    _check_axes("argsort", x, (axis,))
+    check_axes("argsort", x, (axis,))
     return ShapedArray(x.shape, index_dtype)
 
 
@@ -181,7 +118,7 @@ def cumsum(x: Array, axis: int, reverse: bool = False) -> Array:
 
 
 def _cumsum_ae(x, *, axis, reverse):
-    _check_axes("cumsum", x, (axis,))
+    check_axes("cumsum", x, (axis,))
     return ShapedArray(x.shape, x.dtype)
 
 

@@ -3,7 +3,8 @@ transpose, squeeze, expand_dims, slice, pad, concatenate, rev, gather,
 scatter_add; plus the small helpers other rules are written with."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np  # dtypes and shape arithmetic only
 
@@ -17,9 +18,10 @@ from ..typing import Array, ArrayLike, DTypeLike, Scalar
 
 __all__ = [
     "full_like", "iota", "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
-    "slice_p", "slice", "pad", "concatenate", "rev", "gather", "scatter_add",
+    "slice_p", "slice", "pad", "concatenate", "rev",
     "shape_of", "dtype_of", "is_float_dtype", "zeros", "instantiate", "moveaxis", "broadcast_to", "unbroadcast",
-    "index_in_dim", "stack", "LinearArg", "ndim_of", "linear_jvp", "broadcast_shapes", "eye_like", "eye_p", "iota_like",
+    "index_in_dim", "stack", "LinearArg", "ndim_of", "linear_jvp", "broadcast_shapes", "eye_like", "eye_p",
+    "reduce_sum", "reduce_prims",
 ]
 
 
@@ -192,6 +194,71 @@ def unbroadcast(ct: Array, aval: ShapedArray) -> Array:
     if axes:
         ct = reduce_sum(ct, axes=axes)
     return reshape(ct, s) if shape_of(ct) != s else ct
+
+
+# ------------------------------------------------------------------ reduce_sum and the reduction factory
+# Here rather than in reductions.py: reduce_sum's transpose is broadcast_in_dim and broadcast_in_dim's
+# is reduce_sum, and one module holding both keeps the ops' imports acyclic.
+def check_axes(name, x, axes):
+    for a in axes:
+        if not 0 <= a < x.ndim:
+            raise ShapeError(f"{name}: axis {a} is out of range for an array of shape {x.shape}")
+
+
+def _phys(axes, bd):
+    return tuple(a + (a >= bd) for a in axes)
+
+
+def _reduce_batch(prim):
+    def rule(v, d, *, axes):
+        bd = d[0]
+        ph = _phys(axes, bd)
+        return prim.bind(v[0], axes=ph), bd - sum(1 for a in ph if a < bd)
+    return rule
+
+
+def keep_shape(x_shape, axes):
+    return tuple(n for i, n in enumerate(x_shape) if i not in axes)
+
+
+def expand_back(y, x_shape, axes):
+    """Broadcast a reduced value back to the input's shape."""
+    kept = tuple(i for i in range(len(x_shape)) if i not in axes)
+    return broadcast_in_dim(y, x_shape, kept)
+
+
+reduce_prims: dict = {}
+
+
+class Reduce(Protocol):
+    """The signature of reduce_sum, reduce_max, reduce_min and reduce_prod."""
+
+    def __call__(self, x: Array, axes: Sequence[int]) -> Array: ...
+
+
+def reduction(name: str, jvp: Callable | None) -> tuple[Primitive, Reduce]:
+    p = Primitive(name)
+    reduce_prims[name] = p
+
+    def ae(x, *, axes):
+        check_axes(name, x, axes)
+        return ShapedArray(keep_shape(x.shape, axes), x.dtype)
+    AE[p] = ae
+    BR[p] = _reduce_batch(p)
+    if jvp is not None:      # reduce_max and reduce_min get theirs after, made from their primitives
+        JR[p] = jvp
+
+    def f(x: Array, axes: Sequence[int]) -> Array:
+        return p.bind(x, axes=tuple(sorted(axes)))
+    return p, f
+
+
+def _sum_jvp(pr, t, *, axes):
+    return reduce_sum(pr[0], axes), reduce_sum(t[0], axes)
+
+
+reduce_sum_p, reduce_sum = reduction("reduce_sum", _sum_jvp)
+TR[reduce_sum_p] = lambda ct, x, *, axes: [expand_back(ct, x.aval.shape, axes)]
 
 
 # ------------------------------------------------------------------ reshape
@@ -475,70 +542,12 @@ BR[rev_p] = lambda v, d, *, dimensions: (rev_p.bind(v[0], dimensions=tuple(
     k + (k >= d[0]) for k in dimensions)), d[0])
 
 
-# ------------------------------------------------------------------ gather / scatter_add
-gather_p = Primitive("gather")
-scatter_add_p = Primitive("scatter_add")
-
-
-def gather(x: Array, idx: Array, axis: int) -> Array:
-    """``take(x, idx, axis)``: result shape ``x.shape[:axis] + idx.shape + x.shape[axis+1:]``.
-    Indices must be in range (callers normalise negative ones)."""
-    return gather_p.bind(x, idx, axis=axis)
-
-
-def scatter_add(x: Array, idx: Array, updates: Array, axis: int) -> Array:
-    """``x`` with ``updates`` added at ``idx`` along ``axis`` (repeated indices accumulate)."""
-    return scatter_add_p.bind(x, idx, updates, axis=axis)
-
-
-def _gather_ae(x, idx, *, axis):
-    if not 0 <= axis < x.ndim:
-        raise ShapeError(f"gather axis {axis} is out of range for shape {x.shape}")
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"gather indices must be integers, got {idx.dtype}")
-    return ShapedArray(x.shape[:axis] + idx.shape + x.shape[axis + 1:], x.dtype)
-
-
-def _scatter_ae(x, idx, upd, *, axis):
-    want = x.shape[:axis] + idx.shape + x.shape[axis + 1:]
-    if upd.shape != want:
-        raise ShapeError(f"scatter_add updates have shape {upd.shape}, expected {want}")
-    return ShapedArray(x.shape, x.dtype)
-
-
-def _gather_transpose(ct, x, idx, *, axis):
-    return [scatter_add(zeros(ct, x.aval.shape), idx, ct, axis), None]
-
-
-def _scatter_jvp(p, t, *, axis):
-    x, idx, u = p
-    tx, _, tu = t
-    out = scatter_add(x, idx, u, axis)
-    if tx is None and tu is None:
-        return out, None
-    return out, scatter_add(instantiate(tx, x), idx, instantiate(tu, u), axis)
-
-
-def _scatter_transpose(ct, x, idx, upd, *, axis):
-    return [ct if isinstance(x, LinearArg) else None, None,
-            gather(ct, idx, axis) if isinstance(upd, LinearArg) else None]
-
-
-def _flat_batch_index(x, idx, axis, b):
-    """x (B, ...) with indexed axis ``axis+1`` -> (B*N, rest) and idx (B, I..) -> offset idx."""
-    x2 = moveaxis(x, axis + 1, 1)
-    s = shape_of(x2)
-    n = s[1]
-    x2 = reshape(x2, (b * n,) + s[2:])
-    ishape = shape_of(idx)
-    offs = mul(iota_like(idx, (b,) + (1,) * (len(ishape) - 1)), n)
-    return x2, add(idx, offs), s
-
-
+# ------------------------------------------------------------------ eye
 eye_p = Primitive("eye")
 
 
 def eye_like(like: Array, n: int, dtype: DTypeLike, rows: int | None = None, offset: int = 0) -> Array:
+
     """Rows ``[offset, offset + rows)`` of the n x n identity, on ``like``'s backend and device.
 
     jacrev builds its basis from it one chunk of rows at a time, so a chunked
@@ -551,68 +560,3 @@ AE[eye_p] = lambda like, *, shape, offset, dtype: ShapedArray(shape, dtype)
 JR[eye_p] = lambda p, t, **kw: (eye_p.bind(*p, **kw), None)
 TR[eye_p] = lambda ct, like, **kw: [None]
 BR[eye_p] = lambda v, d, **kw: (eye_p.bind(v[0], **kw), None)   # like only names the backend
-
-
-def iota_like(x: Array, shape: Sequence[int]) -> Array:
-
-    """iota along axis 0 of ``shape`` with x's dtype and backend."""
-    ones = full_like(x, 1, shape, dtype_of(x))
-    return sub(cumsum(ones, axis=0), 1)
-
-
-def _gather_batch(v, d, *, axis):
-    x, idx = v
-    dx, di = d
-    if di is None:
-        return gather(moveaxis(x, dx, 0), idx, axis + 1), 0
-    if dx is None:
-        return gather(x, idx, axis), axis + di
-    x = moveaxis(x, dx, 0)
-    idx = moveaxis(idx, di, 0)
-    b = shape_of(x)[0]
-    x2, idx2, s = _flat_batch_index(x, idx, axis, b)
-    out = gather(x2, idx2, 0)                     # (B, I.., pre.., post..)
-    k = len(shape_of(idx)) - 1
-    m = len(s) - 2 - axis
-    perm = [0] + [k + 1 + j for j in range(axis)] + [1 + j for j in range(k)] + [k + axis + 1 + j for j in range(m)]
-    return transpose(out, perm), 0
-
-
-def _scatter_batch(v, d, *, axis):
-    x, idx, u = v
-    dx, di, du = d
-    b = next(shape_of(a)[k] for a, k in zip(v, d) if k is not None)
-
-    def front(a, k):
-        return moveaxis(a, k, 0) if k is not None else broadcast_in_dim(
-            a, (b,) + shape_of(a), tuple(range(1, len(shape_of(a)) + 1)))
-
-    x, u = front(x, dx), front(u, du)
-    if di is None:
-        return scatter_add(x, idx, u, axis + 1), 0
-    idx = moveaxis(idx, di, 0)
-    x2, idx2, s = _flat_batch_index(x, idx, axis, b)
-    k = len(shape_of(idx)) - 1
-    m = len(s) - 2 - axis
-    # updates (B, pre, I, post) -> (B, I, pre, post)
-    perm = [0] + [axis + 1 + j for j in range(k)] + [1 + j for j in range(axis)] + [axis + k + 1 + j for j in range(m)]
-    out = scatter_add(x2, idx2, transpose(u, perm), 0)
-    return moveaxis(reshape(out, s), 1, axis + 1), 0
-
-
-AE[gather_p] = _gather_ae
-JR[gather_p] = lambda p, t, *, axis: (gather(p[0], p[1], axis), None if t[0] is None else gather(t[0], p[1], axis))
-TR[gather_p] = _gather_transpose
-BR[gather_p] = _gather_batch
-AE[scatter_add_p] = _scatter_ae
-JR[scatter_add_p] = _scatter_jvp
-TR[scatter_add_p] = _scatter_transpose
-BR[scatter_add_p] = _scatter_batch
-
-
-# The one cycle left in the core: broadcast_in_dim's transpose is reduce_sum and reduce_sum's is
-# broadcast_in_dim (and gather's batching adds indices), so the rules of this module and of
-# elementwise/reductions use each other.  They are imported last, when this module is complete;
-# tests/test_architecture.py names this cycle and allows no other.
-from .elementwise import add, mul, sub  # noqa: E402
-from .reductions import cumsum, reduce_sum  # noqa: E402

@@ -83,13 +83,14 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
                 else da.from_array(np.asarray(out))
         return da.apply_gufunc(fn, signature, *xs, output_dtypes=output_dtypes, allow_rechunk=True)
 
-    def on_core(fn: Callable, signature: str, n_out: int = 1) -> Callable:
+    def on_core(fn: Callable, signature: str, n_out: int = 1, out_dtypes: Callable | None = None) -> Callable:
         """A kernel over core axes (a matrix, a sorted axis): the core axes become one chunk and
-        the NumPy function runs once per block of the other (batch) axes, which keep their chunks."""
+        the NumPy function runs once per block of the other (batch) axes, which keep their chunks.
+        Results have the operands' dtype, or the list ``out_dtypes(dtype)`` gives."""
         def kernel(*operands):
             xs = [da.asarray(x) for x in operands]
             dtype = np.result_type(*[x.dtype for x in xs])    # linear algebra keeps its float dtype
-            dtypes = [dtype] * n_out if n_out > 1 else dtype
+            dtypes = out_dtypes(dtype) if out_dtypes else [dtype] * n_out if n_out > 1 else dtype
             out = gufunc(fn, signature, *xs, output_dtypes=dtypes)
             return list(out) if n_out > 1 else out
         return kernel
@@ -280,7 +281,8 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
         "erf": per_block("erf"), "erfc": per_block("erfc"),
         "solve": on_core(np.linalg.solve, "(n,n),(n,k)->(n,k)"),
         "det": on_core(np.linalg.det, "(n,n)->()"),
-        "slogdet": on_core(np.linalg.slogdet, "(n,n)->(),()", n_out=2),
+        "slogdet": on_core(np.linalg.slogdet, "(n,n)->(),()", n_out=2,
+                           out_dtypes=lambda dt: [dt, np.finfo(dt).dtype]),    # log|det| is real
         "cholesky": on_core(np.linalg.cholesky, "(n,n)->(n,n)"),
         "convert_element_type": lambda x, *, new_dtype: da.asarray(x).astype(new_dtype),
         **{name: in_one_task(name) for name in ("conv_general_dilated", "reduce_window_sum", "reduce_window_max",

@@ -1,24 +1,22 @@
-"""Checking the keys a plugin declares through ``polyfunc_conformance_gaps``.
+"""Checking the keys a plugin declares through ``polyfunc_conformance_gaps`` against the suite itself.
 
-A key that matches no conformance test hides nothing and usually means a typo
-(``tanhh``, ``jpv:sin``); ``python -m polyfunc info`` lists such keys under the
-plugin that declared them, with the closest valid key.
+``polyfunc.gapkeys`` checks them when plugins load (a key that names no primitive and no test);
+this is the exact check that ``python -m polyfunc info`` runs: the cases are the op table's rows,
+so a key naming a primitive with tests of its own (``random_normal``) is reported too.  Findings
+go to ``polyfunc.failed_plugins()`` under the plugin that declared the key, with the closest valid key.
 """
 from __future__ import annotations
 
 from typing import Any
 
-import difflib
-import re
-
+from ... import gapkeys as loose
 from ...backends import _record, plugin_manager
+from ...gapkeys import CHECKS, gap_key_report
 from ..optable import op_cases
 from . import test_conformance, test_contract
 
-# the checks of the op-table tests (the pytest plugin's ``check:case`` keys)
 __all__ = ["CHECKS", "suite_test_names", "valid_keys", "unmatched_gap_keys", "check_gap_keys"]
 
-CHECKS = ("forward", "jvp", "vjp", "vmap", "grad2", "numpy", "scalars")
 # the modules whose test functions a gap key may name
 SUITE_MODULES = (test_conformance, test_contract)
 
@@ -30,24 +28,19 @@ def suite_test_names() -> set[str]:
 
 def valid_keys() -> set[str]:
     """Every key that selects at least one conformance test, bar the per-test ids."""
-    cases = set(op_cases())
-    return cases | {f"{c}:{n}" for c in CHECKS for n in cases} | suite_test_names()
+    return loose.valid_keys(op_cases(), suite_test_names())
 
 
 def unmatched_gap_keys(gaps: dict) -> list[str]:
-    """The keys of ``gaps`` that match no conformance test, each with a hint."""
-    tests = suite_test_names()
-    known = valid_keys()
-    out = []
-    for key in gaps:
-        k = str(key)
-        if k in known:
-            continue
-        m = re.fullmatch(r"(test_\w+)\[[^\]]+\]", k.rpartition("::")[2])
-        if m and m.group(1) in tests:          # one parametrised test, by its id
-            continue
-        close = difflib.get_close_matches(k, sorted(known), n=1)
-        out.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    """The keys of ``gaps`` that match no conformance test, each with a hint.
+
+    A key that names nothing at all gets the text the load-time check gave it (so it is reported
+    once); a key naming a primitive that has no op-table rows says so."""
+    names_nothing = set(loose.unmatched(gaps))
+    out = loose.unmatched_gap_keys([k for k in gaps if str(k) in names_nothing])
+    for k in loose.unmatched(gaps, op_cases(), suite_test_names()):
+        if k not in names_nothing:
+            out.append(f"{k!r} (a primitive with tests of its own, no op-table tests)")
     return out
 
 
@@ -64,8 +57,7 @@ def check_gap_keys(backend) -> dict[str, list[str]]:
             continue
         bad = unmatched_gap_keys(gaps)
         if bad:
-            found.setdefault(impl.plugin_name, []).extend(
-                f"gap key {b} for backend {backend.name!r} matches no conformance test" for b in bad)
+            found.setdefault(impl.plugin_name, []).extend(gap_key_report(b, backend.name) for b in bad)
     for plugin, texts in found.items():
         for t in texts:
             _record(plugin, t)
