@@ -345,7 +345,7 @@ LAYERS = [
     ["polyfunc.errors", "polyfunc.memo", "polyfunc.tree", "polyfunc.hookspecs", "polyfunc.registry",
      "polyfunc.array_api_windows", "polyfunc.array_api", "polyfunc.scopes", "polyfunc.gradmode", "polyfunc.gapkeys"],
     ["polyfunc.trace", "polyfunc.kernel_check"],
-    ["polyfunc.backends"],
+    ["polyfunc.backends", "polyfunc.typing"],
     ["polyfunc.avals", "polyfunc.native"],
     ["polyfunc.interpreters", "polyfunc.interpreters.eval", "polyfunc.interpreters.jvp",
      "polyfunc.interpreters.graph", "polyfunc.interpreters.batching"],

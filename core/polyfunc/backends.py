@@ -281,7 +281,7 @@ class _PluginManager(pluggy.PluginManager):
     def parse_hookimpl_opts(self, plugin, name):
         opts = super().parse_hookimpl_opts(plugin, name)
         if opts is None and name in HOOK_NAMES and inspect.isroutine(inspect.getattr_static(plugin, name, None)):
-            opts = {}
+            opts = {}  # type: ignore[assignment]    # pluggy's register fills in the default options
         return opts
 
 

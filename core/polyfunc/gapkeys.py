@@ -37,7 +37,7 @@ _test_names: list[frozenset[str]] = []
 def suite_test_names() -> frozenset[str]:
     """Names of the conformance suite's test functions, from its source (read once)."""
     if not _test_names:
-        names = set()
+        names: set[str] = set()
         for path in sorted(SUITE_DIR.glob("test_*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
             names.update(n.name for n in tree.body

@@ -122,7 +122,7 @@ class _Jitted(Generic[P, R]):
             def f(*dyn_args):
                 it = iter(dyn_args)
                 full = [args[i] if i in static else next(it) for i in range(n)]
-                return self.func(*full, **kwargs)
+                return self.func(*full, **kwargs)  # type: ignore[arg-type]    # the caller's arguments, reassembled
             graph, out_spec = _capture(f, dyn, {}, "jit", stage_effects=True)
             # a value of an enclosing transform baked into the graph (an input of an equation or an
             # output) belongs to this call only: such a graph is used once and not cached

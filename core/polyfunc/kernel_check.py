@@ -183,7 +183,8 @@ def _checked_class(cls: type) -> type:
     original = cls.__dict__.get("kernels")
 
     def get(self):
-        raw = self.__dict__["kernels"] if "kernels" in self.__dict__ else super(sub, self).kernels
+        # sub is the class made below, before any instance can call this
+        raw = self.__dict__["kernels"] if "kernels" in self.__dict__ else super(sub, self).kernels  # type: ignore[arg-type]
         cache = self.__dict__.get("_checked_kernels")
         if cache is None or cache[0] is not raw:
             plugin = self.__dict__.get("_checked_plugin", "?")

@@ -126,6 +126,7 @@ def vmap(func: Callable[P, R], in_dims: Any = 0, out_dims: Any = 0, randomness: 
         return _place_outputs(out, trace, size, leaves)
 
     def _chunked(func, leaves, spec, dims, size, kwargs):
+        assert chunk_size is not None     # (only called when a chunk size was given)
         pieces = []
         # randomness="same": every chunk must draw what the first drew, so the generator is
         # rewound before each chunk (a backend that cannot save its state runs unchunked)

@@ -47,7 +47,7 @@ class BatchTracer(Tracer):
         self._trace = trace
         self.val = val
         self.bdim = bdim
-        self._aval = None
+        self._aval: ShapedArray | None = None
 
     @property
     def aval(self):

@@ -18,6 +18,7 @@ __all__ = ["Graph", "GraphTrace", "GraphTracer", "Eqn", "eval_graph", "plan_of"]
 
 class GraphTracer(Tracer):
     __slots__ = ("_aval",)
+    _trace: GraphTrace
 
     def __init__(self, trace, aval: ShapedArray):
         self._trace = trace
@@ -40,6 +41,7 @@ class Eqn:
 
 class GraphTrace(Trace):
     transform = "make_graph"
+    parent: Trace               # a graph level always has the level below it (EVAL at the bottom)
 
     def __init__(self, parent, backend=None, stage_effects=False, transform="make_graph", like=None):
         self.parent = parent
@@ -79,6 +81,7 @@ class GraphTrace(Trace):
                                       f"evaluation rule, so it cannot be captured in a graph.")
         aval = rule(*[a._aval if a.__class__ is GraphTracer else get_aval(a) for a in args],
                     **params)                                   # shape logic only: binds nothing
+        out: GraphTracer | list[GraphTracer]
         if prim.multiple_results:
             out = [GraphTracer(self, a) for a in aval]
         else:

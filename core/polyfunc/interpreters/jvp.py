@@ -48,6 +48,7 @@ def linear_jvp(prim: Any) -> Callable:
 class JVPTrace(Trace):
     transform = "jvp"
     grad_mode = False           # True: a reverse-mode level following a library's grad mode (gradmode)
+    parent: Trace               # a jvp level always has the level below it (EVAL at the bottom)
 
     def __init__(self, parent, transform="jvp"):
         self.parent = parent
@@ -55,6 +56,8 @@ class JVPTrace(Trace):
         self.blocked = 0        # reverse levels entered inside this one with the grad mode off (gradmode)
 
     def process(self, prim, args, params):
+        primals: tuple | list
+        tangents: tuple | list
         if len(args) == 1:       # the common unary case without the general loop
             a = args[0]
             if a.__class__ is not JVPTracer or a._trace is not self:

@@ -5,10 +5,13 @@ and batch through those primitives."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
+
 
 from .. import ops
 from ..errors import ShapeError
 from ..avals import get_aval
+from ..typing import Array, ArrayLike, DTypeLike, IndexLike, Ints
 from ._axes import norm_axis
 from ._creation import arange, linspace
 from ._dtypes import PY_SCALARS, is_array, promote_arrays, to_array
@@ -62,7 +65,7 @@ class _AxisConcatenator:
             a = ops.transpose(a, tuple(axes[:k1] + axes[k2:] + axes[k1:k2]))
         return a
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: IndexLike) -> Array:
         items = key if isinstance(key, tuple) else (key,)
         axis, ndmin, trans1d = self.axis, self.ndmin, self.trans1d
         if items and isinstance(items[0], str):
@@ -92,7 +95,7 @@ c_ = _AxisConcatenator("c_", -1, 2, 0)
 
 
 # ------------------------------------------------------------------ append and stacking
-def append(arr, values, axis=None):
+def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Array:
     """``values`` added at the end of ``arr``: both flattened when ``axis`` is None, else joined
     along ``axis`` (they must then agree in every other dimension)."""
     (a, v), _ = promote_arrays("append", [to_array(arr), values if values.__class__ in PY_SCALARS
@@ -102,7 +105,7 @@ def append(arr, values, axis=None):
     return concatenate([a, v], axis)
 
 
-def row_stack(tup, dtype=None):
+def row_stack(tup: Sequence[ArrayLike], dtype: DTypeLike = None) -> Array:
     """Same as vstack (NumPy's older name)."""
     return vstack(tup, dtype=dtype)
 
@@ -117,12 +120,12 @@ def _split_along(name, ary, sections, axis, min_nd):
     return split(a, sections, axis)
 
 
-def vsplit(ary, indices_or_sections):
+def vsplit(ary: ArrayLike, indices_or_sections: Ints) -> list[Array]:
     """Split along the first axis (rows); the array needs 2 or more dimensions."""
     return _split_along("vsplit", ary, indices_or_sections, 0, 2)
 
 
-def hsplit(ary, indices_or_sections):
+def hsplit(ary: ArrayLike, indices_or_sections: Ints) -> list[Array]:
     """Split along the second axis (columns); a 1-D array splits along its only axis."""
     a = to_array(ary)
     nd = len(get_aval(a).shape)
@@ -131,13 +134,13 @@ def hsplit(ary, indices_or_sections):
     return split(a, indices_or_sections, 1 if nd > 1 else 0)
 
 
-def dsplit(ary, indices_or_sections):
+def dsplit(ary: ArrayLike, indices_or_sections: Ints) -> list[Array]:
     """Split along the third axis (depth); the array needs 3 or more dimensions."""
     return _split_along("dsplit", ary, indices_or_sections, 2, 3)
 
 
 # ------------------------------------------------------------------ rotating and rolling axes
-def rot90(m, k=1, axes=(0, 1)):
+def rot90(m: ArrayLike, k: int = 1, axes: tuple[int, int] | list[int] = (0, 1)) -> Array:
     """``m`` rotated by 90 degrees ``k`` times in the plane of ``axes``, from the first axis
     towards the second."""
     m = to_array(m)
@@ -159,7 +162,7 @@ def rot90(m, k=1, axes=(0, 1)):
     return flip(transpose(m, perm), a1)
 
 
-def rollaxis(a, axis, start=0):
+def rollaxis(a: ArrayLike, axis: int, start: int = 0) -> Array:
     """``axis`` moved to sit before position ``start`` (NumPy's older moveaxis)."""
     a = to_array(a)
     n = len(get_aval(a).shape)

@@ -7,6 +7,7 @@ import numpy as np  # dtypes only
 
 from .. import ops
 from ..avals import get_aval
+from ..typing import Array, ArrayLike, BackendLike, DTypeLike, ShapeLike
 from ._axes import norm_shape
 from ._dtypes import (DEFAULT_FLOAT, DEFAULT_INT, PY_SCALARS, _on, _pick_backend, asarray, bool_, canonical_dtype,
                       float64, foreign_target, int64, is_array, scalar_dtype)
@@ -32,7 +33,8 @@ def _full(shape, value, dtype, backend):
     return ops.full_like(_anchor(backend), value, shape, dtype)
 
 
-def array(obj, dtype=None, copy=True, backend=None, like=None):
+def array(obj: ArrayLike, dtype: DTypeLike = None, copy: bool | None = True, backend: BackendLike = None,
+          like: ArrayLike | None = None) -> Array:
     """Like asarray (polyfunc arrays are never written in place, so copying is moot)."""
     return asarray(obj, dtype=dtype, backend=backend, like=like)
 
@@ -41,22 +43,23 @@ def _dt(dtype, default, name):
     return default if dtype is None else canonical_dtype(dtype, name)
 
 
-def zeros(shape, dtype=None, backend=None, like=None):
+def zeros(shape: ShapeLike, dtype: DTypeLike = None, backend: BackendLike = None, like: ArrayLike | None = None) -> Array:
     """An array of zeros (float64 by default)."""
     return _full(norm_shape("zeros", shape), 0, _dt(dtype, float64, "zeros"), _pick_backend(backend, like))
 
 
-def ones(shape, dtype=None, backend=None, like=None):
+def ones(shape: ShapeLike, dtype: DTypeLike = None, backend: BackendLike = None, like: ArrayLike | None = None) -> Array:
     """An array of ones (float64 by default)."""
     return _full(norm_shape("ones", shape), 1, _dt(dtype, float64, "ones"), _pick_backend(backend, like))
 
 
-def empty(shape, dtype=None, backend=None, like=None):
+def empty(shape: ShapeLike, dtype: DTypeLike = None, backend: BackendLike = None, like: ArrayLike | None = None) -> Array:
     """An array of the given shape; its values are zeros (there is no uninitialised memory here)."""
     return zeros(shape, dtype, backend, like)
 
 
-def full(shape, fill_value, dtype=None, backend=None, like=None):
+def full(shape: ShapeLike, fill_value: ArrayLike, dtype: DTypeLike = None, backend: BackendLike = None,
+         like: ArrayLike | None = None) -> Array:
     """An array filled with ``fill_value`` (a scalar, or an array broadcast to ``shape``)."""
     shape = norm_shape("full", shape)
     if fill_value.__class__ in PY_SCALARS:
@@ -76,26 +79,26 @@ def _like(name, a, dtype, shape):
     return a, dt, (av.shape if shape is None else norm_shape(name, shape))
 
 
-def zeros_like(a, dtype=None, shape=None):
+def zeros_like(a: ArrayLike, dtype: DTypeLike = None, shape: ShapeLike | None = None) -> Array:
     """Zeros with ``a``'s shape and dtype, on the selected backend (``use_backend``,
     ``POLYFUNC_BACKEND``) if one is selected, else on ``a``'s, as ``asarray`` chooses."""
     a, dt, s = _like("zeros_like", a, dtype, shape)
     return ops.full_like(a, 0, s, dt)
 
 
-def ones_like(a, dtype=None, shape=None):
+def ones_like(a: ArrayLike, dtype: DTypeLike = None, shape: ShapeLike | None = None) -> Array:
     """Ones with ``a``'s shape and dtype, on the selected backend (``use_backend``,
     ``POLYFUNC_BACKEND``) if one is selected, else on ``a``'s, as ``asarray`` chooses."""
     a, dt, s = _like("ones_like", a, dtype, shape)
     return ops.full_like(a, 1, s, dt)
 
 
-def empty_like(a, dtype=None, shape=None):
+def empty_like(a: ArrayLike, dtype: DTypeLike = None, shape: ShapeLike | None = None) -> Array:
     """Like zeros_like."""
     return zeros_like(a, dtype, shape)
 
 
-def full_like(a, fill_value, dtype=None, shape=None):
+def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: DTypeLike = None, shape: ShapeLike | None = None) -> Array:
     """``fill_value`` in ``a``'s shape and dtype, on the backend ``zeros_like`` chooses."""
     a, dt, s = _like("full_like", a, dtype, shape)
     if fill_value.__class__ in PY_SCALARS:
@@ -111,7 +114,8 @@ def _iota(n, dtype, backend):
         return ops.iota(dtype, (n,), 0)
 
 
-def arange(start, stop=None, step=None, dtype=None, backend=None, like=None):
+def arange(start: float, stop: float | None = None, step: float | None = None, dtype: DTypeLike = None,
+           backend: BackendLike = None, like: ArrayLike | None = None) -> Array:
     """Evenly spaced values in [start, stop) with ``step`` (int64 for integer arguments, else float64)."""
     if stop is None:
         start, stop = 0, start
@@ -148,8 +152,11 @@ def arange(start, stop=None, step=None, dtype=None, backend=None, like=None):
     return r if dt == float64 else ops.convert_element_type(r, dt)
 
 
-def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, backend=None, like=None):
-    """``num`` evenly spaced values from ``start`` to ``stop`` (float64 unless ``dtype`` says otherwise)."""
+def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True, retstep: bool = False,
+             dtype: DTypeLike = None, axis: int = 0, backend: BackendLike = None,
+             like: ArrayLike | None = None) -> Array | tuple[Array, float | Array]:
+    """``num`` evenly spaced values from ``start`` to ``stop`` (float64 unless ``dtype`` says otherwise);
+    with ``retstep``, the pair (values, step)."""
     num = int(num)
     if num < 0:
         raise ValueError(f"linspace: num must be non-negative, got {num}")
@@ -187,7 +194,8 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     return (y, step) if retstep else y
 
 
-def eye(N, M=None, k=0, dtype=None, backend=None, like=None):
+def eye(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike = None, backend: BackendLike = None,
+        like: ArrayLike | None = None) -> Array:
     """A 2-D array with ones on the ``k``-th diagonal and zeros elsewhere."""
     return _diagonal_mask("eye", ops.eq, N, M, k, dtype, backend, like)
 
@@ -202,11 +210,13 @@ def _diagonal_mask(name, compare, N, M, k, dtype, backend, like):
     return ops.convert_element_type(compare(ops.sub(cols, rows), k), dt)
 
 
-def identity(n, dtype=None, backend=None, like=None):
+def identity(n: int, dtype: DTypeLike = None, backend: BackendLike = None, like: ArrayLike | None = None) -> Array:
     """The ``n`` by ``n`` identity matrix."""
     return eye(n, dtype=dtype, backend=backend, like=like)
 
 
-def tri(N, M=None, k=0, dtype=None, backend=None, like=None):
+def tri(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike = None, backend: BackendLike = None,
+        like: ArrayLike | None = None) -> Array:
+
     """Ones at and below the ``k``-th diagonal."""
     return _diagonal_mask("tri", ops.le, N, M, k, dtype, backend, like)

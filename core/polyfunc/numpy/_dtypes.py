@@ -18,6 +18,7 @@ from ..avals import get_aval
 from ..backends import backend_of, current_backend, get_backend, owner_of, use_backend
 from ..errors import DTypeError, ShapeError
 from ..trace import Tracer
+from ..typing import Array, ArrayLike, BackendLike, DTypeLike
 
 bool_ = np.dtype(bool)
 int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64))
@@ -181,7 +182,8 @@ def scalar_array(value, like, dt):
     return ops.full_like(like, value, (), dt)
 
 
-def result_type(*args) -> np.dtype:
+def result_type(*args: ArrayLike | DTypeLike) -> np.dtype:
+
     """The dtype NumPy 2 gives an operation on ``args`` (arrays, scalars or dtypes)."""
     parts: list = []
     for a in args:
@@ -280,7 +282,8 @@ def foreign_target(obj, backend=None, like=None):
     return None if backend_for(obj) is target else target
 
 
-def asarray(obj, dtype=None, backend=None, like=None, copy=None):
+def asarray(obj: ArrayLike, dtype: DTypeLike = None, backend: BackendLike = None, like: ArrayLike | None = None,
+            copy: bool | None = None) -> Array:
     """``obj`` as an array (arrays and tracers are returned as they are, converted to ``dtype`` if given).
 
     A concrete array of another backend than the one chosen (``backend=``, ``like=``'s backend, or

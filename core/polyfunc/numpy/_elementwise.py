@@ -8,11 +8,14 @@ path promotes, converts and materialises Python scalars where needed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np  # dtypes only
 
 from .. import ops
 from ..avals import get_aval
+from ..typing import Array, ArrayLike
 from ._dtypes import (ARRAY_TYPES, PY_SCALARS, bool_, check_kind, convert, is_array, resolve, result_type,
                       scalar_array, scalar_fits, to_array)
 
@@ -33,7 +36,10 @@ _ARR = ARRAY_TYPES
 _PYS = frozenset(PY_SCALARS)
 
 
-def _named(f, name, doc):
+_F = TypeVar("_F", bound=Callable)
+
+
+def _named(f: _F, name: str, doc: str) -> _F:
     f.__name__ = f.__qualname__ = name
     f.__doc__ = doc
     f.__module__ = "polyfunc.numpy"
@@ -41,7 +47,8 @@ def _named(f, name, doc):
 
 
 # ------------------------------------------------------------------ factories
-def _binary(name, ufunc, prim, doc, *, force=None, strong_scalars=False):
+def _binary(name: str, ufunc: np.ufunc, prim: Callable, doc: str, *, force: np.dtype | None = None,
+            strong_scalars: bool = False) -> Callable[[ArrayLike, ArrayLike], Array]:
     """A NumPy-style binary function binding ``prim``.
 
     ``force``: a dtype both operands are converted to instead of NumPy's loop
@@ -91,7 +98,7 @@ def _binary(name, ufunc, prim, doc, *, force=None, strong_scalars=False):
         y = y if ys else convert(y, yd, ty)
         return prim(x, y)
 
-    def f(x, y):
+    def f(x: ArrayLike, y: ArrayLike) -> Array:
         cx, cy = x.__class__, y.__class__
         if cx in _ARR:
             if cy in _ARR:
@@ -105,7 +112,8 @@ def _binary(name, ufunc, prim, doc, *, force=None, strong_scalars=False):
     return _named(f, name, doc)
 
 
-def _unary(name, ufunc, prim, doc, *, force=None):
+def _unary(name: str, ufunc: np.ufunc, prim: Callable, doc: str, *,
+           force: np.dtype | None = None) -> Callable[[ArrayLike], Array]:
     """A NumPy-style unary function binding ``prim`` (inputs converted to NumPy's loop dtype)."""
     same: set = set()
 
@@ -122,7 +130,7 @@ def _unary(name, ufunc, prim, doc, *, force=None):
             return prim(x)
         return prim(convert(x, d, t))
 
-    def f(x):
+    def f(x: ArrayLike) -> Array:
         cx = x.__class__
         if cx in _ARR and (cx, x.dtype) in same:
             return prim(x)
@@ -143,7 +151,13 @@ add = _binary("add", np.add, ops.add, "Elementwise ``x + y``.")
 subtract = _binary("subtract", np.subtract, ops.sub, "Elementwise ``x - y``.")
 multiply = _binary("multiply", np.multiply, ops.mul, "Elementwise ``x * y``.")
 divide = _binary("divide", np.true_divide, ops.div, "Elementwise true division (integers give float64).")
-true_divide = _named(lambda x, y: divide(x, y), "true_divide", "Same as divide.")
+
+
+def _true_divide(x: ArrayLike, y: ArrayLike) -> Array:
+    return divide(x, y)
+
+
+true_divide = _named(_true_divide, "true_divide", "Same as divide.")
 floor_divide = _binary("floor_divide", np.floor_divide, ops.floor_div, "Elementwise ``x // y``.")
 remainder = _binary("remainder", np.remainder, ops.rem,
                     "Elementwise ``x % y`` (the sign of the divisor, as in Python).")
@@ -156,7 +170,7 @@ atan2 = arctan2
 _pow = _binary("power", np.power, ops.pow, "", strong_scalars=True)
 
 
-def power(x, y):
+def power(x: ArrayLike, y: ArrayLike) -> Array:
     """Elementwise ``x ** y``; a Python int exponent uses integer_pow (exact, and a clean derivative)."""
     if y.__class__ is int and is_array(x):
         d = get_aval(x).dtype
@@ -184,7 +198,7 @@ bitwise_xor = _binary("bitwise_xor", np.bitwise_xor, ops.bitwise_xor, "Elementwi
 _bitwise_not = _unary("invert", np.invert, ops.bitwise_not, "")
 
 
-def invert(x):
+def invert(x: ArrayLike) -> Array:
     """Elementwise ``~x``: bitwise not of integers, logical not of bools."""
     x = to_array(x)
     if get_aval(x).dtype == bool_:
@@ -219,20 +233,20 @@ isnan = _unary("isnan", np.isnan, ops.isnan, "Elementwise test for NaN.")
 asin, acos, atan = arcsin, arccos, arctan
 
 
-def positive(x):
+def positive(x: ArrayLike) -> Array:
     """Elementwise ``+x`` (returns ``x``)."""
     x = to_array(x)
     resolve("positive", np.positive, (get_aval(x).dtype,))
     return x
 
 
-def fabs(x):
+def fabs(x: ArrayLike) -> Array:
     """Elementwise absolute value in floating point."""
     x, _ = _float_operand("fabs", np.fabs, x)
     return ops.abs(x)
 
 
-def square(x):
+def square(x: ArrayLike) -> Array:
     """Elementwise ``x * x``."""
     x = to_array(x)
     d = get_aval(x).dtype
@@ -241,7 +255,7 @@ def square(x):
     return ops.integer_pow(x, 2) if t.kind in "fc" else ops.mul(x, x)
 
 
-def reciprocal(x):
+def reciprocal(x: ArrayLike) -> Array:
     """Elementwise ``1 / x``; integers stay integers (truncated, as in NumPy)."""
     x = to_array(x)
     d = get_aval(x).dtype
@@ -253,7 +267,7 @@ def reciprocal(x):
     return ops.select(ops.eq(ops.abs(x), 1), x, scalar_array(0, x, t))
 
 
-def trunc(x):
+def trunc(x: ArrayLike) -> Array:
     """Elementwise rounding towards zero."""
     x = to_array(x)
     d = get_aval(x).dtype
@@ -267,7 +281,7 @@ def trunc(x):
 fix = trunc
 
 
-def round(x, decimals=0):
+def round(x: ArrayLike, decimals: int = 0) -> Array:
     """Round to ``decimals`` places, halves to even (as NumPy)."""
     x = to_array(x)
     d = get_aval(x).dtype
@@ -291,25 +305,25 @@ def round(x, decimals=0):
 around = round
 
 
-def rint(x):
+def rint(x: ArrayLike) -> Array:
     """Round to the nearest integer, halves to even (the result stays floating)."""
     x, _ = _float_operand("rint", np.rint, x)
     return ops.round(x)
 
 
-def exp2(x):
+def exp2(x: ArrayLike) -> Array:
     """Elementwise ``2 ** x``."""
     x, t = _float_operand("exp2", np.exp2, x)
     return ops.pow(scalar_array(2.0, x, t), x)
 
 
-def log2(x):
+def log2(x: ArrayLike) -> Array:
     """Elementwise base-2 logarithm."""
     x, _ = _float_operand("log2", np.log2, x)
     return ops.div(ops.log(x), math.log(2.0))
 
 
-def log10(x):
+def log10(x: ArrayLike) -> Array:
     """Elementwise base-10 logarithm."""
     x, _ = _float_operand("log10", np.log10, x)
     return ops.div(ops.log(x), math.log(10.0))
@@ -325,7 +339,7 @@ def _large(t):
     return eps ** -0.5
 
 
-def arcsinh(x):
+def arcsinh(x: ArrayLike) -> Array:
     """Elementwise inverse hyperbolic sine."""
     x, t = _float_operand("arcsinh", np.arcsinh, x)
     if t.kind == "c":
@@ -346,7 +360,7 @@ def arcsinh(x):
     return ops.select(neg, ops.neg(out), out)
 
 
-def arccosh(x):
+def arccosh(x: ArrayLike) -> Array:
     """Elementwise inverse hyperbolic cosine."""
     x, t = _float_operand("arccosh", np.arccosh, x)
     if t.kind == "c":   # the principal branch: sqrt(x+1) sqrt(x-1), not sqrt(x^2-1)
@@ -360,7 +374,7 @@ def arccosh(x):
     return ops.select(big, far, near)
 
 
-def arctanh(x):
+def arctanh(x: ArrayLike) -> Array:
     """Elementwise inverse hyperbolic tangent."""
     x, _ = _float_operand("arctanh", np.arctanh, x)
     return ops.mul(ops.log1p(ops.div(ops.mul(x, 2.0), ops.sub(1.0, x))), 0.5)
@@ -369,13 +383,13 @@ def arctanh(x):
 asinh, acosh, atanh = arcsinh, arccosh, arctanh
 
 
-def deg2rad(x):
+def deg2rad(x: ArrayLike) -> Array:
     """Degrees to radians."""
     x, _ = _float_operand("deg2rad", np.deg2rad, x)
     return ops.mul(x, math.pi / 180.0)
 
 
-def rad2deg(x):
+def rad2deg(x: ArrayLike) -> Array:
     """Radians to degrees."""
     x, _ = _float_operand("rad2deg", np.rad2deg, x)
     return ops.mul(x, 180.0 / math.pi)
@@ -384,7 +398,7 @@ def rad2deg(x):
 radians, degrees = deg2rad, rad2deg
 
 
-def isinf(x):
+def isinf(x: ArrayLike) -> Array:
     """Elementwise test for positive or negative infinity."""
     x = to_array(x)
     a = get_aval(x)
@@ -396,7 +410,7 @@ def isinf(x):
     return ops.eq(ops.abs(x), math.inf)
 
 
-def isfinite(x):
+def isfinite(x: ArrayLike) -> Array:
     """Elementwise test for values that are neither infinite nor NaN."""
     x = to_array(x)
     a = get_aval(x)
@@ -445,13 +459,13 @@ def _log_add_exp(x, y, base_log: float):
     return ops.select(ops.ne(d, d), ops.add(x, y), out)
 
 
-def logaddexp(x, y):
+def logaddexp(x: ArrayLike, y: ArrayLike) -> Array:
     """Elementwise ``log(exp(x) + exp(y))`` without overflow."""
     x, y, _ = _two_arrays("logaddexp", np.logaddexp, x, y)
     return _log_add_exp(x, y, 1.0)
 
 
-def hypot(x, y):
+def hypot(x: ArrayLike, y: ArrayLike) -> Array:
     """Elementwise ``sqrt(x**2 + y**2)`` without overflow or underflow."""
     x, y, t = _two_arrays("hypot", np.hypot, x, y)
     if t.kind != "f":
@@ -468,7 +482,7 @@ def hypot(x, y):
     return ops.select(inf, ops.full_like(out, math.inf, (), t), out)
 
 
-def fmax(x, y):
+def fmax(x: ArrayLike, y: ArrayLike) -> Array:
     """Elementwise maximum that ignores NaN (NaN only where both are NaN)."""
     x, y, t = _two_arrays("fmax", np.fmax, x, y)
     m = ops.max(x, y)
@@ -478,7 +492,7 @@ def fmax(x, y):
                       ops.select(ops.isnan(y), ops.broadcast_to(x, get_aval(m).shape), m))
 
 
-def fmin(x, y):
+def fmin(x: ArrayLike, y: ArrayLike) -> Array:
     """Elementwise minimum that ignores NaN (NaN only where both are NaN)."""
     x, y, t = _two_arrays("fmin", np.fmin, x, y)
     m = ops.min(x, y)
@@ -488,7 +502,7 @@ def fmin(x, y):
                       ops.select(ops.isnan(y), ops.broadcast_to(x, get_aval(m).shape), m))
 
 
-def clip(a, a_min=None, a_max=None):
+def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None) -> Array:
     """``a`` limited to [a_min, a_max] (either bound may be None)."""
     if a_min is None and a_max is None:
         raise ValueError("clip: at least one of a_min and a_max must be given")
@@ -503,7 +517,8 @@ def clip(a, a_min=None, a_max=None):
 _BOOL_DTYPES: set = set()
 
 
-def where(condition, x=None, y=None):
+def where(condition: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None = None) -> Array:
+
     """Elementwise ``x`` where ``condition`` holds, else ``y`` (broadcasting, NumPy promotion)."""
     if x is None or y is None:
         raise TypeError("where: the one-argument form (the indices of nonzero elements) has a shape that "

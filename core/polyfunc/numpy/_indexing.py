@@ -16,6 +16,7 @@ from .. import ops
 from ..errors import ShapeError
 from ..avals import get_aval
 from ..trace import Tracer
+from ..typing import Array, ArrayLike, IndexLike
 from ._axes import norm_axis, prod as _prod
 from ._dtypes import (_on, asarray, backend_for, bool_, check_kind, convert, int64, is_array,
                       scalar_array, to_array)
@@ -156,7 +157,9 @@ def _getitem(x, idx):
             limits.append(lo + (m - 1) * st + 1 if m else lo)
             strides.append(st)
         elif p in adv:
-            starts.append(0), limits.append(n), strides.append(1)
+            starts.append(0)
+            limits.append(n)
+            strides.append(1)
         else:
             i = operator.index(k)
             if not -n <= i < n:
@@ -165,10 +168,14 @@ def _getitem(x, idx):
             if adv:
                 # next to an index array an int is an index array too (NumPy's rule)
                 ints[p] = i
-                starts.append(0), limits.append(n), strides.append(1)
+                starts.append(0)
+                limits.append(n)
+                strides.append(1)
             else:
                 squeeze_axes.append(p)
-                starts.append(i), limits.append(i + 1), strides.append(1)
+                starts.append(i)
+                limits.append(i + 1)
+                strides.append(1)
     if revs:
         x = ops.rev(x, revs)
     if list(starts) != [0] * len(shape) or list(limits) != list(shape) or builtins.any(s != 1 for s in strides):
@@ -237,7 +244,7 @@ def _scatter_flat(x, idx, value, name):
     return x, av, ops.reshape(pos, (_prod(ps),)), ops.reshape(value, (_prod(ps),))
 
 
-def index_update(x, idx, value):
+def index_update(x: ArrayLike, idx: IndexLike, value: ArrayLike) -> Array:
     """A copy of ``x`` with ``x[idx] = value`` (out of place).  Where an index
     repeats, its updates are averaged (floor of the mean for integers)."""
     x, av, pos, v = _scatter_flat(x, idx, value, "index_update")
@@ -258,13 +265,13 @@ def index_update(x, idx, value):
     return ops.reshape(out, av.shape)
 
 
-def index_add(x, idx, value):
+def index_add(x: ArrayLike, idx: IndexLike, value: ArrayLike) -> Array:
     """A copy of ``x`` with ``value`` added at ``x[idx]`` (repeated indices accumulate)."""
     x, av, pos, v = _scatter_flat(x, idx, value, "index_add")
     return ops.reshape(ops.scatter_add(ops.reshape(x, (av.size,)), pos, v, 0), av.shape)
 
 
-def take(a, indices, axis=None):
+def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None) -> Array:
     """Elements of ``a`` at ``indices`` along ``axis`` (of the flattened array if None)."""
     a = to_array(a)
     av = get_aval(a)
@@ -282,7 +289,7 @@ def take(a, indices, axis=None):
     return ops.gather(a, _normalise(_index_array(indices, a), n), ax)
 
 
-def take_along_axis(arr, indices, axis):
+def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None) -> Array:
     """Elements of ``arr`` picked along ``axis`` by ``indices`` (same rank as ``arr``, broadcast elsewhere)."""
     arr = to_array(arr)
     av = get_aval(arr)
@@ -314,7 +321,7 @@ def take_along_axis(arr, indices, axis):
     return _advanced(arr, arrays, {}) if nd > 1 else ops.gather(arr, _normalise(idx, av.shape[0]), 0)
 
 
-def diagonal(a, offset=0, axis1=0, axis2=1):
+def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
     """The ``offset`` diagonal of the ``axis1``/``axis2`` plane, as the last axis."""
     a = to_array(a)
     av = get_aval(a)
@@ -342,7 +349,8 @@ def _ons(a):
     return _on(backend_for(a))
 
 
-def diag(v, k=0):
+def diag(v: ArrayLike, k: int = 0) -> Array:
+
     """The ``k``-th diagonal of a 2-D array, or a 2-D array with the 1-D ``v`` on its ``k``-th diagonal."""
     v = to_array(v)
     va = get_aval(v)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Sequence
 
 import numpy as np  # dtypes and finfo only
 
 from .. import ops
 from ..errors import ShapeError
 from ..avals import get_aval
+from ..typing import Array, ArrayLike, Axis, Ints
 from ._axes import norm_axes, norm_axis
 from ._dtypes import check_kind, convert, float64, to_array
 from ._elementwise import _log_add_exp, _two_arrays, where
@@ -19,7 +21,7 @@ from ._reductions import sort
 __all__ = ["select", "partition", "nan_to_num", "gradient", "logaddexp2", "fmod"]
 
 
-def select(condlist, choicelist, default=0):
+def select(condlist: Sequence[ArrayLike], choicelist: Sequence[ArrayLike], default: ArrayLike = 0) -> Array:
     """Elementwise the choice of the first condition that holds, else ``default`` (broadcasting)."""
     condlist, choicelist = list(condlist), list(choicelist)
     if len(condlist) != len(choicelist):
@@ -42,7 +44,7 @@ def select(condlist, choicelist, default=0):
     return out if get_aval(out).shape == want else ops.broadcast_to(out, want)
 
 
-def partition(a, kth, axis=-1, kind="introselect", order=None):
+def partition(a: ArrayLike, kth: Ints, axis: int | None = -1, kind: str = "introselect", order: None = None) -> Array:
     """``a`` rearranged so that the element at each ``kth`` position is the one a sort would put
     there, smaller ones before it and larger ones after.  NumPy leaves the order within each side
     unspecified; polyfunc returns the fully sorted array, which is one valid partition (the same
@@ -58,7 +60,8 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     return sort(a, axis)
 
 
-def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+def nan_to_num(x: ArrayLike, copy: bool = True, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Array:
     """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (the largest and smallest
     finite values of the dtype by default); complex numbers get this for each part.  Finite
     elements keep their derivative; replaced ones get zero -- unless the inf was made with an
@@ -101,7 +104,7 @@ def _slab(f, shape, axis, start, stop):
     return ops.slice(f, lo, hi)
 
 
-def gradient(f, *varargs, axis=None, edge_order=1):
+def gradient(f: ArrayLike, *varargs: float, axis: Axis | list[int] = None, edge_order: int = 1) -> Array | list[Array]:
     """The gradient of samples ``f`` by finite differences: second-order central differences
     inside, one-sided differences of order ``edge_order`` (1 or 2) at the ends.  Spacings are
     scalars (one for all axes, or one per axis).  One array per axis; a lone array for one axis."""
@@ -142,13 +145,14 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     return outs[0] if len(outs) == 1 else outs
 
 
-def logaddexp2(x1, x2):
+def logaddexp2(x1: ArrayLike, x2: ArrayLike) -> Array:
     """Elementwise ``log2(2**x1 + 2**x2)`` without overflow."""
     x, y, _ = _two_arrays("logaddexp2", np.logaddexp2, x1, x2)
     return _log_add_exp(x, y, math.log(2.0))
 
 
-def fmod(x1, x2):
+def fmod(x1: ArrayLike, x2: ArrayLike) -> Array:
+
     """Elementwise remainder of C's fmod: the sign of the dividend (``remainder`` takes the
     divisor's sign, as Python's ``%``)."""
     x, y, _ = _two_arrays("fmod", np.fmod, x1, x2)

@@ -3,9 +3,12 @@ are one or a few dot_general primitives; bool products are computed in int64
 and compared with zero, as NumPy's logical-or-of-ands."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .. import ops
 from ..errors import ShapeError
 from ..avals import get_aval
+from ..typing import Array, ArrayLike, DTypeLike, Ints
 from ._axes import norm_axis
 from ._dtypes import ARRAY_TYPES, PY_SCALARS, bool_, canonical_dtype, convert, int64, promote_arrays, to_array
 from ._elementwise import multiply, subtract
@@ -44,7 +47,7 @@ def _dot(a, b, contract, batch=((), ())):
     return ops.dot_general(a, b, (contract, batch))
 
 
-def matmul(x1, x2):
+def matmul(x1: ArrayLike, x2: ArrayLike) -> Array:
     """Matrix product with NumPy's rules: 1-D operands are vectors, leading dimensions broadcast."""
     if x1.__class__ in PY_SCALARS or x2.__class__ in PY_SCALARS:
         raise ShapeError("matmul: scalar operands are not allowed; use multiply (or *)")
@@ -74,7 +77,7 @@ def matmul(x1, x2):
     return _finish(out, dt)
 
 
-def dot(a, b):
+def dot(a: ArrayLike, b: ArrayLike) -> Array:
     """NumPy's dot: products of scalars, inner product of vectors, matrix product, or a sum over the last
     axis of ``a`` and the second-to-last of ``b``."""
     x, y, dt = _pair("dot", a, b)
@@ -88,7 +91,7 @@ def dot(a, b):
     return _finish(_dot(_as(x, dt), _as(y, dt), ((len(sa) - 1,), (cb,))), dt)
 
 
-def vdot(a, b):
+def vdot(a: ArrayLike, b: ArrayLike) -> Array:
     """The dot product of the flattened arrays, the first conjugated (for complex input)."""
     x, y, dt = _pair("vdot", a, b)
     x = ops.conj(x)
@@ -100,7 +103,7 @@ def vdot(a, b):
     return _finish(_dot(x, y, ((0,), (0,))), dt)
 
 
-def inner(a, b):
+def inner(a: ArrayLike, b: ArrayLike) -> Array:
     """Sum product over the last axes of ``a`` and ``b``."""
     x, y, dt = _pair("inner", a, b)
     sa, sb = get_aval(x).shape, get_aval(y).shape
@@ -111,14 +114,14 @@ def inner(a, b):
     return _finish(_dot(_as(x, dt), _as(y, dt), ((len(sa) - 1,), (len(sb) - 1,))), dt)
 
 
-def outer(a, b):
+def outer(a: ArrayLike, b: ArrayLike) -> Array:
     """The outer product of the flattened arrays."""
     x, y = to_array(a), to_array(b, a)
     n, m = get_aval(x).size, get_aval(y).size
     return multiply(ops.reshape(x, (n, 1)), ops.reshape(y, (1, m)))
 
 
-def tensordot(a, b, axes=2):
+def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[Ints] = 2) -> Array:
     """Sum products over ``axes`` (an int N: the last N of ``a`` and the first N of ``b``; or a pair of
     axis lists)."""
     x, y, dt = _pair("tensordot", a, b)
@@ -128,9 +131,10 @@ def tensordot(a, b, axes=2):
             raise ShapeError(f"tensordot: cannot contract {axes} axes of shapes {sa} and {sb}")
         la, lb = tuple(range(len(sa) - axes, len(sa))), tuple(range(axes))
     else:
-        la, lb = axes
-        la = tuple(la) if isinstance(la, (tuple, list)) else (la,)
-        lb = tuple(lb) if isinstance(lb, (tuple, list)) else (lb,)
+        pa, pb = axes
+        la = tuple(pa) if isinstance(pa, (tuple, list)) else (pa,)
+        lb = tuple(pb) if isinstance(pb, (tuple, list)) else (pb,)
+
         la = tuple(norm_axis("tensordot", i, sa) for i in la)
         lb = tuple(norm_axis("tensordot", i, sb) for i in lb)
     if len(la) != len(lb) or any(sa[i] != sb[j] for i, j in zip(la, lb)):
@@ -138,17 +142,17 @@ def tensordot(a, b, axes=2):
     return _finish(_dot(_as(x, dt), _as(y, dt), (la, lb)), dt)
 
 
-def vecdot(x1, x2, axis=-1):
+def vecdot(x1: ArrayLike, x2: ArrayLike, axis: int = -1) -> Array:
     """Dot product of vectors along ``axis``, broadcasting the other dimensions."""
     return _sum(multiply(x1, x2), axis=axis)
 
 
-def matrix_transpose(x):
+def matrix_transpose(x: ArrayLike) -> Array:
     """``x`` with its last two axes swapped."""
     return swapaxes(x, -1, -2)
 
 
-def kron(a, b):
+def kron(a: ArrayLike, b: ArrayLike) -> Array:
     """The Kronecker product."""
     x, y, dt = _pair("kron", a, b)
     sa, sb = get_aval(x).shape, get_aval(y).shape
@@ -159,7 +163,7 @@ def kron(a, b):
     return ops.reshape(multiply(x, y), tuple(m * n for m, n in zip(sa, sb)))
 
 
-def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+def cross(a: ArrayLike, b: ArrayLike, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None) -> Array:
     """The cross product of 2- or 3-vectors, which lie along ``axisa`` of ``a`` and ``axisb`` of
     ``b`` (``axis`` sets all three); the result's vectors lie along ``axisc``.  A 2-vector has z = 0;
     two 2-vectors give the z component alone (no vector axis)."""
@@ -305,9 +309,12 @@ def _sublists_to_subscripts(args):
     return ",".join(terms) + ("" if out is None else "->" + out), tuple(operands)
 
 
-def einsum(subscripts, *operands, optimize=None, dtype=None):
+def einsum(subscripts: str | ArrayLike, *operands: ArrayLike, optimize: bool | str | None = None,
+           dtype: DTypeLike = None) -> Array:
     """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``; operands are contracted pairwise,
-    left to right."""
+    left to right.  NumPy's sublist form (``einsum(a, [0, 1], b, [1, 2])``) is read too; ``optimize``
+    is accepted and ignored."""
+
     if not isinstance(subscripts, str):
         subscripts, operands = _sublists_to_subscripts((subscripts,) + operands)
     if not operands:

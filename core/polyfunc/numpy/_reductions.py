@@ -4,10 +4,13 @@ accumulate in 64 bits, means of integers are float64)."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
+from typing import Protocol
 
 from .. import ops
 from ..errors import ShapeError
 from ..avals import get_aval
+from ..typing import Array, ArrayLike, Axis, DTypeLike, Scalar
 from ._axes import norm_axes, norm_axis, prod as _prod
 from ._dtypes import (bool_, canonical_dtype, check_kind, convert, float16, float32, float64, int64, to_array,
                       uint64)
@@ -45,9 +48,15 @@ def _keep(y, axes, keepdims):
     return ops.reshape(y, shape)
 
 
-def _accumulating(name, reduce, doc):
+class _Accumulating(Protocol):
+    """The signature of sum and prod."""
+
+    def __call__(self, a: ArrayLike, axis: Axis = None, dtype: DTypeLike = None, keepdims: bool = False) -> Array: ...
+
+
+def _accumulating(name: str, reduce: Callable, doc: str) -> _Accumulating:
     """sum and prod: NumPy's accumulator dtype (bool and small ints widen), then the reduction."""
-    def f(a, axis=None, dtype=None, keepdims=False):
+    def f(a: ArrayLike, axis: Axis = None, dtype: DTypeLike = None, keepdims: bool = False) -> Array:
         a, av, axes = _prep(name, a, axis)
         dt = _acc_dtype(av.dtype) if dtype is None else canonical_dtype(dtype, name)
         a = convert(a, av.dtype, dt)
@@ -70,7 +79,7 @@ def _mean_dtypes(name, d, dtype):
     return out, (float32 if out == float16 else out)
 
 
-def mean(a, axis=None, dtype=None, keepdims=False):
+def mean(a: ArrayLike, axis: Axis = None, dtype: DTypeLike = None, keepdims: bool = False) -> Array:
     """Arithmetic mean over ``axis``."""
     a, av, axes = _prep("mean", a, axis)
     out_dt, acc = _mean_dtypes("mean", av.dtype, dtype)
@@ -81,7 +90,7 @@ def mean(a, axis=None, dtype=None, keepdims=False):
     return _keep(convert(m, acc, out_dt), axes, keepdims)
 
 
-def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
+def var(a: ArrayLike, axis: Axis = None, dtype: DTypeLike = None, ddof: int = 0, keepdims: bool = False) -> Array:
     """Variance over ``axis``, dividing by ``n - ddof``."""
     a, av, axes = _prep("var", a, axis)
     out_dt, acc = _mean_dtypes("var", av.dtype, dtype)
@@ -108,7 +117,7 @@ def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
     return _keep(convert(v, acc, out_dt), axes, keepdims)
 
 
-def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
+def std(a: ArrayLike, axis: Axis = None, dtype: DTypeLike = None, ddof: int = 0, keepdims: bool = False) -> Array:
     """Standard deviation over ``axis``, dividing by ``n - ddof``."""
     a, av, axes = _prep("std", a, axis)
     out_dt, acc = _mean_dtypes("std", av.dtype, dtype)
@@ -140,12 +149,12 @@ def _extremum(name, prim, pick, a, axis, keepdims, initial):
     return _keep(out, axes, keepdims)
 
 
-def max(a, axis=None, keepdims=False, initial=None):
+def max(a: ArrayLike, axis: Axis = None, keepdims: bool = False, initial: Scalar | None = None) -> Array:
     """Maximum over ``axis`` (NaN propagates)."""
     return _extremum("max", ops.reduce_max, maximum, a, axis, keepdims, initial)
 
 
-def min(a, axis=None, keepdims=False, initial=None):
+def min(a: ArrayLike, axis: Axis = None, keepdims: bool = False, initial: Scalar | None = None) -> Array:
     """Minimum over ``axis`` (NaN propagates)."""
     return _extremum("min", ops.reduce_min, minimum, a, axis, keepdims, initial)
 
@@ -153,7 +162,7 @@ def min(a, axis=None, keepdims=False, initial=None):
 amax, amin = max, min
 
 
-def ptp(a, axis=None, keepdims=False):
+def ptp(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
     """Range (maximum minus minimum) over ``axis``."""
     return subtract(max(a, axis, keepdims), min(a, axis, keepdims))
 
@@ -170,12 +179,12 @@ def _nan_extremum(name, prim, a, axis, keepdims, fill):
     return ops.select(all_nan, ops.full_like(out, float("nan"), get_aval(out).shape, av.dtype), out)
 
 
-def nanmax(a, axis=None, keepdims=False):
+def nanmax(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
     """Maximum over ``axis`` ignoring NaN."""
     return _nan_extremum("nanmax", max, a, axis, keepdims, float("-inf"))
 
 
-def nanmin(a, axis=None, keepdims=False):
+def nanmin(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
     """Minimum over ``axis`` ignoring NaN."""
     return _nan_extremum("nanmin", min, a, axis, keepdims, float("inf"))
 
@@ -196,12 +205,12 @@ def _arg(name, prim, a, axis, keepdims):
     return ops.expand_dims(out, (ax,)) if keepdims else out
 
 
-def argmax(a, axis=None, keepdims=False):
+def argmax(a: ArrayLike, axis: int | None = None, keepdims: bool = False) -> Array:
     """Index of the maximum along ``axis`` (of the flattened array if None); the first one on ties."""
     return _arg("argmax", ops.argmax, a, axis, keepdims)
 
 
-def argmin(a, axis=None, keepdims=False):
+def argmin(a: ArrayLike, axis: int | None = None, keepdims: bool = False) -> Array:
     """Index of the minimum along ``axis`` (of the flattened array if None); the first one on ties."""
     return _arg("argmin", ops.argmin, a, axis, keepdims)
 
@@ -216,7 +225,8 @@ def _sort_axis(name, a, axis):
     return a, norm_axis(name, axis, av.shape)
 
 
-def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+def argsort(a: ArrayLike, axis: int | None = -1, kind: str | None = None, order: None = None, *,
+            stable: bool | None = None) -> Array:
     """Indices that sort ``a`` along ``axis`` (of the flattened array if None).  Always stable:
     equal elements keep their order, whatever ``kind`` asks for."""
     if order is not None:
@@ -234,7 +244,8 @@ def _argsort(a, ax):
     return take_along_axis(by_imag, ops.argsort(take_along_axis(ops.real(a), by_imag, ax), ax), ax)
 
 
-def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+def sort(a: ArrayLike, axis: int | None = -1, kind: str | None = None, order: None = None, *,
+         stable: bool | None = None) -> Array:
     """``a`` sorted along ``axis`` (of the flattened array if None); differentiable: the
     gradient of each output element flows to the input element it came from."""
     if order is not None:
@@ -257,12 +268,12 @@ def _scan_operand(name, a, axis, dtype):
     return convert(a, av.dtype, dt), ax
 
 
-def cumsum(a, axis=None, dtype=None):
+def cumsum(a: ArrayLike, axis: int | None = None, dtype: DTypeLike = None) -> Array:
     """Cumulative sum along ``axis`` (of the flattened array if None)."""
     return ops.cumsum(*_scan_operand("cumsum", a, axis, dtype))
 
 
-def cumprod(a, axis=None, dtype=None):
+def cumprod(a: ArrayLike, axis: int | None = None, dtype: DTypeLike = None) -> Array:
     """Cumulative product along ``axis`` (of the flattened array if None): a log-depth scan of
     mul (``ops.prefix_scan``), so it is differentiable, zeros included."""
     y, ax = _scan_operand("cumprod", a, axis, dtype)
@@ -284,22 +295,23 @@ def _bool_reduce(name, reduce, empty, a, axis, keepdims):
     return _keep(reduce(b, axes), axes, keepdims)
 
 
-def all(a, axis=None, keepdims=False):
+def all(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
     """Whether every element along ``axis`` is true (nonzero)."""
     return _bool_reduce("all", ops.reduce_min, True, a, axis, keepdims)
 
 
-def any(a, axis=None, keepdims=False):
+def any(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
     """Whether some element along ``axis`` is true (nonzero)."""
     return _bool_reduce("any", ops.reduce_max, False, a, axis, keepdims)
 
 
-def count_nonzero(a, axis=None, keepdims=False):
+def count_nonzero(a: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Array:
     """Number of nonzero elements along ``axis`` (int64)."""
     b, av, axes = _truth("count_nonzero", a, axis)
     return sum(b, axis=axes, keepdims=keepdims)
 
 
-def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
+def trace(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: DTypeLike = None) -> Array:
+
     """Sum along the ``offset`` diagonal of the ``axis1``/``axis2`` plane."""
     return sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)

@@ -3,12 +3,15 @@ joining and splitting, flip, roll, tile, repeat, pad, triu/tril, astype."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
 from .. import ops
 from ..errors import ShapeError
 from ..avals import get_aval
+from ..typing import Array, ArrayLike, Axis, DTypeLike, Ints, Scalar, ShapeLike
 from ._axes import norm_axes, norm_axis, prod as _prod
 from ._dtypes import (_on, asarray, backend_for, canonical_dtype, check_kind, convert, int64, is_array,
                       promote_arrays, scalar_array, to_array)
@@ -27,29 +30,29 @@ def _arr(a):
     return a, get_aval(a)
 
 
-def shape(a):
+def shape(a: ArrayLike) -> tuple[int, ...]:
     """The shape of ``a`` as a tuple."""
     return get_aval(to_array(a)).shape
 
 
-def ndim(a):
+def ndim(a: ArrayLike) -> int:
     """The number of dimensions of ``a``."""
     return len(shape(a))
 
 
-def size(a, axis=None):
+def size(a: ArrayLike, axis: int | None = None) -> int:
     """The number of elements of ``a`` (along ``axis`` if given)."""
     s = shape(a)
     return _prod(s) if axis is None else s[norm_axis("size", axis, s)]
 
 
-def astype(x, dtype, copy=True):
+def astype(x: ArrayLike, dtype: DTypeLike, copy: bool = True) -> Array:
     """``x`` converted to ``dtype``."""
     x, av = _arr(x)
     return convert(x, av.dtype, canonical_dtype(dtype, "astype"))
 
 
-def reshape(a, newshape=None, order="C", *, shape=None):
+def reshape(a: ArrayLike, newshape: ShapeLike | None = None, order: str = "C", *, shape: ShapeLike | None = None) -> Array:
     """``a`` with a new shape of the same size; one entry may be -1."""
     if order != "C":
         raise NotImplementedError("reshape: only order='C' is supported")
@@ -70,13 +73,13 @@ def reshape(a, newshape=None, order="C", *, shape=None):
     return ops.reshape(a, ns)
 
 
-def ravel(a, order="C"):
+def ravel(a: ArrayLike, order: str = "C") -> Array:
     """``a`` flattened to one dimension."""
     a, av = _arr(a)
     return ops.reshape(a, (av.size,))
 
 
-def transpose(a, axes=None):
+def transpose(a: ArrayLike, axes: Sequence[int] | None = None) -> Array:
     """``a`` with its axes permuted (reversed if ``axes`` is None)."""
     a, av = _arr(a)
     nd = len(av.shape)
@@ -97,7 +100,7 @@ def _seq(v):
     return list(v) if isinstance(v, (tuple, list)) else [v]
 
 
-def moveaxis(a, source, destination):
+def moveaxis(a: ArrayLike, source: Ints, destination: Ints) -> Array:
     """``a`` with the axes ``source`` moved to positions ``destination``."""
     a, av = _arr(a)
     src = [norm_axis("moveaxis", s, av.shape) for s in _seq(source)]
@@ -112,7 +115,7 @@ def moveaxis(a, source, destination):
     return ops.transpose(a, order)
 
 
-def swapaxes(a, axis1, axis2):
+def swapaxes(a: ArrayLike, axis1: int, axis2: int) -> Array:
     """``a`` with two axes exchanged."""
     a, av = _arr(a)
     i, j = norm_axis("swapaxes", axis1, av.shape), norm_axis("swapaxes", axis2, av.shape)
@@ -121,7 +124,7 @@ def swapaxes(a, axis1, axis2):
     return ops.transpose(a, perm)
 
 
-def expand_dims(a, axis):
+def expand_dims(a: ArrayLike, axis: Ints) -> Array:
     """``a`` with new size-1 axes at the positions ``axis`` of the result."""
     a, av = _arr(a)
     out_shape = (1,) * (len(av.shape) + len(_seq(axis)))
@@ -129,7 +132,7 @@ def expand_dims(a, axis):
     return ops.expand_dims(a, dims)
 
 
-def squeeze(a, axis=None):
+def squeeze(a: ArrayLike, axis: Axis = None) -> Array:
     """``a`` without its size-1 axes (only those in ``axis`` if given)."""
     a, av = _arr(a)
     if axis is None:
@@ -142,12 +145,12 @@ def squeeze(a, axis=None):
     return ops.squeeze(a, dims)
 
 
-def broadcast_shapes(*shapes):
+def broadcast_shapes(*shapes: ShapeLike) -> tuple[int, ...]:
     """The shape NumPy broadcasting gives ``shapes``."""
     return ops.broadcast_shapes(*[tuple(s) if isinstance(s, (tuple, list)) else (s,) for s in shapes])
 
 
-def broadcast_to(array, shape):
+def broadcast_to(array: ArrayLike, shape: ShapeLike) -> Array:
     """``array`` broadcast to ``shape``."""
     a, av = _arr(array)
     shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
@@ -157,14 +160,14 @@ def broadcast_to(array, shape):
     return ops.broadcast_to(a, shape)
 
 
-def broadcast_arrays(*args):
+def broadcast_arrays(*args: ArrayLike) -> list[Array]:
     """The arrays broadcast against each other."""
     arrs = [to_array(a) for a in args]
     s = ops.broadcast_shapes(*[get_aval(a).shape for a in arrs])
     return [ops.broadcast_to(a, s) for a in arrs]
 
 
-def concatenate(arrays, axis=0, dtype=None):
+def concatenate(arrays: Sequence[ArrayLike], axis: int | None = 0, dtype: DTypeLike = None) -> Array:
     """The arrays joined along an existing axis (flattened first if ``axis`` is None)."""
     arrays = list(arrays)
     if not arrays:
@@ -190,7 +193,7 @@ def concatenate(arrays, axis=0, dtype=None):
 concat = concatenate
 
 
-def stack(arrays, axis=0, dtype=None):
+def stack(arrays: Sequence[ArrayLike], axis: int = 0, dtype: DTypeLike = None) -> Array:
     """The arrays (all of one shape) joined along a new axis."""
     arrays = list(arrays)
     if not arrays:
@@ -204,15 +207,15 @@ def stack(arrays, axis=0, dtype=None):
     return out if dtype is None else astype(out, dtype)
 
 
-def atleast_1d(*arys):
-    """Each input with at least one dimension."""
+def atleast_1d(*arys: ArrayLike) -> Array | list[Array]:
+    """Each input with at least one dimension (one array for one input, else a list)."""
     out = [to_array(a) for a in arys]
     out = [ops.reshape(a, (1,)) if not get_aval(a).shape else a for a in out]
     return out[0] if len(out) == 1 else out
 
 
-def atleast_2d(*arys):
-    """Each input with at least two dimensions (new axes in front)."""
+def atleast_2d(*arys: ArrayLike) -> Array | list[Array]:
+    """Each input with at least two dimensions (new axes in front); one array for one input, else a list."""
     out = []
     for a in arys:
         a, av = _arr(a)
@@ -222,8 +225,9 @@ def atleast_2d(*arys):
     return out[0] if len(out) == 1 else out
 
 
-def atleast_3d(*arys):
-    """Each input with at least three dimensions (as NumPy places the new axes)."""
+def atleast_3d(*arys: ArrayLike) -> Array | list[Array]:
+    """Each input with at least three dimensions (as NumPy places the new axes); one array for one
+    input, else a list."""
     out = []
     for a in arys:
         a, av = _arr(a)
@@ -242,23 +246,23 @@ def _listify(x):
     return x if isinstance(x, list) else [x]
 
 
-def hstack(tup, dtype=None):
+def hstack(tup: Sequence[ArrayLike], dtype: DTypeLike = None) -> Array:
     """Arrays joined column-wise (along axis 0 for 1-D inputs, else axis 1)."""
     arrs = _listify(atleast_1d(*tup))
     return concatenate(arrs, 0 if len(get_aval(arrs[0]).shape) == 1 else 1, dtype=dtype)
 
 
-def vstack(tup, dtype=None):
+def vstack(tup: Sequence[ArrayLike], dtype: DTypeLike = None) -> Array:
     """Arrays joined row-wise (1-D inputs become rows)."""
     return concatenate(_listify(atleast_2d(*tup)), 0, dtype=dtype)
 
 
-def dstack(tup):
+def dstack(tup: Sequence[ArrayLike]) -> Array:
     """Arrays joined along the third axis."""
     return concatenate(_listify(atleast_3d(*tup)), 2)
 
 
-def column_stack(tup):
+def column_stack(tup: Sequence[ArrayLike]) -> Array:
     """1-D arrays as columns of a 2-D array (2-D arrays joined as they are)."""
     arrs = []
     for a in tup:
@@ -295,33 +299,33 @@ def _split(name, ary, indices_or_sections, axis, equal):
     return [_slice_axis(a, av.shape, ax, builtins.max(lo, 0), builtins.max(hi, lo)) for lo, hi in bounds]
 
 
-def split(ary, indices_or_sections, axis=0):
+def split(ary: ArrayLike, indices_or_sections: Ints, axis: int = 0) -> list[Array]:
     """``ary`` cut into equal sections, or at the given indices, along ``axis``."""
     return _split("split", ary, indices_or_sections, axis, True)
 
 
-def array_split(ary, indices_or_sections, axis=0):
+def array_split(ary: ArrayLike, indices_or_sections: Ints, axis: int = 0) -> list[Array]:
     """Like split, but the sections may differ in size by one."""
     return _split("array_split", ary, indices_or_sections, axis, False)
 
 
-def flip(m, axis=None):
+def flip(m: ArrayLike, axis: Axis = None) -> Array:
     """``m`` with the order of elements reversed along ``axis`` (all axes if None)."""
     a, av = _arr(m)
     return ops.rev(a, norm_axes("flip", axis, av.shape))
 
 
-def fliplr(m):
+def fliplr(m: ArrayLike) -> Array:
     """``m`` reversed along axis 1."""
     return flip(m, 1)
 
 
-def flipud(m):
+def flipud(m: ArrayLike) -> Array:
     """``m`` reversed along axis 0."""
     return flip(m, 0)
 
 
-def roll(a, shift, axis=None):
+def roll(a: ArrayLike, shift: Ints, axis: Axis = None) -> Array:
     """Elements shifted cyclically by ``shift`` along ``axis`` (of the flattened array if None)."""
     a, av = _arr(a)
     if axis is None:
@@ -345,7 +349,7 @@ def roll(a, shift, axis=None):
     return a
 
 
-def tile(A, reps):
+def tile(A: ArrayLike, reps: Ints) -> Array:
     """``A`` repeated ``reps`` times along each axis."""
     a, av = _arr(A)
     reps = tuple(int(r) for r in _seq(reps))
@@ -372,7 +376,7 @@ def _concrete_ints(v, name):
     return int(v)
 
 
-def repeat(a, repeats, axis=None):
+def repeat(a: ArrayLike, repeats: Ints | ArrayLike, axis: int | None = None) -> Array:
     """Each element of ``a`` repeated ``repeats`` times (per element if a sequence) along ``axis``."""
     a, av = _arr(a)
     if axis is None:
@@ -411,12 +415,12 @@ def _tri_mask(m, k, lower):
     return ops.select(mask, a, scalar_array(0, a, av.dtype))
 
 
-def triu(m, k=0):
+def triu(m: ArrayLike, k: int = 0) -> Array:
     """``m`` with the elements below the ``k``-th diagonal zeroed (last two axes)."""
     return _tri_mask(m, k, False)
 
 
-def tril(m, k=0):
+def tril(m: ArrayLike, k: int = 0) -> Array:
     """``m`` with the elements above the ``k``-th diagonal zeroed (last two axes)."""
     return _tri_mask(m, k, True)
 
@@ -439,7 +443,9 @@ def _pad_source(p, n, mode):
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
 
 
-def pad(array, pad_width, mode="constant", constant_values=0):
+def pad(array: ArrayLike, pad_width: Ints | Sequence[Sequence[int]],
+        mode: Literal["constant", "edge", "reflect", "symmetric", "wrap"] = "constant",
+        constant_values: Scalar = 0) -> Array:
     """``array`` padded along each axis: with ``constant_values``, or with copies of its own
     elements (modes 'edge', 'reflect', 'symmetric', 'wrap', as NumPy's), which are gathers
     at fixed indices, so gradients add up at the elements copied."""
@@ -468,7 +474,8 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     return ops.pad(a, value, [(int(lo), int(hi), 0) for lo, hi in cfg])
 
 
-def diff(a, n=1, axis=-1):
+def diff(a: ArrayLike, n: int = 1, axis: int = -1) -> Array:
+
     """The ``n``-th discrete difference along ``axis``."""
     a, av = _arr(a)
     ax = norm_axis("diff", axis, av.shape)

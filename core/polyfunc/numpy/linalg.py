@@ -3,11 +3,12 @@ cholesky, written with polyfunc.numpy and the matrix primitives."""
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from .. import ops
 from ..errors import ShapeError
 from ..avals import get_aval
+from ..typing import Array, ArrayLike, Axis
 from ._axes import norm_axes, norm_axis
 from ._dtypes import convert, float64, int64, result_type, to_array
 from . import _elementwise as _e
@@ -73,7 +74,7 @@ def _sqrt0(s):
     return _e.where(zero, 0.0, _e.sqrt(_e.where(zero, 1.0, s)))
 
 
-def norm(x, ord=None, axis=None, keepdims=False):
+def norm(x: ArrayLike, ord: float | str | None = None, axis: Axis | list[int] = None, keepdims: bool = False) -> Array:
     """Vector or matrix norm, as numpy.linalg.norm (matrix ord 2, -2 and 'nuc' are not supported)."""
     x = _float(x)
     shape = get_aval(x).shape
@@ -99,22 +100,22 @@ def norm(x, ord=None, axis=None, keepdims=False):
     return _vector(x, ord, norm_axes("norm", axis, shape), keepdims)
 
 
-def vector_norm(x, axis=None, keepdims=False, ord=2):
+def vector_norm(x: ArrayLike, axis: Axis | list[int] = None, keepdims: bool = False, ord: float = 2) -> Array:
     """The vector norm over ``axis`` (all axes, flattened, if None)."""
     x = _float(x)
     return _vector(x, ord, norm_axes("vector_norm", axis, get_aval(x).shape), keepdims)
 
 
-def matrix_norm(x, keepdims=False, ord="fro"):
+def matrix_norm(x: ArrayLike, keepdims: bool = False, ord: float | str = "fro") -> Array:
     """The matrix norm over the last two axes."""
     x = _float(x)
     return _matrix(x, ord, (len(get_aval(x).shape) - 2, len(get_aval(x).shape) - 1), keepdims)
 
 
 # ------------------------------------------------------------------ solve, inv, det
-def _matrices(name, *xs):
+def _matrices(name, *given):
     """Stacks of matrices in one floating dtype, their leading axes broadcast to one shape."""
-    xs = [_float(x) for x in xs]
+    xs = [_float(x) for x in given]
     dt = result_type(*xs) if len(xs) > 1 else get_aval(xs[0]).dtype
     xs = [convert(x, get_aval(x).dtype, dt) for x in xs]
     for x in xs:
@@ -125,7 +126,7 @@ def _matrices(name, *xs):
     return [ops.broadcast_to(x, lead + get_aval(x).shape[-2:]) for x in xs]
 
 
-def solve(a, b):
+def solve(a: ArrayLike, b: ArrayLike) -> Array:
     """``x`` with ``a @ x == b``; ``b`` a vector (..., n) or a stack of matrices (..., n, k)."""
     b = to_array(b)
     bv = get_aval(b).shape
@@ -137,7 +138,7 @@ def solve(a, b):
     return ops.solve(a, b)
 
 
-def inv(a):
+def inv(a: ArrayLike) -> Array:
     """The inverse of each matrix: ``solve(a, identity)``."""
     (a,) = _matrices("inv", a)
     s = get_aval(a).shape
@@ -145,7 +146,7 @@ def inv(a):
     return ops.solve(a, eye)
 
 
-def det(a):
+def det(a: ArrayLike) -> Array:
     """The determinant of each matrix.
 
     Its derivative is the cofactor matrix (the transposed adjugate) up to 8x8
@@ -157,7 +158,7 @@ def det(a):
     return ops.det(a)
 
 
-def slogdet(a):
+def slogdet(a: ArrayLike) -> SlogdetResult:
     """``(sign, log|det|)`` of each matrix."""
     (a,) = _matrices("slogdet", a)
     if get_aval(a).dtype.kind == "c":
@@ -170,7 +171,7 @@ def slogdet(a):
     return SlogdetResult(sign, logabs)
 
 
-def cholesky(a, upper=False):
+def cholesky(a: ArrayLike, upper: bool = False) -> Array:
     """The lower (or upper) triangular factor ``l`` with ``l @ l^T == a``.  Only the lower triangle
     of ``a`` is read (the upper one when ``upper``), as NumPy and torch do, so a tangent of ``a``
     is read from that triangle too."""
@@ -186,5 +187,6 @@ def cholesky(a, upper=False):
 class SlogdetResult(NamedTuple):
     """``(sign, logabsdet)``, also readable by name as NumPy's result is.  A namedtuple, so it is a
     pytree node: jit, vmap and the derivatives see through it to its two arrays."""
-    sign: Any
-    logabsdet: Any
+    sign: Array
+    logabsdet: Array
+

@@ -16,6 +16,7 @@ import numpy as np  # dtypes only
 
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
+from ..typing import Array, DTypeLike
 from ..interpreters.batching import ElementwiseBatchRule
 from .elementwise import _ae_elementwise, add, convert_element_type, div, eq, mul, select, sub
 from .structural import dtype_of, full_like, shape_of
@@ -28,17 +29,18 @@ _COMPLEX: dict[np.dtype, np.dtype] = {np.dtype(np.float16): np.dtype(np.complex6
             np.dtype(np.float64): np.dtype(np.complex128)}
 
 
-def is_complex_dtype(dt) -> bool:
+def is_complex_dtype(dt: DTypeLike) -> bool:
     return np.dtype(dt).kind == "c"
 
 
-def real_dtype(dt) -> np.dtype:
+def real_dtype(dt: DTypeLike) -> np.dtype:
     """The real dtype of a complex one (float32 for complex64); a real dtype is its own."""
-    dt = np.dtype(dt)
-    return _REAL.get(dt, dt)
+    d = np.dtype(dt)
+    return _REAL.get(d, d)
 
 
-def complex_dtype(dt) -> np.dtype:
+
+def complex_dtype(dt: DTypeLike) -> np.dtype:
     """The complex dtype holding a real one (complex64 for float32 and float16, else complex128)."""
     dt = np.dtype(dt)
     return dt if dt.kind == "c" else _COMPLEX.get(dt, np.dtype(np.complex128))
@@ -61,7 +63,7 @@ def _as_complex(ct, dt):
 real_p = _unary_to_real("real")
 
 
-def real(x):
+def real(x: Array) -> Array:
     """The real part (a real array for complex input; real input is returned as it is)."""
     return real_p.bind(x) if is_complex_dtype(dtype_of(x)) else x
 
@@ -74,7 +76,7 @@ TR[real_p] = lambda ct, x: [_as_complex(ct, x.aval.dtype)]
 imag_p = _unary_to_real("imag")
 
 
-def imag(x):
+def imag(x: Array) -> Array:
     """The imaginary part (zeros of x's dtype for real input)."""
     if is_complex_dtype(dtype_of(x)):
         return imag_p.bind(x)
@@ -89,7 +91,7 @@ TR[imag_p] = lambda ct, x: [mul(_as_complex(ct, x.aval.dtype), -1j)]
 conj_p = Primitive("conj")
 
 
-def conj(x):
+def conj(x: Array) -> Array:
     """The complex conjugate (real input is returned as it is)."""
     return conj_p.bind(x) if is_complex_dtype(dtype_of(x)) else x
 
@@ -101,7 +103,8 @@ JR[conj_p] = lambda pr, t: (conj_p.bind(pr[0]), conj_p.bind(t[0]))
 TR[conj_p] = lambda ct, x: [conj_p.bind(ct)]
 
 
-def complex_from_parts(re, im):
+def complex_from_parts(re: Array, im: Array) -> Array:
+
     """``re + 1j * im`` from two real arrays of one dtype."""
     dt = complex_dtype(dtype_of(re))
     return add(convert_element_type(re, dt), mul(convert_element_type(im, dt), 1j))

@@ -2,10 +2,13 @@
 Output layout: batch dims, then the free dims of x, then those of y."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..errors import DTypeError, ShapeError
 from ..memo import remembered
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
+from ..typing import Array
 from .elementwise import add
 from .structural import LinearArg, moveaxis, ndim_of, transpose
 
@@ -14,7 +17,9 @@ __all__ = ["dot_general"]
 dot_general_p = Primitive("dot_general")
 
 
-def dot_general(x, y, dimension_numbers):
+def dot_general(x: Array, y: Array,
+                dimension_numbers: tuple[tuple[Sequence[int], Sequence[int]], tuple[Sequence[int], Sequence[int]]]) -> Array:
+
     """``dimension_numbers = ((x_contract, y_contract), (x_batch, y_batch))``."""
     (lc, rc), (lb, rb) = dimension_numbers
     return dot_general_p.bind(x, y, dimension_numbers=((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb))))

@@ -15,15 +15,22 @@ with the cotangent (strides and kernel dilation swap roles), and batching folds 
 into the batch axis (input only) or into feature groups (per-sample kernels)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..errors import DTypeError, ShapeError
 from ..memo import remembered
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
+from ..typing import Array
 from .structural import LinearArg, ndim_of, reshape, rev, shape_of, transpose
 
 __all__ = ["conv_general_dilated", "conv_general_dilated_p", "conv_dimension_numbers", "conv_output_shape"]
 
 conv_general_dilated_p = Primitive("conv_general_dilated")
+
+# layout strings (``("NHWC", "HWIO", "NHWC")``) or axis-index tuples, for input, kernel and output
+ConvDimensionNumbers = tuple[str, str, str] | tuple[Sequence[int], Sequence[int], Sequence[int]]
+
 
 
 # ------------------------------------------------------------------ parameters
@@ -41,7 +48,7 @@ def _spec_of(s, kind: str) -> tuple:
     return (s.index(first), s.index(second))
 
 
-def conv_dimension_numbers(ndim: int, dimension_numbers=None) -> tuple:
+def conv_dimension_numbers(ndim: int, dimension_numbers: ConvDimensionNumbers | None = None) -> tuple:
     """Dimension numbers as ``(lhs_spec, rhs_spec, out_spec)`` tuples of axis indices.  ``None``
     means the canonical ``N C *spatial`` / ``O I *spatial`` layout; strings name each axis."""
     if dimension_numbers is None:
@@ -55,8 +62,10 @@ def conv_dimension_numbers(ndim: int, dimension_numbers=None) -> tuple:
         rspec = _spec_of(rhs, "rhs")
         ospec = _spec_of(out, "lhs")
         spatial = [ch for ch in lhs if ch not in "NC"]
-        if sorted(spatial) != sorted(ch for ch in rhs if ch not in "OI") or \
-                sorted(spatial) != sorted(ch for ch in out if ch not in "NC"):
+        # a string lhs layout comes with string (or letter-sequence) rhs and out layouts: _spec_of
+        # above found their letters; mypy cannot narrow the other two members of the triple
+        if (sorted(spatial) != sorted(ch for ch in rhs if ch not in "OI")  # type: ignore[operator]
+                or sorted(spatial) != sorted(ch for ch in out if ch not in "NC")):  # type: ignore[operator]
             raise ValueError(f"conv_general_dilated: layouts {dimension_numbers} name different spatial axes")
         return (lspec + tuple(lhs.index(ch) for ch in spatial), rspec + tuple(rhs.index(ch) for ch in spatial),
                 ospec + tuple(out.index(ch) for ch in spatial))
@@ -75,8 +84,10 @@ def _tuple_of(v, n, name):
     return t
 
 
-def conv_general_dilated(lhs, rhs, window_strides=None, padding=None, lhs_dilation=None, rhs_dilation=None,
-                         dimension_numbers=None, feature_group_count: int = 1):
+def conv_general_dilated(lhs: Array, rhs: Array, window_strides: int | Sequence[int] | None = None,
+                         padding: int | Sequence[int | Sequence[int]] | None = None,
+                         lhs_dilation: int | Sequence[int] | None = None, rhs_dilation: int | Sequence[int] | None = None,
+                         dimension_numbers: ConvDimensionNumbers | None = None, feature_group_count: int = 1) -> Array:
     """Convolve ``lhs`` (input) with ``rhs`` (kernel).  ``padding``: one ``(low, high)`` pair per
     spatial axis (or an int for all); dilations and strides: an int or one per spatial axis."""
     nd = ndim_of(lhs)
@@ -102,8 +113,10 @@ def conv_general_dilated(lhs, rhs, window_strides=None, padding=None, lhs_dilati
                                        feature_group_count=int(feature_group_count))
 
 
-def conv_output_shape(lhs_shape, rhs_shape, *, window_strides, padding, lhs_dilation, rhs_dilation,
-                      dimension_numbers, feature_group_count) -> tuple:
+def conv_output_shape(lhs_shape: Sequence[int], rhs_shape: Sequence[int], *, window_strides: Sequence[int],
+                      padding: Sequence[tuple[int, int]], lhs_dilation: Sequence[int], rhs_dilation: Sequence[int],
+                      dimension_numbers: tuple[Sequence[int], Sequence[int], Sequence[int]],
+                      feature_group_count: int) -> tuple:
     """The result's shape; a ShapeError naming the sizes when the operands do not fit."""
     lspec, rspec, ospec = dimension_numbers
     nd = len(lhs_shape)

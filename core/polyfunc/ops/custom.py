@@ -9,6 +9,8 @@ graph: transposing it runs the user's backward function.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..avals import get_aval
 from ..errors import TransformError
 from ..interpreters.batching import batch_call
@@ -126,7 +128,8 @@ def _custom_vjp_batch(vals, dims, *, fun, fwd, bwd):
     bfun = _vmapped(fun, dims)
 
     def bfwd(*xs):
-        n_out = res_spec = None
+        n_out: Any = None       # both set by flat_fwd, which runs before they are read
+        res_spec: Any = None
 
         def flat_fwd(*a):   # outputs, then the residuals' leaves
             nonlocal n_out, res_spec
@@ -142,7 +145,7 @@ def _custom_vjp_batch(vals, dims, *, fun, fwd, bwd):
         k = len(r_leaves)
         grads = _vmapped(lambda *a: list(bwd(unflatten(res_spec, list(a[:k])), list(a[k:]))),
                          [0] * (k + len(cts)))(*r_leaves, *cts)
-        out = []
+        out: list = []
         for g, d in zip(grads, dims):
             if g is None:
                 out.append(None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import math
+from collections.abc import Callable
 
 import numpy as np  # dtypes only
 
@@ -13,6 +14,7 @@ from ..errors import DTypeError
 from ..interpreters.batching import ElementwiseBatchRule
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
+from ..typing import Array, ArrayLike, DTypeLike
 from .structural import (LinearArg, broadcast_shapes, dtype_of, is_float_dtype, ndim_of, linear_jvp, broadcast_to, full_like,
                          moveaxis, reshape, shape_of, unbroadcast, zeros)
 
@@ -103,7 +105,8 @@ unary_prims: dict[str, Primitive] = {}
 binary_prims: dict[str, Primitive] = {}
 
 
-def unary(name, deriv=None, *, linear=False, out_bool=False):
+def unary(name: str, deriv: Callable | None = None, *, linear: bool = False,
+          out_bool: bool = False) -> tuple[Primitive, Callable[..., Array]]:
     """An elementwise one-input primitive.  ``deriv(x, out)`` is its derivative;
     None means piecewise constant (no tangent)."""
     p = Primitive(name)
@@ -123,7 +126,8 @@ def unary(name, deriv=None, *, linear=False, out_bool=False):
     return p, p.bind      # the op is its primitive's bind: one call frame fewer on every use
 
 
-def binary(name, jvp=None, transpose=None, *, out_bool=False):
+def binary(name: str, jvp: Callable | None = None, transpose: Callable | None = None, *,
+           out_bool: bool = False) -> tuple[Primitive, Callable[..., Array]]:
     """A broadcasting two-input primitive.  ``jvp(x, y, out, tx, ty)`` returns the
     output tangent (tx/ty may be None); no jvp means no tangent."""
     p = Primitive(name)
@@ -147,7 +151,7 @@ def binary(name, jvp=None, transpose=None, *, out_bool=False):
 
 
 def _sum_tangents(*ts):
-    ts = [t for t in ts if t is not None]
+    ts = [t for t in ts if t is not None]  # type: ignore[assignment]    # the tangents present, as a list
     if not ts:
         return None
     out = ts[0]
@@ -252,7 +256,7 @@ min_p, min = binary("min", _minmax_jvp(lambda x, y: lt(x, y)))
 integer_pow_p = Primitive("integer_pow")
 
 
-def integer_pow(x, y: int):
+def integer_pow(x: Array, y: int) -> Array:
     return integer_pow_p.bind(x, y=int(y))
 
 
@@ -318,7 +322,7 @@ bitwise_not_p, bitwise_not = unary("bitwise_not")
 select_p = Primitive("select")
 
 
-def select(pred, on_true, on_false):
+def select(pred: Array, on_true: ArrayLike, on_false: ArrayLike) -> Array:
     """``where(pred, on_true, on_false)`` with NumPy broadcasting."""
     return select_p.bind(pred, on_true, on_false)
 
@@ -363,7 +367,8 @@ BR[select_p] = _batch_elementwise(select_p)
 convert_element_type_p = Primitive("convert_element_type")
 
 
-def convert_element_type(x, new_dtype):
+def convert_element_type(x: Array, new_dtype: DTypeLike) -> Array:
+
     new_dtype = np.dtype(new_dtype)
     return convert_element_type_p.bind(x, new_dtype=new_dtype)
 

@@ -4,9 +4,12 @@ indices, which takes arithmetic: that is why they live here, above elementwise a
 reductions, rather than with the structural primitives."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..errors import ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
+from ..typing import Array
 from .elementwise import add, mul, sub
 from .reductions import cumsum
 from .structural import (LinearArg, broadcast_in_dim, dtype_of, full_like, instantiate, moveaxis, reshape, shape_of,
@@ -18,13 +21,13 @@ gather_p = Primitive("gather")
 scatter_add_p = Primitive("scatter_add")
 
 
-def gather(x, idx, axis):
+def gather(x: Array, idx: Array, axis: int) -> Array:
     """``take(x, idx, axis)``: result shape ``x.shape[:axis] + idx.shape + x.shape[axis+1:]``.
     Indices must be in range (callers normalise negative ones)."""
     return gather_p.bind(x, idx, axis=axis)
 
 
-def scatter_add(x, idx, updates, axis):
+def scatter_add(x: Array, idx: Array, updates: Array, axis: int) -> Array:
     """``x`` with ``updates`` added at ``idx`` along ``axis`` (repeated indices accumulate)."""
     return scatter_add_p.bind(x, idx, updates, axis=axis)
 
@@ -74,7 +77,8 @@ def _flat_batch_index(x, idx, axis, b):
 
 
 
-def iota_like(x, shape):
+def iota_like(x: Array, shape: Sequence[int]) -> Array:
+
     """iota along axis 0 of ``shape`` with x's dtype and backend."""
     ones = full_like(x, 1, shape, dtype_of(x))
     return sub(cumsum(ones, axis=0), 1)

@@ -10,6 +10,7 @@ import numpy as np  # dtypes only
 from ..errors import DTypeError, ShapeError
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
+from ..typing import Array
 from .complex import abs, is_complex_dtype, real, real_dtype
 from .elementwise import add, convert_element_type, cos, div, eq, ge, log, mul, neg, select, sqrt, stop_gradient, sub
 from .contraction import dot_general
@@ -27,19 +28,19 @@ cholesky_p = Primitive("cholesky")
 
 
 # ------------------------------------------------------------------ helpers (stacks of matrices)
-def matmul_stacked(x, y):
+def matmul_stacked(x: Array, y: Array) -> Array:
     """``x @ y`` for stacks with equal leading axes."""
     nd = ndim_of(x)
     batch = tuple(range(nd - 2))
     return dot_general(x, y, (((nd - 1,), (nd - 2,)), (batch, batch)))
 
 
-def matrix_transpose(x):
+def matrix_transpose(x: Array) -> Array:
     nd = ndim_of(x)
     return transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
-def trace_stacked(x, like=None):
+def trace_stacked(x: Array, like: Array | None = None) -> Array:
     """The trace of each matrix of the stack (its diagonal, picked by an identity mask).  The
     mask is made beside ``like`` (default ``x``): pass a primal when ``x`` is a tangent, so the
     mask is a constant of the linear graph rather than a function of the tangent."""
@@ -69,7 +70,7 @@ def _batch_size(vals, dims):
 
 
 # ------------------------------------------------------------------ solve
-def solve(a, b):
+def solve(a: Array, b: Array) -> Array:
     """``x`` with ``a @ x == b``; ``b`` is a stack of matrices (..., n, k) like ``a``'s."""
     return solve_p.bind(a, b)
 
@@ -155,7 +156,8 @@ def _slogdet_jvp(pr, t):
 COFACTOR_MAX_N = 8
 
 
-def cofactors(a):
+def cofactors(a: Array) -> Array:
+
     """The cofactor matrix of each matrix of the stack: c[i, j] = det(a with row i replaced by
     e_j), by Laplace expansion along row i.  Built from det alone, so it differentiates again."""
     s = shape_of(a)

@@ -3,10 +3,13 @@ Axes are given in the input's coordinates; batching shifts them past the
 batch dimension."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np  # dtypes only
 
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
+from ..typing import Array, DTypeLike, Scalar
 from .elementwise import convert_element_type, div, eq, mul, select
 from .structural import (broadcast_in_dim, broadcast_to, check_axes, dtype_of, expand_back, eye_like, full_like,
                          keep_shape, linear_jvp, pad, reduce_prims, reduce_sum, reduction, reshape, shape_of,
@@ -61,7 +64,7 @@ reduce_prod_p, reduce_prod = reduction("reduce_prod", _prod_jvp)
 
 
 # ------------------------------------------------------------------ argmax / argmin
-def _arg(name):
+def _arg(name: str) -> tuple[Primitive, Callable[..., Array]]:
     p = Primitive(name)
     reduce_prims[name] = p
 
@@ -77,7 +80,7 @@ def _arg(name):
         return p.bind(v[0], axis=a, index_dtype=index_dtype), bd - (a < bd)
     BR[p] = batch
 
-    def f(x, axis, index_dtype=np.int64):
+    def f(x: Array, axis: int, index_dtype: DTypeLike = np.int64) -> Array:
         return p.bind(x, axis=axis, index_dtype=np.dtype(index_dtype))
     return p, f
 
@@ -91,7 +94,7 @@ argmin_p, argmin = _arg("argmin")
 argsort_p = Primitive("argsort")
 
 
-def argsort(x, axis, descending=False, index_dtype=np.int64):
+def argsort(x: Array, axis: int, descending: bool = False, index_dtype: DTypeLike = np.int64) -> Array:
     axis = axis + len(shape_of(x)) if axis < 0 else axis     # the primitive takes axes >= 0
     return argsort_p.bind(x, axis=axis, descending=bool(descending), index_dtype=np.dtype(index_dtype))
 
@@ -109,7 +112,7 @@ BR[argsort_p] = lambda v, d, *, axis, **kw: (argsort_p.bind(v[0], axis=axis + (a
 cumsum_p = Primitive("cumsum")
 
 
-def cumsum(x, axis, reverse=False):
+def cumsum(x: Array, axis: int, reverse: bool = False) -> Array:
     axis = axis + len(shape_of(x)) if axis < 0 else axis     # the primitive takes axes >= 0
     return cumsum_p.bind(x, axis=axis, reverse=reverse)
 
@@ -124,7 +127,8 @@ JR[cumsum_p] = linear_jvp(cumsum_p)
 TR[cumsum_p] = lambda ct, x, *, axis, reverse: [cumsum(ct, axis, not reverse)]
 BR[cumsum_p] = lambda v, d, *, axis, reverse: (cumsum(v[0], axis + (axis >= d[0]), reverse), d[0])
 
-def prefix_scan(combine, x, axis, identity):
+def prefix_scan(combine: Callable[[Array, Array], Array], x: Array, axis: int, identity: Scalar) -> Array:
+
     """Inclusive scan of an associative ``combine`` along ``axis`` in log depth: each step
     combines the array with itself shifted 1, 2, 4, ... places (``identity`` shifted in), so it
     is differentiable through whatever ``combine`` is built of (cumprod: mul; logcumsumexp:

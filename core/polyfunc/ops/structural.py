@@ -3,6 +3,9 @@ transpose, squeeze, expand_dims, slice, pad, concatenate, rev, gather,
 scatter_add; plus the small helpers other rules are written with."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
 import numpy as np  # dtypes and shape arithmetic only
 
 from ..errors import ShapeError
@@ -11,6 +14,7 @@ from ..avals import get_aval
 from ..interpreters.jvp import linear_jvp
 from ..registry import aval_of_type as _aval_of_type
 from ..trace import ShapedArray
+from ..typing import Array, ArrayLike, DTypeLike, Scalar
 
 __all__ = [
     "full_like", "iota", "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
@@ -25,11 +29,12 @@ class LinearArg:
     """Marks the linear input of a primitive being transposed (its value is unknown)."""
     __slots__ = ("aval",)
 
-    def __init__(self, aval):
+    def __init__(self, aval: ShapedArray):
         self.aval = aval
 
 
-def shape_of(x) -> tuple:
+def shape_of(x: ArrayLike) -> tuple:
+    """The shape of an array, tracer, Python scalar or ``LinearArg``."""
     c = x.__class__
     if c is np.ndarray:         # the common concrete case: NumPy's shape is already our tuple
         return x.shape
@@ -42,7 +47,7 @@ def shape_of(x) -> tuple:
 _SCALAR_TYPES = (int, float, bool, complex)
 
 
-def ndim_of(x) -> int:
+def ndim_of(x: ArrayLike) -> int:
     """The rank of an array, tracer or Python scalar, without building its abstract value."""
     c = x.__class__
     if c in _SCALAR_TYPES:
@@ -55,18 +60,18 @@ def ndim_of(x) -> int:
         return len(get_aval(x).shape)
 
 
-def is_float_dtype(dt) -> bool:
+def is_float_dtype(dt: DTypeLike) -> bool:
     """Whether ``dt`` (a NumPy dtype or anything np.dtype accepts) is floating or complex
     (bfloat16, ml_dtypes' NumPy dtype for torch's, counts: NumPy files it under kind 'V')."""
     dt = np.dtype(dt)
     return dt.kind in "fc" or dt.name == "bfloat16"
 
 
-def dtype_of(x):
+def dtype_of(x: Array | LinearArg) -> np.dtype:
     return x.aval.dtype if isinstance(x, LinearArg) else get_aval(x).dtype
 
 
-def broadcast_shapes(*shapes, what="operands") -> tuple:
+def broadcast_shapes(*shapes: Sequence[int], what: str = "operands") -> tuple:
     nd = max(len(s) for s in shapes)
     out = []
     for i in range(nd):
@@ -90,7 +95,7 @@ def broadcast_shapes(*shapes, what="operands") -> tuple:
 full_like_p = Primitive("full_like")
 
 
-def full_like(like, fill_value, shape, dtype):
+def full_like(like: Array, fill_value: Scalar, shape: Sequence[int], dtype: DTypeLike) -> Array:
     """An array of ``shape``/``dtype`` filled with ``fill_value`` on ``like``'s backend and device."""
     return full_like_p.bind(like, fill_value=fill_value, shape=tuple(shape), dtype=np.dtype(dtype))
 
@@ -102,12 +107,12 @@ TR[full_like_p] = lambda ct, like, **kw: [None]
 BR[full_like_p] = lambda v, d, **kw: (full_like_p.bind(v[0], **kw), None)
 
 
-def zeros(like, shape=None, dtype=None):
+def zeros(like: Array, shape: Sequence[int] | None = None, dtype: DTypeLike = None) -> Array:
     a = get_aval(like)
     return full_like(like, 0, a.shape if shape is None else shape, a.dtype if dtype is None else dtype)
 
 
-def instantiate(t, primal):
+def instantiate(t: Array | None, primal: Array) -> Array:
     """A tangent that may be a symbolic zero (None), made concrete with ``primal``'s shape."""
     return zeros(primal) if t is None else t
 
@@ -116,7 +121,7 @@ def instantiate(t, primal):
 iota_p = Primitive("iota")
 
 
-def iota(dtype, shape, dimension=0):
+def iota(dtype: DTypeLike, shape: Sequence[int], dimension: int = 0) -> Array:
     """Indices counting along ``dimension`` of an array of ``shape`` (on the current backend)."""
     return iota_p.bind(dtype=np.dtype(dtype), shape=tuple(shape), dimension=dimension)
 
@@ -128,7 +133,7 @@ AE[iota_p] = lambda *, dtype, shape, dimension: ShapedArray(shape, dtype)
 broadcast_in_dim_p = Primitive("broadcast_in_dim")
 
 
-def broadcast_in_dim(x, shape, broadcast_dimensions):
+def broadcast_in_dim(x: Array, shape: Sequence[int], broadcast_dimensions: Sequence[int]) -> Array:
     shape = tuple(shape)
     if shape_of(x) == shape:
         return x
@@ -166,7 +171,7 @@ TR[broadcast_in_dim_p] = _bid_transpose
 BR[broadcast_in_dim_p] = _bid_batch
 
 
-def broadcast_to(x, shape):
+def broadcast_to(x: Array, shape: Sequence[int]) -> Array:
     """NumPy-style broadcast of ``x`` to ``shape`` (trailing dimensions aligned)."""
     shape = tuple(shape)
     xs = shape_of(x)
@@ -178,7 +183,7 @@ def broadcast_to(x, shape):
     return broadcast_in_dim(x, shape, tuple(range(lead, len(shape))))
 
 
-def unbroadcast(ct, aval):
+def unbroadcast(ct: Array, aval: ShapedArray) -> Array:
     """Sum a cotangent of a broadcast result back down to ``aval``'s shape."""
     cs = shape_of(ct)
     s = aval.shape
@@ -225,7 +230,13 @@ def expand_back(y, x_shape, axes):
 reduce_prims: dict = {}
 
 
-def reduction(name, jvp):
+class Reduce(Protocol):
+    """The signature of reduce_sum, reduce_max, reduce_min and reduce_prod."""
+
+    def __call__(self, x: Array, axes: Sequence[int]) -> Array: ...
+
+
+def reduction(name: str, jvp: Callable | None) -> tuple[Primitive, Reduce]:
     p = Primitive(name)
     reduce_prims[name] = p
 
@@ -234,9 +245,10 @@ def reduction(name, jvp):
         return ShapedArray(keep_shape(x.shape, axes), x.dtype)
     AE[p] = ae
     BR[p] = _reduce_batch(p)
-    JR[p] = jvp
+    if jvp is not None:      # reduce_max and reduce_min get theirs after, made from their primitives
+        JR[p] = jvp
 
-    def f(x, axes):
+    def f(x: Array, axes: Sequence[int]) -> Array:
         return p.bind(x, axes=tuple(sorted(axes)))
     return p, f
 
@@ -253,7 +265,7 @@ TR[reduce_sum_p] = lambda ct, x, *, axes: [expand_back(ct, x.aval.shape, axes)]
 reshape_p = Primitive("reshape")
 
 
-def reshape(x, new_sizes):
+def reshape(x: Array, new_sizes: Sequence[int]) -> Array:
     new_sizes = tuple(int(d) for d in new_sizes)
     if shape_of(x) == new_sizes:
         return x
@@ -277,7 +289,7 @@ BR[reshape_p] = lambda v, d, *, new_sizes: (
 transpose_p = Primitive("transpose")
 
 
-def transpose(x, permutation):
+def transpose(x: Array, permutation: Sequence[int]) -> Array:
     permutation = tuple(permutation)
     if permutation == tuple(range(len(permutation))):
         return x
@@ -303,7 +315,7 @@ def _perm_with_batch(perm, bd):
     return tuple(phys[:bd] + [bd] + phys[bd:])
 
 
-def moveaxis(x, src, dst):
+def moveaxis(x: Array, src: int, dst: int) -> Array:
     nd = ndim_of(x)
     src %= nd
     dst %= nd
@@ -319,13 +331,13 @@ squeeze_p = Primitive("squeeze")
 expand_dims_p = Primitive("expand_dims")
 
 
-def squeeze(x, dimensions):
+def squeeze(x: Array, dimensions: Sequence[int]) -> Array:
     if not dimensions:
         return x
     return squeeze_p.bind(x, dimensions=tuple(sorted(dimensions)))
 
 
-def expand_dims(x, dimensions):
+def expand_dims(x: Array, dimensions: Sequence[int]) -> Array:
     if not dimensions:
         return x
     return expand_dims_p.bind(x, dimensions=tuple(sorted(dimensions)))
@@ -368,7 +380,8 @@ BR[expand_dims_p] = _expand_batch
 slice_p = Primitive("slice")
 
 
-def slice(x, start_indices, limit_indices, strides=None):
+def slice(x: Array, start_indices: Sequence[int], limit_indices: Sequence[int],
+          strides: Sequence[int] | None = None) -> Array:
     strides = tuple(strides) if strides is not None else (1,) * len(start_indices)
     return slice_p.bind(x, start_indices=tuple(start_indices), limit_indices=tuple(limit_indices),
                         strides=strides)
@@ -406,7 +419,7 @@ TR[slice_p] = _slice_transpose
 BR[slice_p] = _slice_batch
 
 
-def index_in_dim(x, i, axis):
+def index_in_dim(x: Array, i: int, axis: int) -> Array:
     """``x`` indexed at ``i`` along ``axis`` (the axis removed)."""
     s = shape_of(x)
     start = [0] * len(s)
@@ -419,7 +432,7 @@ def index_in_dim(x, i, axis):
 pad_p = Primitive("pad")
 
 
-def pad(x, padding_value, padding_config):
+def pad(x: Array, padding_value: Scalar, padding_config: Sequence[Sequence[int]]) -> Array:
     """Pad with (low, high, interior) per axis, all >= 0, filling with the scalar ``padding_value``."""
     return pad_p.bind(x, padding_value=padding_value, padding_config=tuple(tuple(c) for c in padding_config))
 
@@ -455,7 +468,7 @@ BR[pad_p] = lambda v, d, *, padding_value, padding_config: (pad_p.bind(
 concatenate_p = Primitive("concatenate")
 
 
-def concatenate(xs, dimension):
+def concatenate(xs: Sequence[Array], dimension: int) -> Array:
     xs = list(xs)
     if len(xs) == 1:
         return xs[0]
@@ -507,7 +520,7 @@ TR[concatenate_p] = _concat_transpose
 BR[concatenate_p] = _concat_batch
 
 
-def stack(xs, axis=0):
+def stack(xs: Sequence[Array], axis: int = 0) -> Array:
     xs = [expand_dims(x, (axis,)) for x in xs]
     return concatenate(xs, axis)
 
@@ -516,7 +529,7 @@ def stack(xs, axis=0):
 rev_p = Primitive("rev")
 
 
-def rev(x, dimensions):
+def rev(x: Array, dimensions: Sequence[int]) -> Array:
     if not dimensions:
         return x
     return rev_p.bind(x, dimensions=tuple(sorted(dimensions)))
@@ -533,7 +546,8 @@ BR[rev_p] = lambda v, d, *, dimensions: (rev_p.bind(v[0], dimensions=tuple(
 eye_p = Primitive("eye")
 
 
-def eye_like(like, n, dtype, rows=None, offset=0):
+def eye_like(like: Array, n: int, dtype: DTypeLike, rows: int | None = None, offset: int = 0) -> Array:
+
     """Rows ``[offset, offset + rows)`` of the n x n identity, on ``like``'s backend and device.
 
     jacrev builds its basis from it one chunk of rows at a time, so a chunked

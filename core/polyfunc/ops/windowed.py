@@ -18,10 +18,13 @@ The arg-max positions are piecewise constant in ``operand``, so its tangent cont
 nothing to the last two.  Batching gives the vmapped axis a window of size 1."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..errors import DTypeError, ShapeError
 from ..memo import remembered
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from ..trace import ShapedArray
+from ..typing import Array
 from .structural import LinearArg, broadcast_in_dim, moveaxis, ndim_of, pad, shape_of
 
 __all__ = ["reduce_window_sum", "reduce_window_max", "window_select", "window_scatter", "window_output_shape",
@@ -54,30 +57,37 @@ def _check(shape, wd, ws, pd, dl, where):
                                where=where)
 
 
-def reduce_window_sum(x, window_dimensions, window_strides=None, padding=None, window_dilation=None):
+def reduce_window_sum(x: Array, window_dimensions: Sequence[int], window_strides: Sequence[int] | None = None,
+                      padding: Sequence[tuple[int, int]] | None = None, window_dilation: Sequence[int] | None = None) -> Array:
     """The sum of each window; parameters have one entry per axis of ``x``."""
     return reduce_window_sum_p.bind(x, **_params(x, window_dimensions, window_strides, padding, window_dilation,
                                              "reduce_window_sum"))
 
 
-def reduce_window_max(x, window_dimensions, window_strides=None, padding=None, window_dilation=None):
+def reduce_window_max(x: Array, window_dimensions: Sequence[int], window_strides: Sequence[int] | None = None,
+                      padding: Sequence[tuple[int, int]] | None = None, window_dilation: Sequence[int] | None = None) -> Array:
     """The maximum of each window (padding never wins: it is below every value)."""
     return reduce_window_max_p.bind(x, **_params(x, window_dimensions, window_strides, padding, window_dilation,
                                              "reduce_window_max"))
 
 
-def window_select(operand, t, window_dimensions, window_strides=None, padding=None, window_dilation=None):
+def window_select(operand: Array, t: Array, window_dimensions: Sequence[int], window_strides: Sequence[int] | None = None,
+                  padding: Sequence[tuple[int, int]] | None = None, window_dilation: Sequence[int] | None = None) -> Array:
     return window_select_p.bind(operand, t, **_params(operand, window_dimensions, window_strides, padding,
                                                        window_dilation, "window_select"))
 
 
-def window_scatter(operand, source, window_dimensions, window_strides=None, padding=None, window_dilation=None):
+def window_scatter(operand: Array, source: Array, window_dimensions: Sequence[int],
+                   window_strides: Sequence[int] | None = None, padding: Sequence[tuple[int, int]] | None = None,
+                   window_dilation: Sequence[int] | None = None) -> Array:
     return window_scatter_p.bind(operand, source, **_params(operand, window_dimensions, window_strides, padding,
                                                              window_dilation, "window_scatter"))
 
 
-def window_output_shape(shape, *, window_dimensions, window_strides, padding, window_dilation,
-                        where="reduce_window") -> tuple:
+def window_output_shape(shape: Sequence[int], *, window_dimensions: Sequence[int], window_strides: Sequence[int],
+                        padding: Sequence[tuple[int, int]], window_dilation: Sequence[int],
+                        where: str = "reduce_window") -> tuple:
+
     """The shape of the windowed result; a ShapeError naming the sizes when a window does not fit."""
     nd = len(shape)
     if not (len(window_dimensions) == len(window_strides) == len(padding) == len(window_dilation) == nd):

@@ -17,7 +17,7 @@ and different values, which is how the vmap tests build batches.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import math
 
@@ -35,7 +35,7 @@ C64, C128 = np.dtype(np.complex64), np.dtype(np.complex128)
 COMPLEX = (C64, C128)    # rows where NumPy computes with complex numbers too
 INTS = (I32, I64)
 NUMERIC = FLOATS + INTS
-ALL_DTYPES = NUMERIC + (BOOL,)
+ALL_DTYPES: tuple[np.dtype, ...] = NUMERIC + (BOOL,)
 
 # primitives with their own statistical / determinism / custom-rule tests
 EXCLUDED_PRIMITIVES = frozenset({"custom_jvp_call", "custom_vjp_call", "custom_lin",
@@ -417,7 +417,7 @@ def _pad_make(rng, dtype):
 
 
 def _concat_make(rng, dtype):
-    cfgs = [([(2, 3), (1, 3)], 0), ([(2,), (3,), (1,)], 0), ([(2, 1), (2, 3)], 1)]
+    cfgs: list[tuple[list[tuple[int, ...]], int]] = [([(2, 3), (1, 3)], 0), ([(2,), (3,), (1,)], 0), ([(2, 1), (2, 3)], 1)]
     return [Sample(tuple(_vals(rng, s, dtype) for s in shapes), dict(dimension=d), label=f"{shapes}@{d}")
             for shapes, d in cfgs]
 
@@ -822,7 +822,7 @@ def _scatter_ref(x, s, **p):
     return out.astype(x.dtype)
 
 
-WINDOW_CFGS = [   # (shape, params, label)
+WINDOW_CFGS: list[tuple[tuple[int, ...], dict[str, Any], str]] = [   # (shape, params, label)
     ((2, 3, 6, 5), dict(window_dimensions=(1, 1, 2, 2), window_strides=(1, 1, 2, 2), padding=((0, 0),) * 4,
                         window_dilation=(1,) * 4), "pool2d-2x2"),
     ((2, 7, 3), dict(window_dimensions=(1, 3, 1), window_strides=(1, 2, 1), padding=((0, 0), (1, 1), (0, 0)),

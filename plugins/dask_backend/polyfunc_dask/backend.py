@@ -47,8 +47,10 @@ class DaskBackend(Backend):
                            f'pip install "polyfunc[dask]"')
         return True, ""
 
+    # Backend declares version, kernels and batch_rules as plain attributes; here they are computed
+    # on first use (dask and the kernel table are imported only when the backend is used)
     @property
-    def version(self) -> str:
+    def version(self) -> str:  # type: ignore[override]
         try:
             import dask
             return dask.__version__
@@ -56,12 +58,12 @@ class DaskBackend(Backend):
             return ""
 
     @cached_property
-    def kernels(self) -> dict:
+    def kernels(self) -> dict:  # type: ignore[override]
         from .kernels import make_dask_kernels
         return make_dask_kernels(self)
 
     @cached_property
-    def batch_rules(self) -> dict:
+    def batch_rules(self) -> dict:  # type: ignore[override]
         from .batching import batch_rules
         return batch_rules
 

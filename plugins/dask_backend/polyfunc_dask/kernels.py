@@ -87,8 +87,8 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
         """A kernel over core axes (a matrix, a sorted axis): the core axes become one chunk and
         the NumPy function runs once per block of the other (batch) axes, which keep their chunks.
         Results have the operands' dtype, or the list ``out_dtypes(dtype)`` gives."""
-        def kernel(*xs):
-            xs = [da.asarray(x) for x in xs]
+        def kernel(*operands):
+            xs = [da.asarray(x) for x in operands]
             dtype = np.result_type(*[x.dtype for x in xs])    # linear algebra keeps its float dtype
             dtypes = out_dtypes(dtype) if out_dtypes else [dtype] * n_out if n_out > 1 else dtype
             out = gufunc(fn, signature, *xs, output_dtypes=dtypes)
@@ -99,9 +99,9 @@ def make_dask_kernels(backend: Any) -> dict[str, Callable]:
         """Sliding windows (convolution, pooling) cross chunk borders: until they get an overlap
         (da.map_overlap) form, the NumPy kernel runs once on the whole operands, lazily, as one task
         whose shape comes from abstract evaluation (nothing is computed to learn it)."""
-        def kernel(*xs, **params):
+        def kernel(*operands, **params):
             import dask
-            xs = [da.asarray(x) for x in xs]
+            xs = [da.asarray(x) for x in operands]
             out = abstract_eval(name, *[ShapedArray(x.shape, x.dtype) for x in xs], **params)
             task = dask.delayed(_on_host, pure=True)(name, *xs, **params)
             return da.from_delayed(task, shape=tuple(out.shape), dtype=out.dtype)

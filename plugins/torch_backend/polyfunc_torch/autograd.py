@@ -84,7 +84,7 @@ def _ctx_unflatten(aux, children) -> FunctionCtx:
 pf.tree.register_pytree_node(FunctionCtx, _ctx_flatten, _ctx_unflatten)
 
 
-def _overrides(cls: type, name: str) -> bool:
+def _overrides(cls: type[_Function], name: str) -> bool:
     return getattr(cls, name) is not getattr(_Function, name)
 
 
@@ -92,7 +92,7 @@ def _outputs(out: Any) -> list:
     return list(out) if isinstance(out, tuple) else [out]
 
 
-def apply(cls: type, *args: Any, **kwargs: Any) -> Any:
+def apply(cls: type[_Function], *args: Any, **kwargs: Any) -> Any:
     """``cls.apply(*args)`` under polyfunc's transforms: the Function as a custom rule."""
     name = cls.__name__
     if kwargs:
@@ -123,6 +123,7 @@ def apply(cls: type, *args: Any, **kwargs: Any) -> Any:
         cls.setup_context(ctx, inputs, out)
         return out, ctx
 
+    rule: pf.custom_vjp | pf.custom_jvp
     if _overrides(cls, "backward"):
         def bwd(ctx, ct):
             cts = _outputs(ct)

@@ -22,7 +22,8 @@ def compile_graph(backend: Any, graph: Any, choice: str) -> Callable[..., list] 
     run = straight_line(graph, backend)
     if run is None:
         return None
-    compiled = torch.compile(run.__wrapped__, backend="inductor" if choice in ("1", "inductor") else choice,
-                             dynamic=False)
+    # codegen sets __wrapped__ (the bare function, a compiler's input) on the function it makes
+    compiled = torch.compile(run.__wrapped__,  # type: ignore[attr-defined]
+                             backend="inductor" if choice in ("1", "inductor") else choice, dynamic=False)
     compiled.source = run.source  # type: ignore[attr-defined]
     return compiled

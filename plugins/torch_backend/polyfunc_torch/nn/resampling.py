@@ -3,6 +3,7 @@ pixel (un)shuffle."""
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 import torch
@@ -14,7 +15,7 @@ from ..arguments import as_tuple, device_of, ndim, shape
 from ..registry import implements
 from .convolution import adaptive_avg_pool2d
 
-_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_PAD_MODES: dict[str, Literal["constant", "reflect", "edge", "wrap"]] = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 @implements(F.pad)
