@@ -22,6 +22,7 @@ from ..errors import DTypeError
 from ..interpreters.batching import ElementwiseBatchRule
 from ..primitive import Primitive, abstract_eval_rules as AE, batch_rules as BR, jvp_rules as JR, transpose_rules as TR
 from .elementwise import _ae_elementwise, _batch_elementwise, _lin
+from ..typing import Array, ArrayLike
 from .structural import LinearArg
 
 __all__ = ["relu", "relu_grad", "relu_p", "relu_grad_p"]
@@ -30,13 +31,13 @@ relu_p = Primitive("relu")
 relu_grad_p = Primitive("relu_grad")
 
 
-def relu(x):
+def relu(x: ArrayLike) -> Array:
     """max(x, 0) elementwise (NaN stays NaN); its derivative is 0 at x == 0."""
     _check_real("relu", get_aval(x))      # here too: an eager kernel runs without abstract evaluation
     return relu_p.bind(x)
 
 
-def relu_grad(x, t):
+def relu_grad(x: ArrayLike, t: ArrayLike) -> Array:
     """``t`` where ``x > 0`` (or x is NaN), 0 where ``x <= 0``: relu's derivative at x applied to t."""
     _check_real("relu_grad", get_aval(x), get_aval(t))
     return relu_grad_p.bind(x, t)
