@@ -45,14 +45,17 @@ DOMAINS = {
 
 UNARY_DOMAIN = {"log": "positive", "log1p": "positive", "sqrt": "positive", "rsqrt": "positive", "asin": "unit",
                 "acos": "unit", "tan": "tan", "sign": "away0", "floor": "nonint", "ceil": "nonint",
-                "round": "nonint", "angle": "away0"}
+                "round": "nonint", "angle": "away0",
+                # relu's kink: a central difference at 0 gives 1/2, its derivative is 0 (tests/test_relu.py checks it)
+                "relu": "away0"}
 UNARY = {"neg", "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "erf", "erfc", "logistic", "sqrt",
          "rsqrt", "asin", "acos", "atan", "sinh", "cosh", "abs", "sign", "floor", "ceil", "round", "isnan",
-         "stop_gradient", "logical_not", "bitwise_not", "real", "imag", "conj", "angle"}
+         "stop_gradient", "logical_not", "bitwise_not", "real", "imag", "conj", "angle", "relu"}
 BINARY = {"add", "sub", "mul", "div", "pow", "floor_div", "rem", "atan2", "max", "min", "eq", "ne", "lt", "le",
-          "gt", "ge", "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor"}
+          "gt", "ge", "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor",
+          "relu_grad"}
 BINARY_DOMAIN = {"div": ("normal", "away0"), "pow": ("positive", "normal"), "atan2": ("away0", "normal"),
-                 "max": ("ties", "ties"), "min": ("ties", "ties")}
+                 "max": ("ties", "ties"), "min": ("ties", "ties"), "relu_grad": ("away0", "normal")}
 REDUCE = {"reduce_sum", "reduce_max", "reduce_min", "reduce_prod"}
 # functions with kinks at hard points their derivative draws may land on: first order only there
 KINKED = {"abs", "max", "min", "reduce_max", "reduce_min"}
